@@ -1,0 +1,23 @@
+# Every dependency comes from a Debian 12 package (packaging/install-deps.sh installs them).
+find_package(PkgConfig REQUIRED)
+find_package(Threads REQUIRED)
+find_package(OpenSSL 3 REQUIRED)
+find_package(ZLIB REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(nlohmann_json 3 REQUIRED)
+find_package(CLI11 REQUIRED)
+find_package(spdlog REQUIRED)
+find_package(yaml-cpp REQUIRED)
+find_package(GTest REQUIRED)
+find_package(Boost 1.74 REQUIRED COMPONENTS system)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+
+find_library(RSYNC_LIBRARY rsync REQUIRED)
+find_path(RSYNC_INCLUDE_DIR librsync.h REQUIRED)
+add_library(outpost_dep_rsync INTERFACE)
+target_link_libraries(outpost_dep_rsync INTERFACE ${RSYNC_LIBRARY})
+target_include_directories(outpost_dep_rsync INTERFACE ${RSYNC_INCLUDE_DIR})
+
+find_library(DIVSUFSORT_LIBRARY divsufsort REQUIRED)
+add_library(outpost_dep_divsufsort INTERFACE)
+target_link_libraries(outpost_dep_divsufsort INTERFACE ${DIVSUFSORT_LIBRARY})

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Installs what outpost needs on Debian 12, and only what is missing (safe to run again).
+#   install-deps.sh          build dependencies only
+#   install-deps.sh --test   also the real components the tests use: docker-registry, skopeo,
+#                            umoci, the encoder oracles (Go, pgzip, pigz, gzip, zstd) and the
+#                            generic differs the benchmark compares against.
+set -euo pipefail
+
+build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
+  libboost-dev libboost-system-dev libssl-dev zlib1g-dev libzstd-dev librsync-dev
+  libsqlite3-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libdivsufsort-dev libxxhash-dev libbenchmark-dev)
+test_pkgs=(docker-registry skopeo umoci golang-go golang-github-klauspost-pgzip-dev
+  golang-github-klauspost-compress-dev pigz gzip zstd python3 openssl apache2-utils
+  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev)
+
+want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+echo "outpost: installing ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"

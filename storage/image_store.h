@@ -1,0 +1,118 @@
+// Image stores: one interface over every place an image can live.
+//
+//   oci:DIR[:TAG]                  an OCI image layout (oci_layout_store.h)
+//   docker-archive:FILE[:TAG]      what `docker save` writes / `docker load` reads
+//                                  (docker_archive_store.h)
+//   docker://HOST[:PORT]/REPO[:TAG|@DIGEST]   a registry (registry/, plugged in with
+//                                  RegisterRegistryOpener)
+//
+// Write discipline, for every store: a blob becomes visible only after its bytes are complete
+// and their sha256 and size match what the caller said (temp + fsync + rename); manifests are
+// written after every blob they name; tags last. A failed write leaves the store as it was.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "common/digest.h"
+#include "common/io.h"
+#include "image/image.h"
+
+namespace outpost::storage {
+
+// A parsed image reference.
+struct Reference {
+  enum class Transport { kOci, kDockerArchive, kDocker };
+  Transport transport = Transport::kOci;
+  std::string location;         // DIR, FILE, or HOST[:PORT]/REPO
+  std::string tag;              // empty when not given
+  std::optional<Digest> digest; // docker://...@sha256:..., oci:DIR@sha256:...
+  std::string text;             // as the user wrote it, for messages
+
+  // Parses the forms above. Throws InvalidArgument with the accepted forms for anything else.
+  static Reference Parse(const std::string& text);
+  // The registry host (and port) of a docker:// reference.
+  std::string host() const;
+  // The repository path of a docker:// reference.
+  std::string repository() const;
+};
+
+// How to reach and authenticate to stores that need it (registries).
+struct StoreOptions {
+  std::string creds;                // USER:PASS (--creds)
+  std::string authfile;             // Docker config.json (--authfile)
+  std::string cert_dir;             // CA certificates / client certs (--cert-dir)
+  std::optional<bool> tls_verify;   // --tls-verify; unset: verify, except plain HTTP on loopback
+};
+
+class ImageStore {
+ public:
+  virtual ~ImageStore() = default;
+
+  // The reference this store was opened from, for messages.
+  virtual std::string Describe() const = 0;
+
+  // The tags the store holds, sorted.
+  virtual std::vector<std::string> ListTags() = 0;
+
+  // Reads the manifest or index named by `tag_or_digest` (a tag, or "sha256:..."). Verifies the
+  // bytes against the digest when one is given or known. Throws NotFound naming the store and
+  // the tag when there is none.
+  virtual image::ManifestBlob ReadManifest(const std::string& tag_or_digest) = 0;
+
+  // True when the store holds the blob.
+  virtual bool HasBlob(const Digest& digest) = 0;
+
+  // Opens a blob for streaming, from `offset`. The reader returns the stored bytes; callers that
+  // need them verified hash what they read (VerifyingReader does it). Throws NotFound.
+  virtual std::unique_ptr<Reader> OpenBlob(const Digest& digest, uint64_t offset = 0) = 0;
+
+  // Stores a blob: reads `content` to its end, and only if it is exactly `size` bytes with sha256
+  // `digest` makes it visible; otherwise throws Corruption and leaves the store as it was. A blob
+  // already present is not rewritten (content is still drained and checked).
+  virtual void WriteBlob(const Digest& digest, int64_t size, Reader& content) = 0;
+
+  // Stores a manifest or index (every blob it names must already be written) and, when `tag` is
+  // not empty, points `tag` at it.
+  virtual void WriteManifest(const image::ManifestBlob& manifest, const std::string& tag) = 0;
+
+  // Whether compressed layer blobs can be stored as they are. A docker-archive holds
+  // uncompressed layers only: copying into one decompresses layers and rewrites the manifest
+  // (the config, and so the image ID, stays identical).
+  virtual bool HoldsCompressedLayers() const { return true; }
+
+  // Makes a batch of writes durable and visible. Stores that write a single file
+  // (docker-archive) assemble it here; nothing of the batch is visible before. Others: no-op.
+  virtual void Commit() {}
+};
+
+// Opens the store a reference names. `for_write` creates an OCI layout directory or prepares a
+// new docker-archive file. Throws NotFound / InvalidArgument / Unsupported.
+std::unique_ptr<ImageStore> OpenStore(const Reference& ref, const StoreOptions& options, bool for_write);
+
+// The registry library registers how docker:// references are opened (the seam that keeps
+// storage/ free of HTTP). Until one is registered, docker:// references are Unsupported.
+using RegistryOpener = std::function<std::unique_ptr<ImageStore>(const Reference&, const StoreOptions&)>;
+void RegisterRegistryOpener(RegistryOpener opener);
+
+// Reads a blob through a digest and size check: at the end of the stream throws Corruption
+// naming `what` if the bytes were not exactly `size` bytes with sha256 `digest`.
+class VerifyingReader : public Reader {
+ public:
+  VerifyingReader(std::unique_ptr<Reader> inner, Digest digest, int64_t size, std::string what);
+  size_t Read(uint8_t* buf, size_t n) override;
+
+ private:
+  std::unique_ptr<Reader> inner_;
+  HashingReader hashing_;
+  Digest digest_;
+  int64_t size_;
+  std::string what_;
+  bool checked_ = false;
+};
+
+}  // namespace outpost::storage

@@ -1,0 +1,92 @@
+// A streaming tar reader that keeps every byte.
+//
+// A tar stream is read as a sequence of entries, each `raw_prefix` followed by `size` bytes of
+// content, and a final trailer:
+//
+//   stream = raw_prefix[0] content[0] raw_prefix[1] content[1] ... raw_prefix[n-1] content[n-1] trailer
+//
+// raw_prefix[i] is every byte between the end of entry i-1's content and the start of entry i's
+// content: the padding of entry i-1 to a 512-byte boundary, any PAX ('x') or GNU long-name ('L',
+// 'K') header blocks with their data, and entry i's own header block. The trailer is everything
+// from the first all-zero header block to the end of the stream (end-of-archive blocks and
+// record padding). Concatenating these pieces gives back the input exactly, which is what lets
+// the delta engine treat headers as data and still rebuild a bit-identical layer.
+//
+// Supported: ustar, GNU (long names, base-256 numbers) and PAX (path, linkpath, size).
+// PAX global headers ('g') are returned as entries of their own.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "common/io.h"
+
+namespace outpost::tar {
+
+// Type flags outpost cares about (POSIX ustar values).
+inline constexpr char kRegular = '0';
+inline constexpr char kRegularOld = '\0';
+inline constexpr char kHardLink = '1';
+inline constexpr char kSymlink = '2';
+inline constexpr char kDirectory = '5';
+inline constexpr char kPaxGlobal = 'g';
+
+inline constexpr size_t kBlockSize = 512;
+
+struct Entry {
+  std::string name;      // full path: PAX path > GNU long name > ustar prefix + "/" + name
+  std::string linkname;  // PAX linkpath > GNU long link > ustar linkname
+  char type = kRegular;
+  uint64_t size = 0;     // content bytes that follow raw_prefix
+  uint32_t mode = 0;
+  uint64_t uid = 0;
+  uint64_t gid = 0;
+  int64_t mtime = 0;
+  uint64_t offset = 0;       // stream offset where raw_prefix starts
+  uint64_t data_offset = 0;  // stream offset where the content starts
+  std::string raw_prefix;    // see the file comment
+
+  bool is_regular() const { return type == kRegular || type == kRegularOld; }
+};
+
+class Reader {
+ public:
+  // Reads tar from `in`, which must outlive this object.
+  explicit Reader(outpost::Reader& in);
+
+  // Advances to the next entry, skipping any unread content of the current one. Returns false
+  // at the end-of-archive marker or at a clean end of input on a block boundary (then the
+  // trailer is what follows). Throws Corruption for a bad header checksum, an unparsable
+  // number, a PAX record that does not parse, or input that ends inside an entry.
+  bool Next(Entry* entry);
+
+  // Reads up to `n` bytes of the current entry's content; 0 at its end.
+  size_t ReadData(uint8_t* buf, size_t n);
+
+  // After Next() returned false: reads the trailer (see the file comment); 0 at its end.
+  size_t ReadTrailer(uint8_t* buf, size_t n);
+
+  // Stream offset of the next byte this reader will consume.
+  uint64_t offset() const { return offset_; }
+
+ private:
+  size_t ReadRaw(uint8_t* buf, size_t n);
+  void ReadBlock(uint8_t* block, std::string* raw, std::string_view what);
+  std::string ReadExtensionData(uint64_t size, std::string* raw);
+  void SkipContent();
+
+  outpost::Reader& in_;
+  uint64_t offset_ = 0;
+  uint64_t content_left_ = 0;  // unread content of the current entry
+  uint64_t padding_left_ = 0;  // padding after the current entry's content
+  bool at_end_ = false;
+  std::string trailer_head_;   // the zero block Next() consumed before reporting the end
+  size_t trailer_pos_ = 0;
+};
+
+// True when `name` is a relative path that stays inside the directory it is extracted into:
+// not empty, not absolute, and no ".." component. Layers and docker-archive members use it.
+bool IsSafePath(std::string_view name);
+
+}  // namespace outpost::tar
