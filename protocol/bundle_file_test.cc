@@ -1,0 +1,172 @@
+#include "protocol/bundle_file.h"
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "protocol/bundle_printer.h"
+
+namespace outpost::protocol {
+namespace {
+
+// A bundle with a manifest, a config and one whole layer of `layer_bytes` pseudo-random bytes
+// (so it spans several chunks).
+struct Fixture {
+  TempDir dir;
+  std::string manifest = R"({"schemaVersion":2})";
+  std::string config = R"({"rootfs":{}})";
+  std::string layer;
+  std::filesystem::path path = dir.path() / "b.bundle";
+
+  explicit Fixture(size_t layer_bytes, const SigningKey* key = nullptr) {
+    uint32_t x = 1;
+    for (size_t i = 0; i < layer_bytes; ++i) {
+      x = x * 1103515245 + 12345;
+      layer.push_back(static_cast<char>(x >> 16));
+    }
+    BundleWriter w(dir.path());
+    Header h;
+    h.target_reference = "oci:/x:v2";
+    h.created_by = "test";
+    h.manifest = {Digest::Of(manifest), manifest.size(), "application/vnd.oci.image.manifest.v1+json", w.AppendZstd(manifest)};
+    h.config = {Digest::Of(config), config.size(), "application/vnd.oci.image.config.v1+json", w.AppendZstd(config)};
+    LayerEntry l;
+    l.media_type = "application/vnd.oci.image.layer.v1.tar";
+    l.digest = l.diff_id = Digest::Of(layer);
+    l.size = layer.size();
+    l.payload.offset = w.offset();
+    w.payload().Write(layer);
+    l.payload.length = w.offset() - l.payload.offset;
+    h.layers.push_back(l);
+    h.registry_bytes = layer.size();
+    w.Finish(h, path, key);
+  }
+
+  std::string Bytes() const { return ReadFileToString(path, 1 << 30); }
+  void Rewrite(const std::string& bytes) const { WriteFileAtomic(path, bytes); }
+};
+
+Error::Kind KindOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return Error::Kind::kIO;
+}
+
+TEST(BundleFileTest, WrittenBundleReadsBackEveryByte) {
+  Fixture f(3 * kChunkBytes + 17);
+  BundleReader r(f.path);
+  EXPECT_EQ(r.version(), kFormatVersion);
+  EXPECT_EQ(r.chunks().size(), 4u);
+  EXPECT_EQ(r.ReadDocument(r.header().manifest, "manifest"), f.manifest);
+  EXPECT_EQ(r.ReadDocument(r.header().config, "config"), f.config);
+  auto layer = r.OpenSpan(r.header().layers[0].payload, "layer");
+  EXPECT_EQ(ReadAll(*layer, 1 << 30), f.layer);
+  r.VerifyChunks();
+  EXPECT_FALSE(r.signer().has_value());
+}
+
+TEST(BundleFileTest, SpanInTheMiddleOfAChunkReadsCorrectly) {
+  Fixture f(2 * kChunkBytes);
+  BundleReader r(f.path);
+  uint64_t start = r.header().layers[0].payload.offset + kChunkBytes - 5;
+  auto span = r.OpenRawSpan(start, 10);
+  EXPECT_EQ(ReadAll(*span), f.layer.substr(kChunkBytes - 5, 10));
+}
+
+TEST(BundleFileTest, TruncatedBundleIsCorruption) {
+  Fixture f(1000);
+  std::string bytes = f.Bytes();
+  for (size_t cut : {size_t{5}, size_t{20}, bytes.size() / 2, bytes.size() - 1}) {
+    f.Rewrite(bytes.substr(0, cut));
+    EXPECT_EQ(KindOf([&] { BundleReader r(f.path); }), Error::Kind::kCorruption) << cut;
+  }
+}
+
+TEST(BundleFileTest, FlippedPayloadByteFailsItsChunk) {
+  Fixture f(2 * kChunkBytes);
+  std::string bytes = f.Bytes();
+  bytes[bytes.size() - 10] ^= 1;
+  f.Rewrite(bytes);
+  BundleReader r(f.path);
+  EXPECT_EQ(KindOf([&] { r.VerifyChunks(); }), Error::Kind::kCorruption);
+  auto layer = r.OpenSpan(r.header().layers[0].payload, "layer");
+  EXPECT_EQ(KindOf([&] { ReadAll(*layer, 1 << 30); }), Error::Kind::kCorruption);
+}
+
+TEST(BundleFileTest, NewerFormatVersionIsRefusedWithUpgradeMessage) {
+  Fixture f(10);
+  std::string bytes = f.Bytes();
+  bytes[8] = 2;
+  f.Rewrite(bytes);
+  try {
+    BundleReader r(f.path);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kUnsupported);
+    EXPECT_NE(std::string(e.what()).find("upgrade outpost"), std::string::npos);
+  }
+}
+
+TEST(BundleFileTest, SignedBundleVerifiesWithItsKeyOnly) {
+  SigningKey key = SigningKey::Generate();
+  Fixture f(100, &key);
+  BundleReader r(f.path);
+  ASSERT_TRUE(r.signer().has_value());
+  r.VerifySignature(key);
+  SigningKey other = SigningKey::Generate();
+  EXPECT_EQ(KindOf([&] { r.VerifySignature(other); }), Error::Kind::kSecurity);
+}
+
+TEST(BundleFileTest, UnsignedBundleFailsSignatureCheck) {
+  Fixture f(100);
+  BundleReader r(f.path);
+  EXPECT_EQ(KindOf([&] { r.VerifySignature(SigningKey::Generate()); }), Error::Kind::kSecurity);
+}
+
+TEST(BundleFileTest, TamperedHeaderOrSignatureIsSecurityError) {
+  SigningKey key = SigningKey::Generate();
+  Fixture f(100, &key);
+  std::string bytes = f.Bytes();
+  size_t pos = bytes.find("oci:/x:v2");
+  ASSERT_NE(pos, std::string::npos);
+  std::string tampered = bytes;
+  tampered[pos + 7] = 'X';
+  f.Rewrite(tampered);
+  EXPECT_EQ(KindOf([&] { BundleReader(f.path).VerifySignature(key); }), Error::Kind::kSecurity);
+  f.Rewrite(bytes);
+  tampered = bytes;
+  uint64_t payload = BundleReader(f.path).header().payload_bytes;
+  tampered[bytes.size() - payload - 5] ^= 1;  // inside the 64 signature bytes before the payload
+  f.Rewrite(tampered);
+  EXPECT_EQ(KindOf([&] { BundleReader(f.path).VerifySignature(key); }), Error::Kind::kSecurity);
+}
+
+TEST(BundleFileTest, NotABundleIsCorruptionAndNotDetected) {
+  Fixture f(10);
+  EXPECT_TRUE(LooksLikeBundle(f.path));
+  f.Rewrite("{\"schemaVersion\":2}");
+  EXPECT_FALSE(LooksLikeBundle(f.path));
+  EXPECT_EQ(KindOf([&] { BundleReader r(f.path); }), Error::Kind::kCorruption);
+}
+
+TEST(BundleFileTest, DescriptionNamesTargetMethodAndTotals) {
+  Fixture f(10);
+  std::string text = DescribeBundle(BundleReader(f.path));
+  EXPECT_NE(text.find("oci:/x:v2"), std::string::npos);
+  EXPECT_NE(text.find("<- whole"), std::string::npos);
+  EXPECT_NE(text.find("a registry would ship"), std::string::npos);
+}
+
+TEST(BundleHeaderTest, SpanOutsidePayloadIsCorruption) {
+  Header h;
+  h.created_by = "t";
+  h.payload_bytes = 10;
+  h.manifest.payload = {0, 11, Encoding::kRaw};
+  EXPECT_EQ(KindOf([&] { Header::FromJson(h.ToJson()); }), Error::Kind::kCorruption);
+}
+
+}  // namespace
+}  // namespace outpost::protocol
