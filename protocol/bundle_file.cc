@@ -123,6 +123,35 @@ std::vector<ChunkRef> BundleWriter::Chunker::Finish() {
 
 BundleWriter::BundleWriter(const std::filesystem::path& scratch) : chunker_(scratch / "payload") {}
 
+Span BundleWriter::AppendZstd(Reader& in, int level) {
+  Span span{offset(), 0, Encoding::kZstd};
+  ZstdWriter z(chunker_, level);
+  Copy(in, z);
+  z.Finish();
+  span.length = offset() - span.offset;
+  return span;
+}
+
+Span BundleWriter::AppendRaw(Reader& in) {
+  Span span{offset(), 0, Encoding::kRaw};
+  span.length = Copy(in, chunker_);
+  return span;
+}
+
+std::unique_ptr<Reader> BundleWriter::ReadBack(const Span& span) const {
+  // Owns the file reader under the limit.
+  class SpoolSpan : public Reader {
+   public:
+    SpoolSpan(const std::filesystem::path& path, const Span& s) : file_(path, s.offset), limited_(file_, s.length) {}
+    size_t Read(uint8_t* buf, size_t n) override { return limited_.Read(buf, n); }
+
+   private:
+    FileReader file_;
+    LimitedReader limited_;
+  };
+  return DecodeSpan(std::make_unique<SpoolSpan>(chunker_.path(), span), span.encoding, "bundle payload");
+}
+
 Span BundleWriter::AppendZstd(std::string_view data) {
   Span span{offset(), 0, Encoding::kZstd};
   chunker_.Write(ZstdCompress(data, kDocumentZstdLevel));
@@ -245,10 +274,13 @@ std::unique_ptr<Reader> BundleReader::OpenRawSpan(uint64_t offset, uint64_t leng
   return std::make_unique<PayloadReader>(*this, chunk_offsets_, offset, length);
 }
 
-std::unique_ptr<Reader> BundleReader::OpenSpan(const Span& span, std::string what) const {
-  auto raw = OpenRawSpan(span.offset, span.length);
-  if (span.encoding == Encoding::kRaw) return raw;
+std::unique_ptr<Reader> DecodeSpan(std::unique_ptr<Reader> raw, Encoding encoding, std::string what) {
+  if (encoding == Encoding::kRaw) return raw;
   return std::make_unique<DecodedSpan>(std::move(raw), std::move(what));
+}
+
+std::unique_ptr<Reader> BundleReader::OpenSpan(const Span& span, std::string what) const {
+  return DecodeSpan(OpenRawSpan(span.offset, span.length), span.encoding, std::move(what));
 }
 
 std::string BundleReader::ReadDocument(const Document& doc, std::string_view what) const {

@@ -45,6 +45,13 @@ class BundleWriter {
   Writer& payload() { return chunker_; }
   // Appends `data` as one zstd frame and returns its span.
   Span AppendZstd(std::string_view data);
+  // Appends everything `in` yields as one zstd frame at `level` and returns its span.
+  Span AppendZstd(Reader& in, int level);
+  // Appends everything `in` yields as is and returns its span.
+  Span AppendRaw(Reader& in);
+  // Reads back the bytes of a span already appended, decoded (for the hub's proof, which must
+  // rebuild from exactly the bytes that ship).
+  std::unique_ptr<Reader> ReadBack(const Span& span) const;
 
   // Sets header.payload_bytes, writes the bundle to `path` atomically, signed when `key` is
   // given. Throws IOError; on failure `path` is left as it was.
@@ -113,6 +120,9 @@ class BundleReader {
   std::optional<PublicKeyBytes> signer_;
   std::optional<SignatureBytes> signature_;
 };
+
+// Wraps the stored bytes of a span so reads return them decoded (`what` names it in errors).
+std::unique_ptr<Reader> DecodeSpan(std::unique_ptr<Reader> raw, Encoding encoding, std::string what);
 
 // True when the file starts with the bundle magic (for `outpost inspect` to tell bundles from
 // image references).

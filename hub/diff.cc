@@ -1,0 +1,342 @@
+#include "hub/diff.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <memory>
+#include <optional>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "common/version.h"
+#include "hub/image_source.h"
+#include "hub/layer_codec.h"
+#include "hub/layer_rebuild.h"
+#include "protocol/bundle_file.h"
+#include "protocol/bundle_printer.h"
+#include "protocol/zstd_stream.h"
+
+namespace outpost::hub {
+namespace {
+
+using protocol::Method;
+
+// zstd level for uncompressed layers shipped whole: a good ratio at well over 10 MB/s.
+constexpr int kWholeZstdLevel = 9;
+
+// A layer the far side holds; its tar, blob and index are spooled on first use.
+struct BaseCandidate {
+  const LayerRef* layer = nullptr;
+  std::unique_ptr<ScratchFile> tar;
+  std::unique_ptr<RandomAccessFile> tar_access;
+  std::unique_ptr<ScratchFile> blob;
+  std::unique_ptr<RandomAccessFile> blob_access;
+  std::optional<delta::TarIndex> index;
+  bool index_failed = false;
+  std::optional<size_t> header_index;
+};
+
+// One way to ship a layer, encoded into a scratch file (or, for a compressed whole blob, the
+// spooled blob itself).
+struct Candidate {
+  Method method = Method::kWhole;
+  BaseCandidate* base = nullptr;
+  const std::filesystem::path* file = nullptr;
+  uint64_t bytes = 0;
+  protocol::Encoding encoding = protocol::Encoding::kRaw;
+};
+
+// The target layer spooled to scratch: its blob, and its tar (the same file when uncompressed).
+struct TargetFiles {
+  std::unique_ptr<ScratchFile> blob;
+  std::unique_ptr<ScratchFile> tar;
+  const std::filesystem::path& tar_path() const { return tar ? tar->path() : blob->path(); }
+};
+
+class Planner {
+ public:
+  explicit Planner(const DiffOptions& options)
+      : o_(options), scratch_(options.scratch, "outpost-diff-"), writer_(scratch_.path()) {}
+
+  DiffReport Run();
+
+ private:
+  void LoadBases();
+  BaseCandidate* FindByDigest(const Digest& d);
+  BaseCandidate* FindByDiffId(const Digest& d);
+  const RandomAccess& BaseTar(BaseCandidate& b);
+  const RandomAccess& BaseBlob(BaseCandidate& b);
+  const delta::TarIndex* BaseIndex(BaseCandidate& b);
+  BaseCandidate* MostSimilar(const delta::TarIndex& target);
+  size_t UseBase(BaseCandidate& b);
+  protocol::LayerEntry PlanLayer(size_t i, LayerReport* report);
+  TargetFiles SpoolTarget(const LayerRef& t);
+  std::vector<Candidate> Encode(const LayerRef& t, const TargetFiles& files, const std::optional<std::string>& recipe,
+                                std::vector<std::unique_ptr<ScratchFile>>* outputs);
+  void Ship(const Candidate& c, protocol::LayerEntry* entry);
+  void Prove(const protocol::LayerEntry& entry, BaseCandidate* base);
+  Progress& progress() { return o_.progress ? *o_.progress : null_progress_; }
+
+  const DiffOptions& o_;
+  TempDir scratch_;
+  protocol::BundleWriter writer_;
+  std::vector<LoadedImage> from_;
+  LoadedImage to_;
+  std::vector<BaseCandidate> bases_;
+  protocol::Header header_;
+  NullProgress null_progress_;
+  int scratch_counter_ = 0;
+
+  std::filesystem::path NewScratch(const char* name) {
+    return scratch_.path() / (std::string(name) + "-" + std::to_string(scratch_counter_++));
+  }
+};
+
+void Planner::LoadBases() {
+  for (const storage::Reference& ref : o_.from) from_.push_back(LoadImage(ref, o_.store_options));
+  for (const LoadedImage& img : from_) {
+    for (const LayerRef& l : img.layers) {
+      if (!FindByDigest(l.desc.digest)) bases_.push_back(BaseCandidate{&l});
+    }
+  }
+}
+
+BaseCandidate* Planner::FindByDigest(const Digest& d) {
+  for (BaseCandidate& b : bases_) {
+    if (b.layer->desc.digest == d) return &b;
+  }
+  return nullptr;
+}
+
+BaseCandidate* Planner::FindByDiffId(const Digest& d) {
+  for (BaseCandidate& b : bases_) {
+    if (b.layer->diff_id == d) return &b;
+  }
+  return nullptr;
+}
+
+const RandomAccess& Planner::BaseTar(BaseCandidate& b) {
+  if (!b.tar_access) {
+    b.tar = std::make_unique<ScratchFile>(NewScratch("base-tar"));
+    SpoolTar(*b.layer, b.tar->writer());
+    b.tar_access = std::make_unique<RandomAccessFile>(b.tar->path());
+  }
+  return *b.tar_access;
+}
+
+const RandomAccess& Planner::BaseBlob(BaseCandidate& b) {
+  if (!b.blob_access) {
+    b.blob = std::make_unique<ScratchFile>(NewScratch("base-blob"));
+    SpoolBlob(*b.layer, b.blob->writer());
+    b.blob_access = std::make_unique<RandomAccessFile>(b.blob->path());
+  }
+  return *b.blob_access;
+}
+
+const delta::TarIndex* Planner::BaseIndex(BaseCandidate& b) {
+  if (!b.index && !b.index_failed) {
+    try {
+      const RandomAccess& tar = BaseTar(b);
+      RandomAccessReader r(tar, 0, tar.size());
+      b.index = delta::TarIndex::Build(r);
+    } catch (const Error& e) {
+      if (e.kind() != Error::Kind::kCorruption) throw;
+      b.index_failed = true;  // not a tar: never a tar-delta base
+    }
+  }
+  return b.index ? &*b.index : nullptr;
+}
+
+BaseCandidate* Planner::MostSimilar(const delta::TarIndex& target) {
+  BaseCandidate* best = nullptr;
+  double best_score = 0;
+  for (BaseCandidate& b : bases_) {
+    const delta::TarIndex* index = BaseIndex(b);
+    if (!index) continue;
+    double score = delta::Similarity(*index, target);
+    if (score > best_score) {
+      best_score = score;
+      best = &b;
+    }
+  }
+  return best;
+}
+
+size_t Planner::UseBase(BaseCandidate& b) {
+  if (!b.header_index) {
+    b.header_index = header_.bases.size();
+    header_.bases.push_back({b.layer->desc.digest, b.layer->diff_id, static_cast<uint64_t>(b.layer->desc.size)});
+  }
+  return *b.header_index;
+}
+
+TargetFiles Planner::SpoolTarget(const LayerRef& t) {
+  TargetFiles files;
+  files.blob = std::make_unique<ScratchFile>(NewScratch("target-blob"));
+  SpoolBlob(t, files.blob->writer());
+  if (t.compression != image::Compression::kNone) {
+    files.tar = std::make_unique<ScratchFile>(NewScratch("target-tar"));
+    SpoolTar(t, files.tar->writer());
+  } else if (t.desc.digest != t.diff_id) {
+    throw Corruption("uncompressed layer ", t.desc.digest.str(), " does not match its diffID ", t.diff_id.str());
+  }
+  return files;
+}
+
+std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& files,
+                                       const std::optional<std::string>& recipe,
+                                       std::vector<std::unique_ptr<ScratchFile>>* outputs) {
+  std::vector<Candidate> out;
+  auto encode_into = [&](Method m, BaseCandidate* base, protocol::Encoding enc, auto&& fn) {
+    outputs->push_back(std::make_unique<ScratchFile>(NewScratch("candidate")));
+    ScratchFile& f = *outputs->back();
+    fn(f.writer());
+    out.push_back({m, base, &f.path(), f.size(), enc});
+  };
+  if (t.compression == image::Compression::kNone) {
+    encode_into(Method::kWhole, nullptr, protocol::Encoding::kZstd, [&](Writer& w) {
+      FileReader in(files.blob->path());
+      protocol::ZstdWriter z(w, kWholeZstdLevel);
+      Copy(in, z);
+      z.Finish();
+    });
+  } else {
+    out.push_back({Method::kWhole, nullptr, &files.blob->path(), static_cast<uint64_t>(t.desc.size)});
+  }
+  if (bases_.empty()) return out;
+  std::optional<delta::TarIndex> index;
+  try {
+    FileReader in(files.tar_path());
+    index = delta::TarIndex::Build(in);
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::kCorruption) throw;
+  }
+  BaseCandidate* best = index ? MostSimilar(*index) : nullptr;
+  if (best == nullptr) return out;
+  if (recipe) {
+    encode_into(Method::kTarDelta, best, protocol::Encoding::kRaw, [&](Writer& w) {
+      FileReader in(files.tar_path());
+      progress().Begin("layer " + t.desc.digest.short_hex() + " tar-delta", index->tar_size);
+      ProgressReader counted(in, progress());
+      delta::EncodeLayerDelta(BaseTar(*best), counted, w, o_.delta_options);
+      progress().End();
+    });
+  } else if (best->layer->compression != image::Compression::kNone) {
+    encode_into(Method::kRawDelta, best, protocol::Encoding::kRaw, [&](Writer& w) {
+      FileReader in(files.blob->path());
+      delta::EncodeRawDelta(BaseBlob(*best), in, w, o_.delta_options);
+    });
+  }
+  return out;
+}
+
+void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
+  entry->method = c.method;
+  entry->base.reset();
+  if (c.base) entry->base = UseBase(*c.base);
+  FileReader in(*c.file);
+  entry->payload = writer_.AppendRaw(in);
+  entry->payload.encoding = c.encoding;
+}
+
+void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
+  BaseAccess access;
+  if (base && (entry.method == Method::kPresent || entry.method == Method::kTarDelta)) access.tar = &BaseTar(*base);
+  if (base && entry.method == Method::kRawDelta) access.blob = &BaseBlob(*base);
+  auto payload = writer_.ReadBack(entry.payload);
+  NullWriter sink;
+  TempDir proof(scratch_.path(), "proof-");
+  RebuildBlobOf(entry, *payload, access, proof.path(), sink);
+}
+
+protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
+  const LayerRef& t = to_.layers[i];
+  protocol::LayerEntry entry;
+  entry.media_type = t.desc.media_type;
+  entry.digest = t.desc.digest;
+  entry.size = static_cast<uint64_t>(t.desc.size);
+  entry.diff_id = t.diff_id;
+  report->digest = t.desc.digest;
+  report->blob_bytes = entry.size;
+  if (BaseCandidate* b = FindByDigest(t.desc.digest)) {
+    entry.method = Method::kPresent;
+    entry.base = UseBase(*b);
+    report->method = entry.method;
+    return entry;
+  }
+  header_.registry_bytes += entry.size;
+  TargetFiles files = SpoolTarget(t);
+  RecipeResult recipe = ProbeRecipe(files.blob->path(), t.compression);
+  if (recipe.recipe) {
+    entry.recipe = *recipe.recipe;
+  } else {
+    report->note = "no recipe: " + recipe.reason;
+  }
+  BaseCandidate* same_tar = recipe.recipe ? FindByDiffId(t.diff_id) : nullptr;
+  std::vector<std::unique_ptr<ScratchFile>> outputs;
+  std::vector<Candidate> candidates;
+  if (same_tar) {
+    candidates.push_back({Method::kPresent, same_tar, nullptr, 0});
+  } else {
+    candidates = Encode(t, files, recipe.recipe, &outputs);
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.bytes < b.bytes; });
+  for (const Candidate& c : candidates) {
+    try {
+      if (c.method == Method::kPresent) {
+        entry.method = Method::kPresent;
+        entry.base = UseBase(*c.base);
+        entry.payload = {};
+      } else {
+        Ship(c, &entry);
+      }
+      Prove(entry, c.base);
+      report->method = entry.method;
+      report->payload_bytes = entry.payload.length;
+      return entry;
+    } catch (const Error& e) {
+      if (c.method == Method::kWhole) throw;
+      report->note = std::string(protocol::MethodName(c.method)) + " failed its proof: " + e.what();
+    }
+  }
+  throw Corruption("layer ", t.desc.digest.str(), ": no way to ship it passed its proof");
+}
+
+DiffReport Planner::Run() {
+  to_ = LoadImage(o_.to, o_.store_options);
+  LoadBases();
+  DiffReport report;
+  header_.target_reference = o_.to.text;
+  header_.created_by = std::string("outpost ") + kVersion;
+  header_.manifest = {to_.manifest.blob.digest, to_.manifest.blob.bytes.size(), to_.manifest.blob.media_type,
+                      writer_.AppendZstd(to_.manifest.blob.bytes)};
+  header_.config = {to_.config.digest, to_.config.bytes.size(), to_.manifest.config.media_type,
+                    writer_.AppendZstd(to_.config.bytes)};
+  header_.registry_bytes = to_.manifest.blob.bytes.size() + to_.config.bytes.size();
+  for (size_t i = 0; i < to_.layers.size(); ++i) {
+    report.layers.emplace_back();
+    header_.layers.push_back(PlanLayer(i, &report.layers.back()));
+  }
+  writer_.Finish(header_, o_.output, o_.sign_key);
+  report.manifest = to_.manifest.blob.digest;
+  report.registry_bytes = header_.registry_bytes;
+  report.bundle_bytes = std::filesystem::file_size(o_.output);
+  return report;
+}
+
+}  // namespace
+
+DiffReport Diff(const DiffOptions& options) {
+  Planner planner(options);
+  return planner.Run();
+}
+
+std::string SummaryLine(uint64_t bundle_bytes, uint64_t registry_bytes) {
+  char pct[32] = "";
+  if (registry_bytes > 0) {
+    std::snprintf(pct, sizeof(pct), " (%.1f%%)", 100.0 * static_cast<double>(bundle_bytes) / static_cast<double>(registry_bytes));
+  }
+  return "bundle " + protocol::HumanBytes(bundle_bytes) + " vs " + protocol::HumanBytes(registry_bytes) +
+         " from a registry" + pct;
+}
+
+}  // namespace outpost::hub

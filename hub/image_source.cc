@@ -1,0 +1,83 @@
+#include "hub/image_source.h"
+
+#include "common/error.h"
+#include "hub/layer_codec.h"
+#include "tar/tar_reader.h"
+
+namespace outpost::hub {
+namespace {
+
+image::Compression SniffLayer(storage::ImageStore& store, const image::Descriptor& desc) {
+  auto r = store.OpenBlob(desc.digest);
+  uint8_t head[4];
+  size_t n = ReadUpTo(*r, head, sizeof(head));
+  return image::SniffCompression(std::string_view(reinterpret_cast<const char*>(head), n));
+}
+
+std::unique_ptr<Reader> OpenVerified(const LayerRef& layer) {
+  return std::make_unique<storage::VerifyingReader>(layer.store->OpenBlob(layer.desc.digest), layer.desc.digest,
+                                                    layer.desc.size, "layer " + layer.desc.digest.str());
+}
+
+}  // namespace
+
+std::string ManifestKey(const storage::Reference& ref) {
+  if (ref.digest) return ref.digest->str();
+  return ref.tag;
+}
+
+LoadedImage LoadImage(const storage::Reference& ref, const storage::StoreOptions& options) {
+  LoadedImage img;
+  img.ref = ref;
+  img.store = storage::OpenStore(ref, options, false);
+  image::ManifestBlob blob = img.store->ReadManifest(ManifestKey(ref));
+  if (blob.is_index()) {
+    throw Unsupported(ref.text, " is a multi-platform index (", blob.digest.str(),
+                      "): name one platform's manifest by digest");
+  }
+  img.manifest = image::Manifest::Parse(blob);
+  storage::VerifyingReader config_reader(img.store->OpenBlob(img.manifest.config.digest),
+                                         img.manifest.config.digest, img.manifest.config.size,
+                                         "config of " + ref.text);
+  img.config = image::Config::Parse(ReadAll(config_reader));
+  if (img.config.diff_ids.size() != img.manifest.layers.size()) {
+    throw Corruption(ref.text, ": config lists ", std::to_string(img.config.diff_ids.size()),
+                     " diff_ids for ", std::to_string(img.manifest.layers.size()), " layers");
+  }
+  for (size_t i = 0; i < img.manifest.layers.size(); ++i) {
+    const image::Descriptor& d = img.manifest.layers[i];
+    img.layers.push_back({img.store.get(), d, img.config.diff_ids[i], SniffLayer(*img.store, d)});
+  }
+  return img;
+}
+
+void SpoolBlob(const LayerRef& layer, Writer& out) {
+  auto r = OpenVerified(layer);
+  Copy(*r, out);
+}
+
+void SpoolTar(const LayerRef& layer, Writer& out) {
+  auto tar = Uncompress(OpenVerified(layer), layer.compression, "layer " + layer.desc.digest.str());
+  HashingWriter hashing(&out);
+  Copy(*tar, hashing);
+  Digest got = hashing.Finish();
+  if (got != layer.diff_id) {
+    throw Corruption("layer ", layer.desc.digest.str(), " uncompresses to ", got.str(),
+                     ", not its diffID ", layer.diff_id.str());
+  }
+}
+
+void CheckTarPaths(Reader& tar, const std::string& what) {
+  tar::Reader reader(tar);
+  tar::Entry entry;
+  while (reader.Next(&entry)) {
+    if (!tar::IsSafePath(entry.name)) {
+      throw SecurityError(what, ": tar entry \"", entry.name, "\" escapes the extraction directory");
+    }
+  }
+  uint8_t buf[4096];
+  while (reader.ReadTrailer(buf, sizeof(buf)) > 0) {
+  }
+}
+
+}  // namespace outpost::hub

@@ -1,0 +1,62 @@
+// Images as the pipelines see them: a store, its manifest and config, and per layer the blob as
+// the store holds it together with its diffID; plus spooling of blobs and tars to scratch files
+// for random access.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "common/digest.h"
+#include "common/file.h"
+#include "image/image.h"
+#include "storage/image_store.h"
+
+namespace outpost::hub {
+
+struct LayerRef {
+  storage::ImageStore* store = nullptr;  // owned by the LoadedImage
+  image::Descriptor desc;                // the blob as this store holds it
+  Digest diff_id;
+  image::Compression compression = image::Compression::kNone;  // sniffed from the blob
+};
+
+struct LoadedImage {
+  storage::Reference ref;
+  std::unique_ptr<storage::ImageStore> store;
+  image::Manifest manifest;
+  image::Config config;
+  std::vector<LayerRef> layers;  // bottom first, one per manifest layer
+};
+
+// Opens `ref` for reading and loads its manifest (a single-platform image: an index is
+// Unsupported, with a hint to name one manifest by digest), config and layers. Throws what the
+// store throws, and Corruption when the config's diff_ids do not match the layer count.
+LoadedImage LoadImage(const storage::Reference& ref, const storage::StoreOptions& options);
+
+// The tag or digest that names the image of `ref` in its store ("" when it names neither).
+std::string ManifestKey(const storage::Reference& ref);
+
+// A file in a scratch directory that is removed when this object goes away.
+class ScratchFile {
+ public:
+  explicit ScratchFile(const std::filesystem::path& path) : file_(path) {}
+  Writer& writer() { return file_; }
+  uint64_t size() const { return file_.bytes_written(); }
+  const std::filesystem::path& path() const { return file_.temp_path(); }
+
+ private:
+  AtomicFile file_;  // never committed: its temp file is the scratch file
+};
+
+// Copies a layer's blob as stored into `out`, checking its size and digest. Throws Corruption.
+void SpoolBlob(const LayerRef& layer, Writer& out);
+// Writes a layer's uncompressed tar into `out`, checking its diffID. Throws Corruption.
+void SpoolTar(const LayerRef& layer, Writer& out);
+
+// Throws Security naming the layer if any entry path in the tar `tar` is absolute or contains
+// "..". Reads the stream to its end.
+void CheckTarPaths(Reader& tar, const std::string& what);
+
+}  // namespace outpost::hub

@@ -1,0 +1,39 @@
+// The seam between the diff/apply pipelines and the exact codec: open a layer blob as its tar,
+// find the recipe that rebuilds a blob from its tar, and rebuild it.
+//
+// An uncompressed layer's recipe is the empty string (the blob is the tar). Every other recipe is
+// an exact-codec recipe line. Until a recipe is proven for a compressed layer the pipelines fall
+// back to raw deltas or whole blobs; they never ship a guess.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "common/io.h"
+#include "image/image.h"
+
+namespace outpost::hub {
+
+// Wraps `blob` so reads return its uncompressed bytes. `what` names the blob in errors (a
+// corrupt stream is Corruption). Compression::kNone returns `blob` itself.
+std::unique_ptr<Reader> Uncompress(std::unique_ptr<Reader> blob, image::Compression compression,
+                                   std::string what);
+
+struct RecipeResult {
+  std::optional<std::string> recipe;  // proven on the whole blob
+  std::string reason;                 // why there is none
+};
+
+// Finds and proves the recipe that rebuilds the blob stored in `blob_file` (compressed with
+// `compression`) from its uncompressed tar. Never throws for "no recipe"; throws Corruption when
+// the blob itself does not decompress.
+RecipeResult ProbeRecipe(const std::filesystem::path& blob_file, image::Compression compression);
+
+// Writes the blob that `recipe` makes from `tar` into `out`. Throws InvalidArgument for a recipe
+// this build does not understand (the bundle came from a newer hub), Corruption on bad input.
+void RebuildBlob(Reader& tar, std::string_view recipe, Writer& out);
+
+}  // namespace outpost::hub

@@ -1,0 +1,89 @@
+#include "hub/layer_rebuild.h"
+
+#include "common/error.h"
+#include "delta/layer_delta.h"
+#include "hub/image_source.h"
+#include "hub/layer_codec.h"
+
+namespace outpost::hub {
+namespace {
+
+using protocol::Method;
+
+const RandomAccess& Need(const RandomAccess* p, const protocol::LayerEntry& entry, const char* what) {
+  if (p == nullptr) {
+    throw NotFound("layer ", entry.digest.str(), " (", std::string(protocol::MethodName(entry.method)),
+                   ") needs the base's ", what, ", which is not available");
+  }
+  return *p;
+}
+
+void CheckDigest(const Digest& got, uint64_t got_size, const Digest& want, uint64_t want_size,
+                 const std::string& what) {
+  if (got != want || got_size != want_size) {
+    throw Corruption(what, " rebuilt as ", got.str(), " (", std::to_string(got_size), " bytes), expected ",
+                     want.str(), " (", std::to_string(want_size), " bytes)");
+  }
+}
+
+// Produces the tar, unchecked, for the methods that have one.
+void WriteTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& out) {
+  switch (entry.method) {
+    case Method::kPresent: {
+      const RandomAccess& tar = Need(base.tar, entry, "tar");
+      RandomAccessReader r(tar, 0, tar.size());
+      Copy(r, out);
+      return;
+    }
+    case Method::kTarDelta:
+      delta::ApplyLayerDelta(Need(base.tar, entry, "tar"), payload, out);
+      return;
+    case Method::kRawDelta:
+      delta::ApplyRawDelta(Need(base.blob, entry, "blob"), payload, out);
+      return;
+    case Method::kWhole:
+      Copy(payload, out);
+      return;
+  }
+}
+
+}  // namespace
+
+void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
+                const std::filesystem::path& scratch, Writer& tar_out) {
+  HashingWriter hashing(&tar_out);
+  if (entry.recipe.empty() || entry.method == Method::kPresent || entry.method == Method::kTarDelta) {
+    WriteTar(entry, payload, base, hashing);
+  } else {
+    // A compressed blob shipped whole or as raw delta: rebuild and check it, then uncompress.
+    ScratchFile blob(scratch / "blob");
+    RebuildBlobOf(entry, payload, base, scratch, blob.writer());
+    auto tar = Uncompress(std::make_unique<FileReader>(blob.path()), image::LayerCompression(entry.media_type),
+                          "layer " + entry.digest.str());
+    Copy(*tar, hashing);
+  }
+  uint64_t size = hashing.count();
+  Digest got = hashing.Finish();
+  if (got != entry.diff_id) {
+    throw Corruption("layer ", entry.digest.str(), ": rebuilt tar (", std::to_string(size), " bytes) is ",
+                     got.str(), ", not its diffID ", entry.diff_id.str());
+  }
+}
+
+void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
+                   const std::filesystem::path& scratch, Writer& blob_out) {
+  HashingWriter hashing(&blob_out);
+  bool via_tar = entry.method == Method::kPresent || entry.method == Method::kTarDelta;
+  if (via_tar && !entry.recipe.empty()) {
+    ScratchFile tar(scratch / "tar");
+    WriteTar(entry, payload, base, tar.writer());
+    FileReader tar_reader(tar.path());
+    RebuildBlob(tar_reader, entry.recipe, hashing);
+  } else {
+    WriteTar(entry, payload, base, hashing);
+  }
+  uint64_t size = hashing.count();
+  CheckDigest(hashing.Finish(), size, entry.digest, entry.size, "layer " + entry.digest.str());
+}
+
+}  // namespace outpost::hub

@@ -1,0 +1,31 @@
+// Rebuilding one target layer from its bundle entry: the step the agent runs for real and the
+// hub runs to prove a bundle before it is written.
+#pragma once
+
+#include <filesystem>
+
+#include "common/io.h"
+#include "protocol/bundle.h"
+
+namespace outpost::hub {
+
+// What the far side holds of the entry's base, opened for random access. `tar` is needed for
+// present and tar-delta entries, `blob` (the bytes as the base store holds them) for raw-delta.
+struct BaseAccess {
+  const RandomAccess* tar = nullptr;
+  const RandomAccess* blob = nullptr;
+};
+
+// Writes the entry's uncompressed tar into `tar_out`, from `payload` (the entry's decoded
+// payload) and `base`; checks it against the entry's diffID. Only for entries with a tar path
+// (present, tar-delta, and whole or raw-delta of uncompressed layers, whose blob is the tar).
+// Throws Corruption (wrong base, damaged payload, digest mismatch), Security (unsafe path).
+void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
+                const std::filesystem::path& scratch, Writer& tar_out);
+
+// Writes the entry's blob into `blob_out` and checks its digest and size. Needs a scratch
+// directory for the tar between delta and recipe. Throws like RebuildTar.
+void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
+                   const std::filesystem::path& scratch, Writer& blob_out);
+
+}  // namespace outpost::hub
