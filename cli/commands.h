@@ -10,4 +10,9 @@ namespace outpost::cli {
 // Text shown under every command's --help: where to read more.
 inline constexpr const char* kFooter = "Docs: README.md and docs/ in the outpost source tree.";
 
+// Bundles (diff_command.cc, apply_command.cc, keygen_command.cc).
+void AddKeygenCommand(CLI::App& app);
+void AddDiffCommand(CLI::App& app);
+void AddApplyCommand(CLI::App& app);
+
 }  // namespace outpost::cli

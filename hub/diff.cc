@@ -95,7 +95,9 @@ void Planner::LoadBases() {
   for (const storage::Reference& ref : o_.from) from_.push_back(LoadImage(ref, o_.store_options));
   for (const LoadedImage& img : from_) {
     for (const LayerRef& l : img.layers) {
-      if (!FindByDigest(l.desc.digest)) bases_.push_back(BaseCandidate{&l});
+      if (FindByDigest(l.desc.digest)) continue;
+      bases_.emplace_back();
+      bases_.back().layer = &l;
     }
   }
 }
@@ -200,7 +202,7 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
       z.Finish();
     });
   } else {
-    out.push_back({Method::kWhole, nullptr, &files.blob->path(), static_cast<uint64_t>(t.desc.size)});
+    out.push_back({Method::kWhole, nullptr, &files.blob->path(), static_cast<uint64_t>(t.desc.size), protocol::Encoding::kRaw});
   }
   if (bases_.empty()) return out;
   std::optional<delta::TarIndex> index;
@@ -275,7 +277,7 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
   std::vector<std::unique_ptr<ScratchFile>> outputs;
   std::vector<Candidate> candidates;
   if (same_tar) {
-    candidates.push_back({Method::kPresent, same_tar, nullptr, 0});
+    candidates.push_back({Method::kPresent, same_tar, nullptr, 0, protocol::Encoding::kRaw});
   } else {
     candidates = Encode(t, files, recipe.recipe, &outputs);
   }

@@ -63,4 +63,19 @@ class ProgressReader : public Reader {
   Progress& progress_;
 };
 
+// Passes writes through, reporting their byte count to `progress`.
+class ProgressWriter : public Writer {
+ public:
+  ProgressWriter(Writer& inner, Progress& progress) : inner_(inner), progress_(progress) {}
+  using Writer::Write;
+  void Write(const uint8_t* data, size_t n) override {
+    inner_.Write(data, n);
+    progress_.Advance(n);
+  }
+
+ private:
+  Writer& inner_;
+  Progress& progress_;
+};
+
 }  // namespace outpost::hub

@@ -1,0 +1,263 @@
+#include "agent/apply.h"
+
+#include <nlohmann/json.hpp>
+
+#include <memory>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "hub/image_source.h"
+#include "hub/layer_codec.h"
+#include "hub/layer_rebuild.h"
+#include "image/image.h"
+#include "protocol/bundle_file.h"
+
+namespace outpost::agent {
+namespace {
+
+using hub::LayerRef;
+using hub::ScratchFile;
+using protocol::Method;
+
+// A base the bundle requires, as found at this site.
+struct LocatedBase {
+  const LayerRef* layer = nullptr;
+  bool by_digest = false;  // the store holds the exact blob (else only the tar, by diffID)
+  std::unique_ptr<ScratchFile> tar;
+  std::unique_ptr<RandomAccessFile> tar_access;
+  std::unique_ptr<ScratchFile> blob;
+  std::unique_ptr<RandomAccessFile> blob_access;
+};
+
+// A rebuilt layer waiting in staging, or a blob to copy from a base store as is.
+struct StagedLayer {
+  Digest digest;  // as written to the target store
+  uint64_t size = 0;
+  std::unique_ptr<ScratchFile> file;  // nullptr: copy `source` from its base store
+  const LayerRef* source = nullptr;
+};
+
+class Applier {
+ public:
+  explicit Applier(const ApplyOptions& o)
+      : o_(o), bundle_(o.bundle), scratch_(o.scratch, "outpost-apply-"),
+        to_archive_(o.into.transport == storage::Reference::Transport::kDockerArchive) {}
+
+  ApplyReport Run();
+
+ private:
+  void CheckTrust();
+  void LoadDocuments();
+  void LocateBases();
+  hub::BaseAccess Access(LocatedBase& b, const protocol::LayerEntry& e);
+  StagedLayer Stage(size_t i);
+  void CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e);
+  std::string ArchiveManifest() const;
+  void Publish();
+  hub::Progress& progress() { return o_.progress ? *o_.progress : null_progress_; }
+  std::filesystem::path NewScratch(const char* name) {
+    return scratch_.path() / (std::string(name) + "-" + std::to_string(counter_++));
+  }
+
+  const ApplyOptions& o_;
+  protocol::BundleReader bundle_;
+  TempDir scratch_;
+  bool to_archive_;
+  ApplyReport report_;
+  image::ManifestBlob manifest_blob_;
+  std::string config_bytes_;
+  std::vector<hub::LoadedImage> bases_;
+  std::vector<LocatedBase> located_;
+  std::vector<StagedLayer> staged_;
+  hub::NullProgress null_progress_;
+  int counter_ = 0;
+};
+
+void Applier::CheckTrust() {
+  const protocol::Header& h = bundle_.header();
+  if (o_.verify_key) {
+    bundle_.VerifySignature(*o_.verify_key);
+  } else if (bundle_.signer()) {
+    report_.warnings.push_back("bundle is signed by " + protocol::KeyFingerprint(*bundle_.signer()) +
+                               " but no --verify-key was given: signature not checked (digests are)");
+  } else {
+    report_.warnings.push_back("bundle is unsigned: its origin is not checked (digests are)");
+  }
+  std::optional<Digest> want = o_.expect ? o_.expect : o_.into.digest;
+  if (want && *want != h.manifest.digest) {
+    throw InvalidArgument("bundle ", o_.bundle.string(), " builds ", h.target_reference, " (", h.manifest.digest.str(),
+                          "), not the expected ", want->str());
+  }
+  bundle_.VerifyChunks();
+}
+
+void Applier::LoadDocuments() {
+  const protocol::Header& h = bundle_.header();
+  manifest_blob_ = image::ManifestBlob::FromBytes(bundle_.ReadDocument(h.manifest, "manifest"), h.manifest.media_type);
+  config_bytes_ = bundle_.ReadDocument(h.config, "config");
+  image::Manifest m = image::Manifest::Parse(manifest_blob_);
+  image::Config c = image::Config::Parse(config_bytes_);
+  bool consistent = m.config.digest == h.config.digest && m.layers.size() == h.layers.size() &&
+                    c.diff_ids.size() == h.layers.size();
+  for (size_t i = 0; consistent && i < h.layers.size(); ++i) {
+    consistent = m.layers[i].digest == h.layers[i].digest && static_cast<uint64_t>(m.layers[i].size) == h.layers[i].size &&
+                 c.diff_ids[i] == h.layers[i].diff_id;
+  }
+  if (!consistent) throw Corruption("bundle ", o_.bundle.string(), ": header does not match the manifest it carries");
+  report_.config = h.config.digest;
+}
+
+void Applier::LocateBases() {
+  for (const storage::Reference& ref : o_.bases) bases_.push_back(hub::LoadImage(ref, o_.store_options));
+  for (const protocol::BaseLayer& want : bundle_.header().bases) {
+    LocatedBase found;
+    for (const hub::LoadedImage& img : bases_) {
+      for (const LayerRef& l : img.layers) {
+        if (l.desc.digest == want.digest) {
+          found.layer = &l;
+          found.by_digest = true;
+        }
+        if (!found.layer && l.diff_id == want.diff_id) found.layer = &l;
+      }
+    }
+    if (!found.layer) {
+      std::string where;
+      for (const storage::Reference& ref : o_.bases) where += (where.empty() ? "" : ", ") + ref.text;
+      throw NotFound("bundle needs base layer ", want.digest.str(), " (diffID ", want.diff_id.str(), "), which ",
+                     where.empty() ? std::string("no --base was given to provide") : "none of " + where + " holds");
+    }
+    located_.push_back(std::move(found));
+  }
+}
+
+hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
+  hub::BaseAccess access;
+  if (e.method == Method::kPresent || e.method == Method::kTarDelta) {
+    if (!b.tar_access) {
+      b.tar = std::make_unique<ScratchFile>(NewScratch("base-tar"));
+      hub::SpoolTar(*b.layer, b.tar->writer());
+      b.tar_access = std::make_unique<RandomAccessFile>(b.tar->path());
+    }
+    access.tar = b.tar_access.get();
+  }
+  if (e.method == Method::kRawDelta) {
+    if (!b.by_digest) {
+      throw NotFound("layer ", e.digest.str(), " is a raw delta against blob ", b.layer->desc.digest.str(),
+                     ", but the --base stores hold only its uncompressed tar");
+    }
+    if (!b.blob_access) {
+      b.blob = std::make_unique<ScratchFile>(NewScratch("base-blob"));
+      hub::SpoolBlob(*b.layer, b.blob->writer());
+      b.blob_access = std::make_unique<RandomAccessFile>(b.blob->path());
+    }
+    access.blob = b.blob_access.get();
+  }
+  return access;
+}
+
+StagedLayer Applier::Stage(size_t i) {
+  const protocol::LayerEntry& e = bundle_.header().layers[i];
+  LocatedBase* base = e.base ? &located_[*e.base] : nullptr;
+  StagedLayer s;
+  s.digest = to_archive_ ? e.diff_id : e.digest;
+  bool exact_blob = e.method == Method::kPresent && base->by_digest && base->layer->desc.digest == e.digest;
+  if (exact_blob && !to_archive_) {
+    s.size = e.size;
+    s.source = base->layer;
+    NullWriter sink;
+    hub::SpoolBlob(*s.source, sink);  // verified now, so publishing cannot fail on it
+    return s;
+  }
+  if (e.method == Method::kPresent && !base->by_digest && e.recipe.empty() &&
+      image::LayerCompression(e.media_type) != image::Compression::kNone && !to_archive_) {
+    throw NotFound("layer ", e.digest.str(), ": the --base stores hold only its uncompressed tar and the bundle carries no recipe to recompress it");
+  }
+  s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
+  auto payload = bundle_.OpenSpan(e.payload, "layer " + e.digest.str());
+  hub::BaseAccess access = base ? Access(*base, e) : hub::BaseAccess{};
+  TempDir work(scratch_.path(), "work-");
+  progress().Begin("layer " + std::to_string(i + 1) + "/" + std::to_string(bundle_.header().layers.size()) + " " +
+                   e.digest.short_hex() + " " + std::string(protocol::MethodName(e.method)), e.size);
+  hub::ProgressWriter counted(s.file->writer(), progress());
+  if (to_archive_) {
+    hub::RebuildTar(e, *payload, access, work.path(), counted);
+  } else {
+    hub::RebuildBlobOf(e, *payload, access, work.path(), counted);
+  }
+  progress().End();
+  s.size = s.file->size();
+  return s;
+}
+
+void Applier::CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e) {
+  std::unique_ptr<Reader> raw;
+  if (s.file) {
+    raw = std::make_unique<FileReader>(s.file->path());
+  } else {
+    raw = s.source->store->OpenBlob(s.source->desc.digest);
+  }
+  image::Compression c = to_archive_ ? image::Compression::kNone : image::LayerCompression(e.media_type);
+  auto tar = hub::Uncompress(std::move(raw), c, "layer " + e.digest.str());
+  hub::CheckTarPaths(*tar, "layer " + e.digest.str());
+}
+
+std::string Applier::ArchiveManifest() const {
+  image::Manifest m = image::Manifest::Parse(manifest_blob_);
+  nlohmann::json layers = nlohmann::json::array();
+  for (const StagedLayer& s : staged_) {
+    layers.push_back({{"mediaType", image::media::kOciLayer}, {"digest", s.digest.str()}, {"size", s.size}});
+  }
+  nlohmann::json j = {{"schemaVersion", 2}, {"mediaType", image::media::kOciManifest},
+                      {"config", {{"mediaType", m.config.media_type}, {"digest", m.config.digest.str()}, {"size", m.config.size}}},
+                      {"layers", layers}};
+  return j.dump();
+}
+
+void Applier::Publish() {
+  auto store = storage::OpenStore(o_.into, o_.store_options, true);
+  for (const StagedLayer& s : staged_) {
+    if (s.file) {
+      FileReader in(s.file->path());
+      store->WriteBlob(s.digest, static_cast<int64_t>(s.size), in);
+    } else if (!store->HasBlob(s.digest)) {
+      auto in = s.source->store->OpenBlob(s.digest);
+      store->WriteBlob(s.digest, static_cast<int64_t>(s.size), *in);
+    }
+  }
+  StringReader config(config_bytes_);
+  store->WriteBlob(report_.config, static_cast<int64_t>(config_bytes_.size()), config);
+  image::ManifestBlob manifest = to_archive_ ? image::ManifestBlob::FromBytes(ArchiveManifest(), image::media::kOciManifest)
+                                             : manifest_blob_;
+  report_.tag = o_.into.tag;
+  if (report_.tag.empty()) {
+    try {
+      report_.tag = storage::Reference::Parse(bundle_.header().target_reference).tag;
+    } catch (const Error&) {
+      // A target named in a form this build does not parse: write no tag.
+    }
+  }
+  store->WriteManifest(manifest, report_.tag);
+  store->Commit();
+  report_.manifest = manifest.digest;
+}
+
+ApplyReport Applier::Run() {
+  CheckTrust();
+  LoadDocuments();
+  LocateBases();
+  for (size_t i = 0; i < bundle_.header().layers.size(); ++i) {
+    staged_.push_back(Stage(i));
+    CheckPaths(staged_.back(), bundle_.header().layers[i]);
+  }
+  Publish();
+  return report_;
+}
+
+}  // namespace
+
+ApplyReport Apply(const ApplyOptions& options) {
+  Applier applier(options);
+  return applier.Run();
+}
+
+}  // namespace outpost::agent

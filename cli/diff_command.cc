@@ -1,0 +1,60 @@
+// `outpost diff`: writes a bundle that turns the --from images into the --to image.
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "cli/commands.h"
+#include "cli/progress_option.h"
+#include "hub/diff.h"
+#include "protocol/signing.h"
+
+namespace outpost::cli {
+namespace {
+
+struct DiffArgs {
+  std::vector<std::string> from;
+  std::string to;
+  std::string output;
+  std::string sign_key;
+  bool quiet = false;
+};
+
+void RunDiff(const DiffArgs& a) {
+  hub::DiffOptions o;
+  for (const std::string& f : a.from) o.from.push_back(storage::Reference::Parse(f));
+  o.to = storage::Reference::Parse(a.to);
+  o.output = a.output;
+  std::optional<protocol::SigningKey> key;
+  if (!a.sign_key.empty()) {
+    key = protocol::SigningKey::LoadPrivate(a.sign_key);
+    o.sign_key = &*key;
+  }
+  auto progress = MakeProgress(a.quiet);
+  o.progress = progress.get();
+  hub::DiffReport r = hub::Diff(o);
+  if (!a.quiet) {
+    for (const hub::LayerReport& l : r.layers) {
+      std::printf("  %s %-9s %s%s\n", l.digest.short_hex().c_str(), std::string(protocol::MethodName(l.method)).c_str(),
+                  hub::SummaryLine(l.payload_bytes, l.blob_bytes).c_str(), l.note.empty() ? "" : ("  (" + l.note + ")").c_str());
+    }
+  }
+  std::printf("%s: %s\n", a.output.c_str(), hub::SummaryLine(r.bundle_bytes, r.registry_bytes).c_str());
+}
+
+}  // namespace
+
+void AddDiffCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("diff", "Write a bundle that turns the --from images (what the far side holds) into the --to image");
+  auto a = std::make_shared<DiffArgs>();
+  cmd->add_option("--from", a->from, "An image the far side holds (repeatable)")->required();
+  cmd->add_option("--to", a->to, "The target image")->required();
+  cmd->add_option("-o,--output", a->output, "Bundle file to write")->required();
+  cmd->add_option("--sign-key", a->sign_key, "Sign the bundle with this private key (from `outpost keygen`)");
+  cmd->add_flag("-q,--quiet", a->quiet, "No progress and no per-layer lines");
+  cmd->footer(std::string("Example:\n  outpost diff --from oci:/srv/app:1.0 --to oci:/srv/app:2.0 -o app-2.0.bundle --sign-key hub.key\n\n") +
+              kFooter);
+  cmd->callback([a] { RunDiff(*a); });
+}
+
+}  // namespace outpost::cli
