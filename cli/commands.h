@@ -10,6 +10,10 @@ namespace outpost::cli {
 // Text shown under every command's --help: where to read more.
 inline constexpr const char* kFooter = "Docs: README.md and docs/ in the outpost source tree.";
 
+// `outpost inspect REF`: digests, layers and verification of an image or index.
+void AddInspectCommand(CLI::App& app);
+// `outpost copy SRC DST`: copy an image or index between stores.
+void AddCopyCommand(CLI::App& app);
 // Bundles (diff_command.cc, apply_command.cc, keygen_command.cc).
 void AddKeygenCommand(CLI::App& app);
 void AddDiffCommand(CLI::App& app);
