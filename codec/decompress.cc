@@ -1,0 +1,203 @@
+#include "codec/decompress.h"
+
+#include <zlib.h>
+#include <zstd.h>
+#include <zstd_errors.h>
+
+#include <cstring>
+
+#include "common/error.h"
+
+namespace outpost::codec {
+namespace {
+
+// Big enough that read syscalls and inflate calls are amortised; the header of a member must
+// fit too (FEXTRA is at most 64 KiB; longer FNAME/FCOMMENT fields are rejected as corrupt).
+constexpr size_t kInputBytes = 256 << 10;
+constexpr int kZstdMaxWindowLog = 27;  // 128 MiB: zstd's default limit, and our memory bound
+
+uint32_t LoadLe32(const uint8_t* p) {
+  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
+}
+
+}  // namespace
+
+struct GzipReader::Inflater {
+  z_stream z{};
+  Inflater() {
+    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw IOError("zlib inflateInit2 failed (out of memory?)");
+  }
+  ~Inflater() { inflateEnd(&z); }
+};
+
+GzipReader::GzipReader(Reader& compressed, std::function<void(const GzipMember&)> on_member)
+    : in_(compressed),
+      on_member_(std::move(on_member)),
+      input_(std::make_unique<uint8_t[]>(kInputBytes)),
+      inflater_(std::make_unique<Inflater>()) {}
+
+GzipReader::~GzipReader() = default;
+
+// Moves unread input to the front and reads more; false if the input is at its end.
+bool GzipReader::FillInput() {
+  if (input_eof_) return false;
+  std::memmove(input_.get(), input_.get() + input_pos_, input_end_ - input_pos_);
+  input_offset_ += input_pos_;
+  input_end_ -= input_pos_;
+  input_pos_ = 0;
+  size_t got = in_.Read(input_.get() + input_end_, kInputBytes - input_end_);
+  if (got == 0) input_eof_ = true;
+  input_end_ += got;
+  return got > 0;
+}
+
+// Parses the next member's header; false at a clean end of the stream.
+bool GzipReader::StartMember() {
+  if (input_pos_ == input_end_) FillInput();
+  for (;;) {
+    std::string_view avail(reinterpret_cast<const char*>(input_.get() + input_pos_), input_end_ - input_pos_);
+    uint64_t offset = input_offset_ + input_pos_;
+    if (avail.empty() && input_eof_) {
+      if (members_ == 0) throw Corruption("gzip stream is empty");
+      return false;
+    }
+    std::optional<GzipHeader> header;
+    try {
+      header = GzipHeader::Parse(avail);
+    } catch (const Error& e) {
+      if (members_ > 0) throw Corruption("unexpected bytes after gzip member ", std::to_string(members_), " at offset ", std::to_string(offset), ": ", e.what());
+      throw;
+    }
+    if (header) {
+      input_pos_ += header->raw.size();
+      member_ = GzipMember{};
+      member_.offset = offset;
+      member_.body_offset = offset + header->raw.size();
+      member_.header = std::move(*header);
+      if (!first_header_) first_header_ = member_.header;
+      in_member_ = true;
+      return true;
+    }
+    if (avail.size() == kInputBytes) throw Corruption("gzip header at offset ", std::to_string(offset), " is longer than ", std::to_string(kInputBytes), " bytes");
+    if (!FillInput()) throw Corruption("gzip stream ends inside the header of member ", std::to_string(members_ + 1));
+  }
+}
+
+void GzipReader::FinishMember() {
+  while (input_end_ - input_pos_ < kGzipTrailerBytes) {
+    if (!FillInput()) throw Corruption("gzip stream ends inside the trailer of member ", std::to_string(members_ + 1));
+  }
+  const uint8_t* t = input_.get() + input_pos_;
+  std::string where = Concat("gzip member ", std::to_string(members_ + 1), " at offset ", std::to_string(member_.offset));
+  if (LoadLe32(t) != member_.crc) throw Corruption(where, ": CRC32 mismatch (data is corrupt)");
+  if (LoadLe32(t + 4) != static_cast<uint32_t>(member_.uncompressed_size)) throw Corruption(where, ": ISIZE mismatch (data is corrupt)");
+  input_pos_ += kGzipTrailerBytes;
+  member_.end_offset = input_offset_ + input_pos_;
+  ++members_;
+  in_member_ = false;
+  inflateReset(&inflater_->z);
+  if (on_member_) on_member_(member_);
+}
+
+size_t GzipReader::Read(uint8_t* buf, size_t n) {
+  z_stream& z = inflater_->z;
+  while (!done_ && n > 0) {
+    if (!in_member_ && !StartMember()) {
+      done_ = true;
+      break;
+    }
+    if (input_pos_ == input_end_ && !FillInput()) throw Corruption("gzip stream is truncated inside member ", std::to_string(members_ + 1));
+    z.next_in = input_.get() + input_pos_;
+    z.avail_in = static_cast<uInt>(input_end_ - input_pos_);
+    z.next_out = buf;
+    z.avail_out = static_cast<uInt>(std::min<size_t>(n, UINT32_MAX));
+    int ret = inflate(&z, Z_NO_FLUSH);
+    input_pos_ = input_end_ - z.avail_in;
+    size_t produced = z.next_out - buf;
+    member_.crc = static_cast<uint32_t>(crc32(member_.crc, buf, static_cast<uInt>(produced)));
+    member_.uncompressed_size += produced;
+    if (ret == Z_STREAM_END) {
+      FinishMember();
+    } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
+      throw Corruption("gzip member ", std::to_string(members_ + 1), " has invalid deflate data near offset ", std::to_string(input_offset_ + input_pos_), ": ", z.msg ? z.msg : "inflate error");
+    }
+    if (produced > 0) return produced;
+  }
+  return 0;
+}
+
+struct ZstdReader::State {
+  Reader& in;
+  ZSTD_DCtx* dctx;
+  std::unique_ptr<uint8_t[]> input = std::make_unique<uint8_t[]>(ZSTD_DStreamInSize());
+  ZSTD_inBuffer in_buf{input.get(), 0, 0};
+  size_t last_hint = 0;  // 0 when the last frame is complete
+  bool eof = false;
+
+  explicit State(Reader& r) : in(r), dctx(ZSTD_createDCtx()) {
+    if (dctx == nullptr) throw IOError("ZSTD_createDCtx failed (out of memory?)");
+    ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, kZstdMaxWindowLog);
+  }
+  ~State() { ZSTD_freeDCtx(dctx); }
+};
+
+ZstdReader::ZstdReader(Reader& compressed) : state_(std::make_unique<State>(compressed)) {}
+ZstdReader::~ZstdReader() = default;
+
+size_t ZstdReader::Read(uint8_t* buf, size_t n) {
+  State& s = *state_;
+  ZSTD_outBuffer out{buf, n, 0};
+  while (out.pos == 0 && n > 0) {
+    if (s.in_buf.pos == s.in_buf.size) {
+      if (s.eof) break;
+      s.in_buf.size = s.in.Read(s.input.get(), ZSTD_DStreamInSize());
+      s.in_buf.pos = 0;
+      if (s.in_buf.size == 0) {
+        s.eof = true;
+        if (s.last_hint != 0) throw Corruption("zstd stream is truncated (a frame is incomplete)");
+        break;
+      }
+    }
+    size_t hint = ZSTD_decompressStream(s.dctx, &out, &s.in_buf);
+    if (ZSTD_isError(hint)) {
+      if (ZSTD_getErrorCode(hint) == ZSTD_error_frameParameter_windowTooLarge) {
+        throw Unsupported("zstd frame window is larger than ", std::to_string(1 << (kZstdMaxWindowLog - 20)), " MiB");
+      }
+      throw Corruption("zstd stream is corrupt: ", ZSTD_getErrorName(hint));
+    }
+    s.last_hint = hint;
+  }
+  return out.pos;
+}
+
+std::unique_ptr<Reader> OpenDecompressed(Reader& compressed, image::Compression compression) {
+  struct Passthrough : Reader {
+    explicit Passthrough(Reader& r) : inner(r) {}
+    size_t Read(uint8_t* buf, size_t n) override { return inner.Read(buf, n); }
+    Reader& inner;
+  };
+  switch (compression) {
+    case image::Compression::kGzip: return std::make_unique<GzipReader>(compressed);
+    case image::Compression::kZstd: return std::make_unique<ZstdReader>(compressed);
+    case image::Compression::kNone: break;
+  }
+  return std::make_unique<Passthrough>(compressed);
+}
+
+image::Compression SniffCompression(std::string_view b) {
+  auto at = [&](size_t i) { return static_cast<uint8_t>(b[i]); };
+  if (b.size() >= 2 && at(0) == kGzipId1 && at(1) == kGzipId2) return image::Compression::kGzip;
+  if (b.size() >= 4 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd && at(0) == 0x28) return image::Compression::kZstd;
+  if (b.size() >= 4 && (at(0) & 0xf0) == 0x50 && at(1) == 0x2a && at(2) == 0x4d && at(3) == 0x18) return image::Compression::kZstd;
+  return image::Compression::kNone;
+}
+
+std::vector<GzipMember> InspectGzip(Reader& compressed) {
+  std::vector<GzipMember> members;
+  GzipReader r(compressed, [&](const GzipMember& m) { members.push_back(m); });
+  NullWriter sink;
+  Copy(r, sink);
+  return members;
+}
+
+}  // namespace outpost::codec

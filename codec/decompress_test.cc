@@ -1,0 +1,111 @@
+#include "codec/decompress.h"
+
+#include <gtest/gtest.h>
+#include <zstd.h>
+
+#include "codec/test_util.h"
+#include "common/error.h"
+
+namespace outpost::codec {
+namespace {
+
+using testing::Compress;
+using testing::SampleText;
+
+constexpr const char* kZlib6 = "v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6";
+constexpr const char* kNamed = "v1 gzip hdr=1f8b08080000000000036c617965722e74617200 deflate=zlib:9";
+
+std::string Decompress(const std::string& blob, image::Compression c) {
+  StringReader in(blob);
+  auto r = OpenDecompressed(in, c);
+  return ReadAll(*r, 1 << 30);
+}
+
+TEST(GzipReaderTest, MultiMemberStreamDecodesAsOneAndReportsMembers) {
+  std::string a = SampleText(300000, 1), b = SampleText(1000, 2);
+  StringReader in(Compress(kZlib6, a) + Compress(kNamed, b));
+  std::vector<GzipMember> members;
+  GzipReader r(in, [&](const GzipMember& m) { members.push_back(m); });
+  EXPECT_EQ(ReadAll(r, 1 << 30), a + b);
+  ASSERT_EQ(members.size(), 2u);
+  EXPECT_EQ(r.member_count(), 2u);
+  EXPECT_EQ(members[0].uncompressed_size, a.size());
+  EXPECT_EQ(members[1].offset, members[0].end_offset);
+  EXPECT_EQ(*members[1].header.name, "layer.tar");
+  EXPECT_EQ(r.first_header()->os, 255);
+}
+
+TEST(GzipReaderTest, CrcMismatchIsCorruption) {
+  std::string blob = Compress(kZlib6, SampleText(5000));
+  blob[blob.size() - 6] ^= 1;
+  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+}
+
+TEST(GzipReaderTest, IsizeMismatchIsCorruption) {
+  std::string blob = Compress(kZlib6, SampleText(5000));
+  blob[blob.size() - 2] ^= 1;
+  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+}
+
+TEST(GzipReaderTest, TruncatedStreamIsCorruptionAtEveryLength) {
+  std::string blob = Compress(kZlib6, SampleText(20000));
+  for (size_t n = 0; n < blob.size(); n += 97) {
+    try {
+      Decompress(blob.substr(0, n), image::Compression::kGzip);
+      ADD_FAILURE() << "no error at length " << n;
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), Error::Kind::kCorruption) << e.what();
+    }
+  }
+}
+
+TEST(GzipReaderTest, TrailingGarbageIsCorruption) {
+  std::string blob = Compress(kZlib6, SampleText(100)) + "garbage";
+  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+}
+
+TEST(GzipReaderTest, FlippedDeflateByteIsAnError) {
+  std::string blob = Compress(kZlib6, SampleText(50000));
+  blob[blob.size() / 2] ^= 0x55;
+  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+}
+
+TEST(GzipReaderTest, InspectGzipListsHeaders) {
+  StringReader in(Compress(kNamed, "x"));
+  auto members = InspectGzip(in);
+  ASSERT_EQ(members.size(), 1u);
+  EXPECT_EQ(members[0].header.os, 3);
+  EXPECT_EQ(members[0].crc, 0x8cdc1683u);
+}
+
+std::string ZstdFrame(const std::string& data, int level) {
+  std::string out(ZSTD_compressBound(data.size()), '\0');
+  out.resize(ZSTD_compress(out.data(), out.size(), data.data(), data.size(), level));
+  return out;
+}
+
+TEST(ZstdReaderTest, FramesAndSkippableFramesDecodeAsOneStream) {
+  std::string a = SampleText(400000, 3), b = SampleText(77, 4);
+  std::string skippable("\x50\x2a\x4d\x18\x03\0\0\0abc", 11);
+  EXPECT_EQ(Decompress(ZstdFrame(a, 3) + skippable + ZstdFrame(b, 19), image::Compression::kZstd), a + b);
+}
+
+TEST(ZstdReaderTest, TruncatedFrameIsCorruption) {
+  std::string blob = ZstdFrame(SampleText(100000), 3);
+  try {
+    Decompress(blob.substr(0, blob.size() - 3), image::Compression::kZstd);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+  }
+}
+
+TEST(DecompressTest, NoneIsPassthroughAndSniffingFindsMagic) {
+  EXPECT_EQ(Decompress("plain", image::Compression::kNone), "plain");
+  EXPECT_EQ(SniffCompression("\x1f\x8b\x08"), image::Compression::kGzip);
+  EXPECT_EQ(SniffCompression("\x28\xb5\x2f\xfd"), image::Compression::kZstd);
+  EXPECT_EQ(SniffCompression("bin/"), image::Compression::kNone);
+}
+
+}  // namespace
+}  // namespace outpost::codec

@@ -1,0 +1,97 @@
+#include "codec/deflate_family.h"
+
+#include <algorithm>
+
+#include "codec/zlib_encoder.h"
+#include "common/error.h"
+
+namespace outpost::codec {
+namespace {
+
+// The levels a writer that sets XFL the usual way (2 for its best level 9, 4 for its fastest
+// level 1, 0 otherwise) may have used, most common first. `others` are the XFL=0 levels.
+std::vector<int> LevelsForXfl(uint8_t xfl, std::initializer_list<int> others) {
+  if (xfl == kXflFastest) return {1};
+  if (xfl == kXflBest) return {9};
+  return others;
+}
+
+DeflateSpec Spec(std::string_view family, int level,
+                 std::vector<std::pair<std::string, std::string>> options = {}) {
+  return DeflateSpec{std::string(family), level, std::move(options)};
+}
+
+// zlib: Python's gzip module (OS 255, XFL by level), Java's GZIPOutputStream (OS 0, XFL 0 at
+// every level), zlib's gzip writer and BSD/macOS gzip (OS 3).
+std::unique_ptr<deflate::Encoder> MakeZlib(const DeflateSpec& s, Writer& out) {
+  ZlibParams p{s.level, static_cast<int>(s.IntOption("mem", 1, 9)), static_cast<int>(s.IntOption("strategy", 0, 4)),
+               static_cast<int>(s.IntOption("wbits", 9, 15))};
+  return std::make_unique<ZlibEncoder>(p, out);
+}
+
+std::vector<DeflateSpec> ZlibCandidates(const GzipHeader& h) {
+  std::vector<int> levels = h.os == kOsFat ? std::vector<int>{6, 1, 2, 3, 4, 5, 7, 8, 9}
+                                           : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8});
+  std::vector<DeflateSpec> out;
+  for (int mem : {8, 9}) {
+    if (mem == 9 && h.os == kOsFat) continue;  // Java always uses zlib's default memLevel
+    for (int level : levels) {
+      out.push_back(Spec("zlib", level, {{"mem", std::to_string(mem)}, {"strategy", "0"}, {"wbits", "15"}}));
+    }
+  }
+  return out;
+}
+
+std::unique_ptr<deflate::Encoder> MakePigz(const DeflateSpec& s, Writer& out) {
+  return std::make_unique<PigzEncoder>(s.level, static_cast<size_t>(s.IntOption("block", 32 << 10, 1 << 30)), out);
+}
+
+std::vector<DeflateSpec> PigzCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnix) return out;
+  for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8})) {
+    out.push_back(Spec("pigz", level, {{"block", "131072"}}));
+  }
+  return out;
+}
+
+const DeflateFamily& FindFamily(std::string_view name) {
+  for (const DeflateFamily& f : DeflateFamilies()) {
+    if (f.name == name) return f;
+  }
+  throw InvalidArgument("unknown deflate encoder family '", std::string(name), "'");
+}
+
+}  // namespace
+
+const std::vector<DeflateFamily>& DeflateFamilies() {
+  static const std::vector<DeflateFamily> kFamilies = {
+      {"zlib", 0, 9, {{"mem", "8"}, {"strategy", "0"}, {"wbits", "15"}}, MakeZlib, ZlibCandidates},
+      {"pigz", 1, 9, {{"block", "131072"}}, MakePigz, PigzCandidates},
+  };
+  return kFamilies;
+}
+
+DeflateSpec Normalize(const DeflateSpec& spec) {
+  const DeflateFamily& f = FindFamily(spec.family);
+  if (spec.level < f.min_level || spec.level > f.max_level) {
+    throw InvalidArgument("deflate spec '", spec.str(), "': level out of range ", std::to_string(f.min_level), "..",
+                          std::to_string(f.max_level));
+  }
+  for (const auto& [key, value] : spec.options) {
+    bool known = std::any_of(f.options.begin(), f.options.end(), [&](const DeflateOption& o) { return o.key == key; });
+    if (!known) throw InvalidArgument("deflate spec '", spec.str(), "': unknown option '", key, "'");
+  }
+  DeflateSpec out{spec.family, spec.level, {}};
+  for (const DeflateOption& o : f.options) {
+    auto it = std::find_if(spec.options.begin(), spec.options.end(), [&](const auto& kv) { return kv.first == o.key; });
+    out.options.emplace_back(std::string(o.key), it != spec.options.end() ? it->second : std::string(o.default_value));
+  }
+  return out;
+}
+
+std::unique_ptr<deflate::Encoder> MakeDeflateEncoder(const DeflateSpec& spec, Writer& out) {
+  return FindFamily(spec.family).make(spec, out);
+}
+
+}  // namespace outpost::codec

@@ -1,0 +1,210 @@
+#include "deflate/go_lazy.h"
+
+#include <algorithm>
+#include <climits>
+#include <cstring>
+
+#include "deflate/go_fast.h"
+
+namespace outpost::deflate::go_internal {
+namespace {
+
+constexpr int kWindowSize = 1 << 15;
+constexpr int kWindowMask = kWindowSize - 1;
+constexpr int kMinMatch = 4;    // the shortest match Go emits
+constexpr int kMaxMatch = 258;
+constexpr int kHashBits = 17;
+constexpr int kHashSize = 1 << kHashBits;
+constexpr int kMaxHashOffset = 1 << 24;
+constexpr size_t kMaxBlockTokens = 1 << 14;
+constexpr int kLoadSlack = 16;  // bytes past the window that 8-byte compares may read
+
+uint32_t Hash4(const uint8_t* b) {
+  uint32_t v = uint32_t{b[3]} | uint32_t{b[2]} << 8 | uint32_t{b[1]} << 16 | uint32_t{b[0]} << 24;
+  return (v * 0x1e35a7bd) >> (32 - kHashBits);
+}
+
+}  // namespace
+
+LevelParams ChainLevel(int level) {
+  static constexpr LevelParams kLevels[] = {
+      {4, 0, 16, 8, 5},              // 2
+      {4, 0, 32, 32, 6},             // 3
+      {4, 4, 16, 16, kSkipNever},    // 4
+      {8, 16, 32, 32, kSkipNever},   // 5
+      {8, 16, 128, 128, kSkipNever}, // 6
+      {8, 32, 128, 256, kSkipNever}, // 7
+      {32, 128, 258, 1024, kSkipNever},  // 8
+      {32, 258, 258, 4096, kSkipNever},  // 9
+  };
+  return kLevels[level - 2];
+}
+
+ChainMatcher::ChainMatcher(const LevelParams& params, BlockWriter& blocks)
+    : p_(params),
+      blocks_(blocks),
+      window_(2 * kWindowSize + kLoadSlack),
+      hash_head_(kHashSize),
+      hash_prev_(kWindowSize) {
+  tokens_.reserve(kMaxBlockTokens + 1);
+}
+
+size_t ChainMatcher::Fill(const uint8_t* data, size_t n) {
+  if (index_ >= 2 * kWindowSize - (kMinMatch + kMaxMatch)) Slide();
+  size_t k = std::min(n, static_cast<size_t>(2 * kWindowSize - window_end_));
+  std::memcpy(window_.data() + window_end_, data, k);
+  window_end_ += static_cast<int>(k);
+  return k;
+}
+
+void ChainMatcher::Slide() {
+  std::memcpy(window_.data(), window_.data() + kWindowSize, kWindowSize);
+  index_ -= kWindowSize;
+  window_end_ -= kWindowSize;
+  block_start_ = block_start_ >= kWindowSize ? block_start_ - kWindowSize : INT_MAX;
+  hash_offset_ += kWindowSize;
+  if (hash_offset_ > kMaxHashOffset) {
+    // Rebase stored positions so they fit again; entries that fall off become "none".
+    int delta = hash_offset_ - 1;
+    hash_offset_ -= delta;
+    chain_head_ -= delta;
+    auto rebase = [delta](uint32_t& v) {
+      v = static_cast<int>(v) > delta ? static_cast<uint32_t>(static_cast<int>(v) - delta) : 0;
+    };
+    std::for_each(hash_prev_.begin(), hash_prev_.end(), rebase);
+    std::for_each(hash_head_.begin(), hash_head_.end(), rebase);
+  }
+}
+
+void ChainMatcher::WriteBlock(int index) {
+  if (index <= 0) return;
+  const uint8_t* input = nullptr;
+  size_t input_len = 0;
+  if (block_start_ <= index) {
+    input = window_.data() + block_start_;
+    input_len = static_cast<size_t>(index - block_start_);
+  }
+  block_start_ = index;
+  blocks_.WriteBlock(tokens_.data(), tokens_.size(), false, input, input_len);
+}
+
+void ChainMatcher::AddToken(Token t, int block_end) {
+  tokens_.push_back(t);
+  if (tokens_.size() == kMaxBlockTokens) {
+    WriteBlock(block_end);
+    tokens_.clear();
+  }
+}
+
+void ChainMatcher::InsertHash(int index) {
+  uint32_t& head = hash_head_[Hash4(window_.data() + index)];
+  hash_prev_[index & kWindowMask] = head;
+  head = static_cast<uint32_t>(index + hash_offset_);
+}
+
+// Go's findMatch: walks the chain from prev_head for a match longer than 3 at pos.
+bool ChainMatcher::FindMatch(int pos, int prev_head, int lookahead, int* out_length,
+                             int* out_offset) const {
+  const uint8_t* win = window_.data();
+  const int max_look = std::min(kMaxMatch, lookahead);
+  const int nice = std::min(max_look, p_.nice);
+  int tries = p_.chain;
+  int length = kMinMatch - 1;
+  if (length >= p_.good) tries >>= 2;
+  bool ok = false;
+  uint8_t w_end = win[pos + length];
+  const int min_index = pos - kWindowSize;
+  for (int i = prev_head; tries > 0; --tries) {
+    if (w_end == win[i + length]) {
+      int n = static_cast<int>(CommonPrefix(win + i, win + pos, static_cast<size_t>(max_look)));
+      if (n > length && (n > kMinMatch || pos - i <= 4096)) {
+        length = n;
+        *out_offset = pos - i;
+        ok = true;
+        if (n >= nice) break;
+        w_end = win[pos + n];
+      }
+    }
+    if (i == min_index) break;
+    i = static_cast<int>(hash_prev_[i & kWindowMask]) - hash_offset_;
+    if (i < min_index || i < 0) break;
+  }
+  if (ok) *out_length = length;
+  return ok;
+}
+
+void ChainMatcher::Step(bool sync) {
+  if (window_end_ - index_ < kMinMatch + kMaxMatch && !sync) return;
+  const bool lazy = p_.fast_skip_hashing == kSkipNever;
+  max_insert_index_ = window_end_ - (kMinMatch - 1);
+  for (;;) {
+    const int lookahead = window_end_ - index_;
+    if (lookahead < kMinMatch + kMaxMatch) {
+      if (!sync) break;
+      if (lookahead == 0) {
+        if (byte_available_) {
+          tokens_.push_back(LiteralToken(window_[index_ - 1]));
+          byte_available_ = false;
+        }
+        if (!tokens_.empty()) {
+          WriteBlock(index_);
+          tokens_.clear();
+        }
+        break;
+      }
+    }
+    if (index_ < max_insert_index_) {
+      uint32_t& head = hash_head_[Hash4(window_.data() + index_)];
+      chain_head_ = static_cast<int>(head);
+      hash_prev_[index_ & kWindowMask] = static_cast<uint32_t>(chain_head_);
+      head = static_cast<uint32_t>(index_ + hash_offset_);
+    }
+    const int prev_length = length_;
+    const int prev_offset = offset_;
+    length_ = kMinMatch - 1;
+    offset_ = 0;
+    const int min_index = std::max(index_ - kWindowSize, 0);
+    if (chain_head_ - hash_offset_ >= min_index &&
+        ((!lazy && lookahead > kMinMatch - 1) ||
+         (lazy && lookahead > prev_length && prev_length < p_.lazy))) {
+      FindMatch(index_, chain_head_ - hash_offset_, lookahead, &length_, &offset_);
+    }
+    if ((!lazy && length_ >= kMinMatch) ||
+        (lazy && prev_length >= kMinMatch && length_ <= prev_length)) {
+      // Emit a match: the one just found (levels 2-3) or the previous position's (lazy).
+      if (!lazy) {
+        tokens_.push_back(MatchToken(static_cast<uint32_t>(length_), static_cast<uint32_t>(offset_)));
+      } else {
+        tokens_.push_back(
+            MatchToken(static_cast<uint32_t>(prev_length), static_cast<uint32_t>(prev_offset)));
+      }
+      if (length_ <= p_.fast_skip_hashing) {
+        int new_index = lazy ? index_ + prev_length - 1 : index_ + length_;
+        int index = index_ + 1;
+        for (; index < new_index; ++index) {
+          if (index < max_insert_index_) InsertHash(index);
+        }
+        index_ = index;
+        if (lazy) {
+          byte_available_ = false;
+          length_ = kMinMatch - 1;
+        }
+      } else {
+        index_ += length_;
+      }
+      if (tokens_.size() == kMaxBlockTokens) {
+        WriteBlock(index_);
+        tokens_.clear();
+      }
+    } else {
+      if (!lazy || byte_available_) {
+        int i = lazy ? index_ - 1 : index_;
+        AddToken(LiteralToken(window_[i]), i + 1);
+      }
+      ++index_;
+      if (lazy) byte_available_ = true;
+    }
+  }
+}
+
+}  // namespace outpost::deflate::go_internal

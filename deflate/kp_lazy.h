@@ -1,0 +1,16 @@
+// Levels 7-9 of the klauspost flate encoder (internal to deflate/): hash chains with lazy
+// matching, blocks of up to 32768 tokens.
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "common/io.h"
+#include "deflate/encoder.h"
+
+namespace outpost::deflate::kp {
+
+// See NewKlauspostEncoder; level is 7..9.
+std::unique_ptr<Encoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary);
+
+}  // namespace outpost::deflate::kp
