@@ -202,15 +202,18 @@ void Applier::CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e) {
 }
 
 std::string Applier::ArchiveManifest() const {
-  image::Manifest m = image::Manifest::Parse(manifest_blob_);
-  nlohmann::json layers = nlohmann::json::array();
-  for (const StagedLayer& s : staged_) {
-    layers.push_back({{"mediaType", image::media::kOciLayer}, {"digest", s.digest.str()}, {"size", s.size}});
+  // The same rewrite `outpost copy` makes into a docker-archive (storage/copy.cc), so both paths
+  // give one manifest digest.
+  nlohmann::json doc = nlohmann::json::parse(manifest_blob_.bytes);
+  const protocol::Header& h = bundle_.header();
+  for (size_t i = 0; i < staged_.size(); ++i) {
+    nlohmann::json& layer = doc["layers"][i];
+    layer["mediaType"] = image::UncompressedLayerMediaType(h.layers[i].media_type);
+    layer["digest"] = staged_[i].digest.str();
+    layer["size"] = staged_[i].size;
+    layer.erase("urls");
   }
-  nlohmann::json j = {{"schemaVersion", 2}, {"mediaType", image::media::kOciManifest},
-                      {"config", {{"mediaType", m.config.media_type}, {"digest", m.config.digest.str()}, {"size", m.config.size}}},
-                      {"layers", layers}};
-  return j.dump();
+  return doc.dump();
 }
 
 void Applier::Publish() {
@@ -226,7 +229,7 @@ void Applier::Publish() {
   }
   StringReader config(config_bytes_);
   store->WriteBlob(report_.config, static_cast<int64_t>(config_bytes_.size()), config);
-  image::ManifestBlob manifest = to_archive_ ? image::ManifestBlob::FromBytes(ArchiveManifest(), image::media::kOciManifest)
+  image::ManifestBlob manifest = to_archive_ ? image::ManifestBlob::FromBytes(ArchiveManifest(), manifest_blob_.media_type)
                                              : manifest_blob_;
   report_.tag = o_.into.tag;
   if (report_.tag.empty()) {

@@ -262,12 +262,17 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
   if (BaseCandidate* b = FindByDigest(t.desc.digest)) {
     entry.method = Method::kPresent;
     entry.base = UseBase(*b);
+    // The far side may hold only the tar (`docker save`): the recipe lets it recompress.
+    RecipeResult recipe = ProbeRecipe([&] { return t.store->OpenBlob(t.desc.digest); }, t.compression);
+    entry.recipe = recipe.recipe.value_or("");
+    if (!recipe.recipe) report->note = "no recipe: " + recipe.reason;
     report->method = entry.method;
     return entry;
   }
   header_.registry_bytes += entry.size;
   TargetFiles files = SpoolTarget(t);
-  RecipeResult recipe = ProbeRecipe(files.blob->path(), t.compression);
+  RecipeResult recipe =
+      ProbeRecipe([&] { return std::make_unique<FileReader>(files.blob->path()); }, t.compression);
   if (recipe.recipe) {
     entry.recipe = *recipe.recipe;
   } else {

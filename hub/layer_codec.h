@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -27,10 +28,10 @@ struct RecipeResult {
   std::string reason;                 // why there is none
 };
 
-// Finds and proves the recipe that rebuilds the blob stored in `blob_file` (compressed with
-// `compression`) from its uncompressed tar. Never throws for "no recipe"; throws Corruption when
-// the blob itself does not decompress.
-RecipeResult ProbeRecipe(const std::filesystem::path& blob_file, image::Compression compression);
+// Finds and proves the recipe that rebuilds the blob `open_blob` opens (from its first byte,
+// once per pass; compressed with `compression`) from its uncompressed tar. Never throws for
+// "no recipe"; throws Corruption when the blob itself does not decompress.
+RecipeResult ProbeRecipe(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression);
 
 // Writes the blob that `recipe` makes from `tar` into `out`. Throws InvalidArgument for a recipe
 // this build does not understand (the bundle came from a newer hub), Corruption on bad input.

@@ -1,0 +1,232 @@
+#include "agent/apply.h"
+
+#include <gtest/gtest.h>
+
+#include <map>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "hub/diff.h"
+#include "hub/test_images.h"
+#include "protocol/bundle_file.h"
+
+namespace outpost::agent {
+namespace {
+
+using outpost::testing::Files;
+using outpost::testing::Noise;
+using outpost::testing::TestLayer;
+using outpost::testing::WriteImage;
+namespace fs = std::filesystem;
+
+// Every file under `dir` with its bytes: the "exactly as it was" check.
+std::map<std::string, std::string> Snapshot(const fs::path& dir) {
+  std::map<std::string, std::string> out;
+  if (!fs::exists(dir)) return out;
+  if (fs::is_regular_file(dir)) {
+    out[dir.string()] = ReadFileToString(dir, 1 << 30);
+    return out;
+  }
+  for (const auto& e : fs::recursive_directory_iterator(dir)) {
+    out[e.path().string()] = e.is_regular_file() ? ReadFileToString(e.path(), 1 << 30) : "<dir>";
+  }
+  return out;
+}
+
+Error::Kind KindOf(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  ADD_FAILURE() << "no error";
+  return Error::Kind::kIO;
+}
+
+// An old and a new image that share a base layer, change an app layer (one file edited, one
+// added) and add a layer; gzip or uncompressed.
+class ApplyTest : public ::testing::Test {
+ protected:
+  void MakePair(bool gzip) {
+    Files base = {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}};
+    Files app_v1 = {{"app/lib.so", Noise(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}};
+    Files app_v2 = app_v1;
+    app_v2["app/lib.so"].replace(1000, 10, "0123456789");
+    app_v2["app/new.txt"] = "new file\n";
+    old_digest_ = WriteImage("oci:" + (dir_.path() / "hub").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
+    new_digest_ = WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2",
+                             {{base, gzip}, {app_v2, gzip}, {{{"data/blob", Noise(1000, 3)}}, gzip}});
+    WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
+  }
+
+  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr) {
+    hub::DiffOptions o;
+    o.from = {storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v1")};
+    o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
+    o.output = bundle_;
+    o.sign_key = key;
+    o.scratch = dir_.path();
+    return hub::Diff(o);
+  }
+
+  ApplyReport Apply(const std::string& into, const protocol::SigningKey* key = nullptr,
+                    std::vector<std::string> bases = {}) {
+    ApplyOptions o;
+    o.bundle = bundle_;
+    if (bases.empty()) bases = {"oci:" + (dir_.path() / "site").string() + ":v1"};
+    for (const std::string& b : bases) o.bases.push_back(storage::Reference::Parse(b));
+    o.into = storage::Reference::Parse(into);
+    o.verify_key = key;
+    o.scratch = dir_.path();
+    return agent::Apply(o);
+  }
+
+  std::string SiteInto() const { return "oci:" + (dir_.path() / "site").string() + ":v2"; }
+
+  // Applies expecting failure of `kind` and checks the site store did not change.
+  void ExpectRefused(Error::Kind kind, const protocol::SigningKey* key = nullptr) {
+    auto before = Snapshot(dir_.path() / "site");
+    EXPECT_EQ(KindOf([&] { Apply(SiteInto(), key); }), kind);
+    EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
+  }
+
+  void RewriteBundle(const std::function<void(std::string&)>& edit) {
+    std::string bytes = ReadFileToString(bundle_, 1 << 30);
+    edit(bytes);
+    WriteFileAtomic(bundle_, bytes);
+  }
+
+  TempDir dir_;
+  fs::path bundle_ = dir_.path() / "update.bundle";
+  Digest old_digest_;
+  Digest new_digest_;
+};
+
+TEST_F(ApplyTest, GzipPairRoundTripsToTheSameManifestDigest) {
+  MakePair(true);
+  hub::DiffReport r = Diff();
+  EXPECT_EQ(r.manifest, new_digest_);
+  EXPECT_LT(r.bundle_bytes, r.registry_bytes);
+  ApplyReport a = Apply(SiteInto());
+  EXPECT_EQ(a.manifest, new_digest_);
+  auto site = storage::OpenStore(storage::Reference::Parse(SiteInto()), {}, false);
+  EXPECT_EQ(site->ReadManifest("v2").digest, new_digest_);
+}
+
+TEST_F(ApplyTest, UncompressedPairRoundTrips) {
+  MakePair(false);
+  Diff();
+  EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, DockerArchiveBaseRebuildsOciTarget) {
+  MakePair(true);
+  Diff();
+  fs::path archive = dir_.path() / "site.tar";
+  Files base = {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}};
+  Files app_v1 = {{"app/lib.so", Noise(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}};
+  WriteImage("docker-archive:" + archive.string() + ":app:v1", {{base, false}, {app_v1, false}});
+  ApplyReport a = Apply("oci:" + (dir_.path() / "out").string() + ":v2", nullptr,
+                        {"docker-archive:" + archive.string()});
+  EXPECT_EQ(a.manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, OciBaseRebuildsDockerArchiveTargetWithTheSameImageId) {
+  MakePair(true);
+  hub::DiffReport r = Diff();
+  fs::path archive = dir_.path() / "out.tar";
+  ApplyReport a = Apply("docker-archive:" + archive.string() + ":app:v2");
+  auto hub_store = storage::OpenStore(storage::Reference::Parse("oci:" + (dir_.path() / "hub").string()), {}, false);
+  image::Manifest m = image::Manifest::Parse(hub_store->ReadManifest("v2"));
+  EXPECT_EQ(a.config, m.config.digest);
+  auto out = storage::OpenStore(storage::Reference::Parse("docker-archive:" + archive.string()), {}, false);
+  EXPECT_EQ(image::Manifest::Parse(out->ReadManifest("")).config.digest, m.config.digest);
+}
+
+TEST_F(ApplyTest, SignedBundleAppliesWithItsKeyAndNotWithAnother) {
+  MakePair(true);
+  protocol::SigningKey key = protocol::SigningKey::Generate();
+  Diff(&key);
+  protocol::SigningKey other = protocol::SigningKey::Generate();
+  ExpectRefused(Error::Kind::kSecurity, &other);
+  EXPECT_EQ(Apply(SiteInto(), &key).manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, UnsignedBundleIsRefusedWithVerifyKeyAndWarnedWithout) {
+  MakePair(true);
+  Diff();
+  protocol::SigningKey key = protocol::SigningKey::Generate();
+  ExpectRefused(Error::Kind::kSecurity, &key);
+  ApplyReport a = Apply(SiteInto());
+  ASSERT_EQ(a.warnings.size(), 1u);
+  EXPECT_NE(a.warnings[0].find("unsigned"), std::string::npos);
+}
+
+TEST_F(ApplyTest, TamperedSignatureIsRefusedAndLeavesTheStore) {
+  MakePair(true);
+  protocol::SigningKey key = protocol::SigningKey::Generate();
+  Diff(&key);
+  uint64_t payload = protocol::BundleReader(bundle_).header().payload_bytes;
+  RewriteBundle([&](std::string& b) { b[b.size() - payload - 1] ^= 0x40; });
+  ExpectRefused(Error::Kind::kSecurity, &key);
+}
+
+TEST_F(ApplyTest, TruncatedBundleIsRefusedAndLeavesTheStore) {
+  MakePair(true);
+  Diff();
+  RewriteBundle([](std::string& b) { b.resize(b.size() - 3); });
+  ExpectRefused(Error::Kind::kCorruption);
+}
+
+TEST_F(ApplyTest, FlippedByteInEveryChunkIsRefusedAndLeavesTheStore) {
+  MakePair(false);
+  Diff();
+  std::string good = ReadFileToString(bundle_, 1 << 30);
+  protocol::BundleReader r(bundle_);
+  uint64_t start = good.size() - r.header().payload_bytes;
+  uint64_t at = start;
+  for (const protocol::ChunkRef& c : r.chunks()) {
+    RewriteBundle([&](std::string& b) {
+      b = good;
+      b[at + c.length / 2] ^= 1;
+    });
+    ExpectRefused(Error::Kind::kCorruption);
+    at += c.length;
+  }
+}
+
+TEST_F(ApplyTest, MissingBaseIsNotFoundAndLeavesTheStore) {
+  MakePair(true);
+  Diff();
+  WriteImage("oci:" + (dir_.path() / "other").string() + ":x", {{{{"x", "y"}}, true}});
+  auto before = Snapshot(dir_.path() / "site");
+  EXPECT_EQ(KindOf([&] { Apply(SiteInto(), nullptr, {"oci:" + (dir_.path() / "other").string() + ":x"}); }),
+            Error::Kind::kNotFound);
+  EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
+}
+
+TEST_F(ApplyTest, BundleForAnotherTargetIsRefused) {
+  MakePair(true);
+  Diff();
+  auto before = Snapshot(dir_.path() / "site");
+  ApplyOptions o;
+  o.bundle = bundle_;
+  o.bases = {storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1")};
+  o.into = storage::Reference::Parse(SiteInto());
+  o.expect = old_digest_;
+  o.scratch = dir_.path();
+  EXPECT_EQ(KindOf([&] { agent::Apply(o); }), Error::Kind::kInvalidArgument);
+  EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
+}
+
+TEST_F(ApplyTest, NothingIsCreatedWhenApplyFails) {
+  MakePair(true);
+  Diff();
+  RewriteBundle([](std::string& b) { b.back() ^= 1; });
+  fs::path fresh = dir_.path() / "fresh";
+  EXPECT_EQ(KindOf([&] { Apply("oci:" + fresh.string() + ":v2"); }), Error::Kind::kCorruption);
+  EXPECT_FALSE(fs::exists(fresh));
+}
+
+}  // namespace
+}  // namespace outpost::agent
