@@ -9,8 +9,6 @@
 namespace outpost::delta {
 namespace {
 
-// How far around a window of a large file the base region reaches, for content that moved.
-constexpr uint64_t kMarginBytes = kWindowBytes / 2;
 // Below this the bsdiff-style control overhead cannot beat zstd.
 constexpr size_t kMinBsdiffBytes = 256;
 
@@ -35,6 +33,8 @@ std::string ReadEntryContent(tar::Reader& tar, uint64_t n) {
 
 Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
                                std::string_view target) {
+  // How far around a window of a large file the base region reaches, for content that moved.
+  const uint64_t kMarginBytes = options_.window_bytes / 2;
   if (base_file == nullptr || at >= base_file->size + kMarginBytes) {
     ops_.Literal(target);
     return Outcome::kNew;

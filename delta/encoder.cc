@@ -21,7 +21,8 @@ class LayerEncoder {
  public:
   LayerEncoder(const RandomAccess& base, const TarIndex& index, OpWriter& ops,
                const EncodeOptions& options, LayerDeltaStats* stats)
-      : base_(base), matcher_(index), ops_(ops), content_(base, ops, options), stats_(stats) {}
+      : base_(base), matcher_(index), ops_(ops), options_(options), content_(base, ops, options),
+        stats_(stats) {}
 
   void Entry(tar::Reader& tar, const tar::Entry& e, uint64_t previous_size) {
     if (!tar::IsSafePath(e.name)) {
@@ -49,12 +50,13 @@ class LayerEncoder {
   }
 
   void Content(tar::Reader& tar, const tar::Entry& e) {
-    if (e.size <= kWindowBytes) return SmallFile(tar, e);
+    uint64_t window = options_.window_bytes;
+    if (e.size <= window) return SmallFile(tar, e);
     const TarIndexEntry* base = matcher_.Similar(e.name, e.size);
     Outcome outcome = Outcome::kCopied;
-    for (uint64_t at = 0; at < e.size; at += kWindowBytes) {
-      std::string window = ReadEntryContent(tar, std::min(kWindowBytes, e.size - at));
-      outcome = std::max(outcome, content_.Window(base, at, window));
+    for (uint64_t at = 0; at < e.size; at += window) {
+      std::string bytes = ReadEntryContent(tar, std::min(window, e.size - at));
+      outcome = std::max(outcome, content_.Window(base, at, bytes));
     }
     Count(outcome);
   }
@@ -78,6 +80,7 @@ class LayerEncoder {
   const RandomAccess& base_;
   BaseMatcher matcher_;
   OpWriter& ops_;
+  const EncodeOptions& options_;
   ContentEncoder content_;
   LayerDeltaStats* stats_;
 };
@@ -95,10 +98,17 @@ Digest HashBase(const RandomAccess& base) {
   return hashing.Finish();
 }
 
+void CheckOptions(const EncodeOptions& options) {
+  if (options.window_bytes == 0 || options.window_bytes > kWindowBytes) {
+    throw InvalidArgument("delta window must be between 1 and ", std::to_string(kWindowBytes), " bytes");
+  }
+}
+
 }  // namespace
 
 LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, outpost::Reader& target_tar,
                                  Writer& delta_out, const EncodeOptions& options) {
+  CheckOptions(options);
   TarIndex index = IndexBase(base_tar);
   LayerDeltaStats stats;
   OpWriter ops(delta_out, format::Kind::kLayer, index.tar_size, index.tar_digest,
@@ -122,6 +132,7 @@ LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, outpost::Reader& 
 
 LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target, Writer& out,
                                const EncodeOptions& options) {
+  CheckOptions(options);
   LayerDeltaStats stats;
   OpWriter ops(out, format::Kind::kRaw, base.size(), HashBase(base), options.zstd_level, &stats);
   // bsdiff's suffix array over a 64 MiB base region would break the memory budget, and a delta of
@@ -132,8 +143,8 @@ LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target
   TarIndexEntry whole;
   whole.size = base.size();
   HashingReader hashing(target);
-  std::string window(kWindowBytes, '\0');
-  for (uint64_t at = 0;; at += kWindowBytes) {
+  std::string window(raw_options.window_bytes, '\0');
+  for (uint64_t at = 0;; at += window.size()) {
     size_t got = ReadUpTo(hashing, reinterpret_cast<uint8_t*>(window.data()), window.size());
     if (got == 0) break;
     content.Window(base.size() > 0 ? &whole : nullptr, at, std::string_view(window).substr(0, got));

@@ -104,8 +104,9 @@ class SignatureEncoder {
     } else {
       ops_.Literal(header);
     }
-    for (uint64_t at = 0; at < e.size; at += kWindowBytes) {
-      Window(e, at, ReadEntryContent(tar, std::min(kWindowBytes, e.size - at)));
+    uint64_t window = std::clamp<uint64_t>(options_.window_bytes, 1, kWindowBytes);
+    for (uint64_t at = 0; at < e.size; at += window) {
+      Window(e, at, ReadEntryContent(tar, std::min(window, e.size - at)));
     }
   }
 

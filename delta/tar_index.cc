@@ -57,8 +57,9 @@ double Similarity(const TarIndex& base, const TarIndex& target) {
     // Every entry costs at least its header block, so metadata-only layers still compare.
     double weight = static_cast<double>(e.size + tar::kBlockSize);
     total += weight;
-    if (e.size > 0 && contents.contains(e.content)) score += weight;
-    else if (names.contains(e.name)) score += weight / 2;
+    bool named = names.contains(e.name);
+    if (e.size > 0 ? contents.contains(e.content) : named) score += weight;
+    else if (named) score += weight / 2;
   }
   return total == 0 ? 0 : score / total;
 }
