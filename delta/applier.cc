@@ -61,6 +61,7 @@ class Applier {
  public:
   Applier(const RandomAccess& base, outpost::Reader& ops, HashingWriter& out, TarGuard* guard)
       : base_(base), ops_(ops), out_(out), guard_(guard), buf_(new uint8_t[2 * kChunkBytes]) {}
+  // `guard`, when not null, is the tar guard `out` writes through; checked at the end.
 
   // Runs ops until END; returns the checked target digest.
   Digest Run() {
@@ -75,7 +76,6 @@ class Applier {
         case format::Op::kZstdRef: Payload(Method::kZstdRef); break;
         case format::Op::kBsdiff: Payload(Method::kBsdiff); break;
         case format::Op::kRsync: Payload(Method::kRsync); break;
-        case format::Op::kEntry: Entry(); break;
         default: throw Corruption("delta has unknown op ", std::to_string(tag));
       }
     }
@@ -143,13 +143,6 @@ class Applier {
                                           : BsdiffApply(base, payload, target_length);
     }
     out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
-  }
-
-  void Entry() {
-    uint64_t length = Field();
-    if (guard_ == nullptr) throw Corruption("raw delta contains a tar entry op");
-    if (length > format::kMaxEntryHeader) throw Corruption("delta announces an oversized tar header");
-    guard_->BeginEntry(length);
   }
 
   Digest End() {

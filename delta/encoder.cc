@@ -39,7 +39,6 @@ class LayerEncoder {
   // A header is XORed with the base entry of the same path when their header blocks have the
   // same length (the usual case: only size, mtime and checksum differ), else sent as bytes.
   void Header(const std::string& name, std::string_view header) {
-    ops_.Entry(header.size());
     const TarIndexEntry* same = matcher_.SamePath(name);
     if (same != nullptr && same->data_offset - same->header_offset == header.size()) {
       std::string base_header = ReadBase(base_, same->header_offset, header.size());
@@ -112,7 +111,7 @@ LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, outpost::Reader& 
   TarIndex index = IndexBase(base_tar);
   LayerDeltaStats stats;
   OpWriter ops(delta_out, format::Kind::kLayer, index.tar_size, index.tar_digest,
-               options.zstd_level, &stats);
+               options.zstd_level, &stats, &base_tar);
   LayerEncoder encoder(base_tar, index, ops, options, &stats);
   HashingReader hashing(target_tar);
   tar::Reader tar(hashing);

@@ -22,13 +22,12 @@ enum class Op : uint8_t {
   kZstdRef = 0x04,  // base_off, base_len, target_len, payload_len, payload
   kBsdiff = 0x05,   // same fields
   kRsync = 0x06,    // same fields
-  kEntry = 0x07,    // header_len: the next header_len output bytes are one entry's headers
 };
 
 // Bounds the applier enforces before allocating (a corrupt delta cannot make it allocate more).
 inline constexpr uint64_t kMaxTargetWindow = kWindowBytes;
 inline constexpr uint64_t kMaxBaseWindow = 2 * kWindowBytes;
 inline constexpr uint64_t kMaxPayload = 2 * kWindowBytes + (1 << 20);
-inline constexpr uint64_t kMaxEntryHeader = 16 << 20;
+inline constexpr uint64_t kMaxEntryHeader = 16 << 20;  // one entry's header blocks
 
 }  // namespace outpost::delta::format

@@ -27,12 +27,32 @@ std::string ContainerHeader(format::Kind kind, uint64_t base_size, const Digest&
 }  // namespace
 
 OpWriter::OpWriter(Writer& out, format::Kind kind, uint64_t base_size, const Digest& base_digest,
-                   int zstd_level, LayerDeltaStats* stats)
-    : counting_(out), frame_(counting_, zstd_level, kOuterWindowLog), stats_(stats) {
+                   int zstd_level, LayerDeltaStats* stats, const RandomAccess* base)
+    : counting_(out), frame_(counting_, zstd_level, kOuterWindowLog), stats_(stats), base_(base) {
   counting_.Write(ContainerHeader(kind, base_size, base_digest));
 }
 
+void OpWriter::Flush() {
+  if (pending_length_ == 0) return;
+  uint64_t length = pending_length_;
+  pending_length_ = 0;
+  Tag(format::Op::kCopy, {pending_offset_, length});
+}
+
+bool OpWriter::ContinuesCopy(std::string_view bytes) const {
+  constexpr size_t kMaxCheckBytes = 64 << 10;  // padding and headers; not whole new files
+  uint64_t end = pending_offset_ + pending_length_;
+  if (base_ == nullptr || pending_length_ == 0 || bytes.size() > kMaxCheckBytes ||
+      end > base_->size() || bytes.size() > base_->size() - end) {
+    return false;
+  }
+  std::string have(bytes.size(), '\0');
+  base_->ReadAt(end, reinterpret_cast<uint8_t*>(have.data()), have.size());
+  return have == bytes;
+}
+
 void OpWriter::Tag(format::Op op, std::initializer_list<uint64_t> fields) {
+  if (op != format::Op::kCopy) Flush();
   std::string s(1, static_cast<char>(op));
   for (uint64_t f : fields) PutVarint(&s, f);
   frame_.Write(s);
@@ -45,6 +65,7 @@ void OpWriter::Account(Method method, uint64_t target_bytes, uint64_t payload_by
 
 void OpWriter::Literal(std::string_view bytes) {
   if (bytes.empty()) return;
+  if (ContinuesCopy(bytes)) return Copy(pending_offset_ + pending_length_, bytes.size());
   Tag(format::Op::kLiteral, {bytes.size()});
   frame_.Write(bytes);
   Account(Method::kLiteral, bytes.size(), bytes.size());
@@ -52,11 +73,18 @@ void OpWriter::Literal(std::string_view bytes) {
 
 void OpWriter::Copy(uint64_t base_offset, uint64_t length) {
   if (length == 0) return;
-  Tag(format::Op::kCopy, {base_offset, length});
   Account(Method::kCopy, length, 0);
+  if (pending_length_ > 0 && base_offset == pending_offset_ + pending_length_) {
+    pending_length_ += length;
+    return;
+  }
+  Flush();
+  pending_offset_ = base_offset;
+  pending_length_ = length;
 }
 
 void OpWriter::Xor(uint64_t base_offset, std::string_view base, std::string_view target) {
+  if (base == target) return Copy(base_offset, target.size());
   std::string x(target);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<char>(x[i] ^ base[i]);
   Tag(format::Op::kXor, {base_offset, x.size()});
@@ -73,8 +101,6 @@ void OpWriter::Payload(Method method, uint64_t base_offset, uint64_t base_length
   frame_.Write(payload);
   Account(method, target_length, payload.size());
 }
-
-void OpWriter::Entry(uint64_t header_length) { Tag(format::Op::kEntry, {header_length}); }
 
 void OpWriter::End(uint64_t target_size, const Digest& target_digest) {
   Tag(format::Op::kEnd, {target_size});

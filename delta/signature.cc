@@ -96,7 +96,6 @@ class SignatureEncoder {
     std::string_view raw = e.raw_prefix;
     ops_.Literal(raw.substr(0, pad));
     std::string_view header = raw.substr(pad);
-    ops_.Entry(header.size());
     const TarIndexEntry* same = matcher_.SamePath(e.name);
     const std::string* base_header = same == nullptr ? nullptr : &sig_.headers[Position(same)];
     if (base_header != nullptr && base_header->size() == header.size()) {

@@ -1,8 +1,8 @@
 // Checks a rebuilt tar stream as it passes, so that a delta can never produce a layer that
-// escapes its extraction directory: every entry's header blocks must be announced by the delta
-// (ENTRY op) exactly where the previous entry's content and padding end, each announced header
-// must parse, and its path must be relative with no ".." component. Whatever follows the last
-// entry must start with a zero block (the end-of-archive marker).
+// escapes its extraction directory, whatever ops it contains: the guard follows the tar
+// structure itself (header blocks where the previous entry's content and padding end), parses
+// every entry's headers with the same tar reader the encoder used, and refuses absolute paths and
+// ".." components. Whatever follows the last entry must start with a zero block.
 #pragma once
 
 #include <cstdint>
@@ -17,11 +17,8 @@ class TarGuard : public Writer {
   // Passes checked bytes to `out`, which must outlive the guard.
   explicit TarGuard(Writer& out) : out_(out) {}
 
-  // The next `length` bytes are one entry's header blocks. Throws Corruption if an entry cannot
-  // start at the current offset.
-  void BeginEntry(uint64_t length);
-
   // Throws Corruption for bytes that break the tar structure, Security for an unsafe path.
+  // Bytes of a header are passed on only once the whole header has been checked.
   using Writer::Write;
   void Write(const uint8_t* data, size_t n) override;
 
@@ -29,15 +26,14 @@ class TarGuard : public Writer {
   void Finish();
 
  private:
-  void CheckHeader();
+  void TryParse();
 
   Writer& out_;
-  uint64_t offset_ = 0;
-  uint64_t next_header_ = 0;     // where the next entry's headers (or the trailer) must start
-  uint64_t header_left_ = 0;     // header bytes still to capture
-  std::string header_;
+  uint64_t offset_ = 0;       // bytes seen
+  uint64_t next_header_ = 0;  // where the next entry's headers (or the trailer) start
+  std::string header_;        // header bytes captured from next_header_
+  uint64_t need_ = 512;       // capture this many before trying to parse again
   bool in_trailer_ = false;
-  std::string trailer_head_;     // the trailer's first block, checked to be zero
 };
 
 }  // namespace outpost::delta
