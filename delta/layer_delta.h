@@ -29,6 +29,8 @@ struct EncodeOptions {
   bool try_bsdiff = true;       // also try the bsdiff-style method on changed files
   bool open_inner_gzip = true;  // delta inner .gz files uncompressed when an exact recipe exists
   unsigned threads = 1;         // reserved: the encoder is single-threaded today
+  uint64_t window_bytes = kWindowBytes;  // window for large files, at most kWindowBytes (tests
+                                         // use small windows to cross boundaries cheaply)
 };
 
 // The methods a piece of target content can be encoded with (the op names of the format).
@@ -106,8 +108,9 @@ struct TarIndex {
 };
 
 // How much of `target` `base` can supply, cheaply, from the indexes alone: the fraction of the
-// target's content bytes found in the base by content hash, plus half the fraction of bytes
-// whose path exists in the base with other content. In [0, 1]; used to pick the best base per
+// target's bytes (content plus a header block per entry) found in the base by content hash (or
+// by path, for entries with no content), plus half the fraction whose path exists in the base
+// with other content. In [0, 1]; used to pick the best base per
 // target layer among many.
 double Similarity(const TarIndex& base, const TarIndex& target);
 

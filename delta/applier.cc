@@ -1,0 +1,197 @@
+// ApplyLayerDelta, ApplyRawDelta and VerifyLayerDelta (declared in layer_delta.h).
+#include <cstring>
+#include <memory>
+
+#include "common/error.h"
+#include "delta/bsdiff.h"
+#include "delta/content_encoder.h"
+#include "delta/format.h"
+#include "delta/signature.h"
+#include "delta/tar_guard.h"
+#include "delta/varint.h"
+#include "delta/zstd_util.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+constexpr std::string_view kWhat = "delta";
+
+uint64_t GetFixed64(const uint8_t* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
+}
+
+// Reads and checks the container header: magic, version, kind, and that `base` is the base the
+// delta was made against.
+void CheckContainer(const RandomAccess& base, outpost::Reader& delta, format::Kind kind) {
+  uint8_t h[format::kHeaderBytes];
+  ReadFull(delta, h, sizeof(h), "delta header");
+  if (std::memcmp(h, format::kMagic.data(), 4) != 0) throw Corruption("not an outpost delta (bad magic)");
+  if (h[4] > format::kVersion) {
+    throw Unsupported("delta format version ", std::to_string(h[4]),
+                      " is newer than this outpost reads (", std::to_string(format::kVersion),
+                      "); upgrade outpost");
+  }
+  if (h[4] == 0) throw Corruption("delta has format version 0");
+  if (h[5] != static_cast<uint8_t>(kind)) {
+    throw Corruption(kind == format::Kind::kLayer ? "a raw delta was given where a layer delta is expected"
+                                                  : "a layer delta was given where a raw delta is expected");
+  }
+  uint64_t size = GetFixed64(h + 6);
+  std::array<uint8_t, 32> want;
+  std::memcpy(want.data(), h + 14, 32);
+  if (base.size() != size) {
+    throw Corruption("wrong base for delta: base has ", std::to_string(base.size()),
+                     " bytes, the delta was made against one of ", std::to_string(size));
+  }
+  RandomAccessReader reader(base, 0, base.size());
+  HashingReader hashing(reader);
+  NullWriter sink;
+  Copy(hashing, sink);
+  Digest got = hashing.Finish();
+  if (got != Digest(want)) {
+    throw Corruption("wrong base for delta: base is ", got.str(), ", the delta was made against ",
+                     Digest(want).str());
+  }
+}
+
+class Applier {
+ public:
+  Applier(const RandomAccess& base, outpost::Reader& ops, HashingWriter& out, TarGuard* guard)
+      : base_(base), ops_(ops), out_(out), guard_(guard), buf_(new uint8_t[2 * kChunkBytes]) {}
+  // `guard`, when not null, is the tar guard `out` writes through; checked at the end.
+
+  // Runs ops until END; returns the checked target digest.
+  Digest Run() {
+    for (;;) {
+      uint8_t tag;
+      ReadFull(ops_, &tag, 1, "delta ops");
+      switch (static_cast<format::Op>(tag)) {
+        case format::Op::kEnd: return End();
+        case format::Op::kLiteral: Literal(); break;
+        case format::Op::kCopy: CopyOp(); break;
+        case format::Op::kXor: Xor(); break;
+        case format::Op::kZstdRef: Payload(Method::kZstdRef); break;
+        case format::Op::kBsdiff: Payload(Method::kBsdiff); break;
+        case format::Op::kRsync: Payload(Method::kRsync); break;
+        default: throw Corruption("delta has unknown op ", std::to_string(tag));
+      }
+    }
+  }
+
+ private:
+  uint64_t Field() { return ReadVarint(ops_, "delta ops"); }
+
+  // Checks [offset, offset + length) lies inside the base.
+  void CheckRange(uint64_t offset, uint64_t length) const {
+    if (offset > base_.size() || length > base_.size() - offset) {
+      throw Corruption("delta refers to base bytes past its end");
+    }
+  }
+
+  void Literal() {
+    for (uint64_t left = Field(); left > 0;) {
+      size_t k = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
+      ReadFull(ops_, buf_.get(), k, "delta literal");
+      out_.Write(buf_.get(), k);
+      left -= k;
+    }
+  }
+
+  void CopyOp() {
+    uint64_t offset = Field(), length = Field();
+    CheckRange(offset, length);
+    for (uint64_t done = 0; done < length;) {
+      size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
+      base_.ReadAt(offset + done, buf_.get(), k);
+      out_.Write(buf_.get(), k);
+      done += k;
+    }
+  }
+
+  void Xor() {
+    uint64_t offset = Field(), length = Field();
+    CheckRange(offset, length);
+    uint8_t* mask = buf_.get() + kChunkBytes;
+    for (uint64_t done = 0; done < length;) {
+      size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
+      base_.ReadAt(offset + done, buf_.get(), k);
+      ReadFull(ops_, mask, k, "delta xor bytes");
+      for (size_t i = 0; i < k; ++i) buf_[i] ^= mask[i];
+      out_.Write(buf_.get(), k);
+      done += k;
+    }
+  }
+
+  void Payload(Method method) {
+    uint64_t offset = Field(), base_length = Field(), target_length = Field(), size = Field();
+    CheckRange(offset, base_length);
+    if (target_length > format::kMaxTargetWindow || size > format::kMaxPayload ||
+        (method != Method::kRsync && base_length > format::kMaxBaseWindow)) {
+      throw Corruption("delta op exceeds the format's window limits");
+    }
+    std::string payload(size, '\0');
+    ReadFull(ops_, reinterpret_cast<uint8_t*>(payload.data()), payload.size(), "delta payload");
+    std::string target;
+    if (method == Method::kRsync) {
+      target = RsyncPatch(base_, offset, base_length, payload, target_length);
+    } else {
+      std::string base = ReadBase(base_, offset, base_length);
+      target = method == Method::kZstdRef ? DecompressWithPrefix(payload, base, target_length, kWhat)
+                                          : BsdiffApply(base, payload, target_length);
+    }
+    out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
+  }
+
+  Digest End() {
+    uint64_t size = Field();
+    std::array<uint8_t, 32> want;
+    ReadFull(ops_, want.data(), want.size(), "delta end");
+    uint8_t extra;
+    if (ops_.Read(&extra, 1) != 0) throw Corruption("delta has ops after its end");
+    if (guard_ != nullptr) guard_->Finish();
+    if (out_.count() != size) throw Corruption("delta rebuilt the wrong number of bytes");
+    Digest got = out_.Finish();
+    if (got != Digest(want)) {
+      throw Corruption("delta rebuilt ", got.str(), " instead of ", Digest(want).str());
+    }
+    return got;
+  }
+
+  const RandomAccess& base_;
+  outpost::Reader& ops_;
+  HashingWriter& out_;  // hashes what it passes on to the guard or the output
+  TarGuard* guard_;
+  std::unique_ptr<uint8_t[]> buf_;
+};
+
+Digest Apply(const RandomAccess& base, outpost::Reader& delta, Writer& out, format::Kind kind) {
+  CheckContainer(base, delta, kind);
+  ZstdFrameReader ops(delta, "delta");
+  if (kind == format::Kind::kLayer) {
+    TarGuard guard(out);
+    HashingWriter hashing(&guard);
+    return Applier(base, ops, hashing, &guard).Run();
+  }
+  HashingWriter hashing(&out);
+  return Applier(base, ops, hashing, nullptr).Run();
+}
+
+}  // namespace
+
+Digest ApplyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta, Writer& target_tar_out) {
+  return Apply(base_tar, delta, target_tar_out, format::Kind::kLayer);
+}
+
+Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta) {
+  NullWriter sink;
+  return ApplyLayerDelta(base_tar, delta, sink);
+}
+
+Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out) {
+  return Apply(base, delta, out, format::Kind::kRaw);
+}
+
+}  // namespace outpost::delta

@@ -1,0 +1,208 @@
+#include "delta/bsdiff.h"
+
+#include <divsufsort.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "delta/varint.h"
+#include "delta/zstd_util.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr std::string_view kWhat = "bsdiff payload";
+
+// Length of the common prefix of a and b.
+size_t MatchLength(std::string_view a, std::string_view b) {
+  size_t n = std::min(a.size(), b.size());
+  size_t i = 0;
+  while (i < n && a[i] == b[i]) ++i;
+  return i;
+}
+
+// The suffix of the old bytes sharing the longest prefix with `needle` (binary search over the
+// suffix array); returns its length and stores its position in `*pos`.
+class MatchFinder {
+ public:
+  explicit MatchFinder(std::string_view old) : old_(old), sa_(old.size()) {
+    if (!old.empty()) {
+      divsufsort(reinterpret_cast<const sauchar_t*>(old.data()), sa_.data(),
+                 static_cast<saidx_t>(old.size()));
+    }
+  }
+
+  size_t Longest(std::string_view needle, size_t* pos) const {
+    if (sa_.empty()) return 0;
+    size_t lo = 0, hi = sa_.size() - 1;
+    while (hi - lo >= 2) {
+      size_t mid = lo + (hi - lo) / 2;
+      std::string_view suffix = old_.substr(static_cast<size_t>(sa_[mid]));
+      size_t n = std::min(suffix.size(), needle.size());
+      if (std::memcmp(suffix.data(), needle.data(), n) < 0) lo = mid; else hi = mid;
+    }
+    size_t lo_len = MatchLength(old_.substr(static_cast<size_t>(sa_[lo])), needle);
+    size_t hi_len = MatchLength(old_.substr(static_cast<size_t>(sa_[hi])), needle);
+    *pos = static_cast<size_t>(lo_len >= hi_len ? sa_[lo] : sa_[hi]);
+    return std::max(lo_len, hi_len);
+  }
+
+ private:
+  std::string_view old_;
+  std::vector<saidx_t> sa_;
+};
+
+struct Streams {
+  std::string control, diff, extra;
+};
+
+// Emits one control triple: `diff_len` bytes as differences against old[old_from...], then
+// new[extra_from, extra_from + extra_len) as extra bytes, then moves the old cursor by `seek`.
+void Emit(std::string_view old, std::string_view neu, size_t old_from, size_t new_from,
+          size_t diff_len, size_t extra_len, int64_t seek, Streams* s) {
+  PutVarint(&s->control, diff_len);
+  PutVarint(&s->control, extra_len);
+  PutSignedVarint(&s->control, seek);
+  for (size_t i = 0; i < diff_len; ++i) {
+    s->diff.push_back(static_cast<char>(neu[new_from + i] - old[old_from + i]));
+  }
+  s->extra.append(neu.substr(new_from + diff_len, extra_len));
+}
+
+// How far to extend the previous match forward from (last_new, last_old), and the next match
+// backward from (scan, pos), as bsdiff scores them: keep a run while more than half its bytes
+// agree. Overlaps are split where the score is best.
+void ExtendMatches(std::string_view old, std::string_view neu, size_t last_new, size_t last_old,
+                   size_t scan, size_t pos, size_t* len_forward, size_t* len_backward) {
+  int64_t s = 0, best = 0;
+  size_t lenf = 0;
+  for (size_t i = 0; last_new + i < scan && last_old + i < old.size();) {
+    if (old[last_old + i] == neu[last_new + i]) ++s;
+    ++i;
+    if (s * 2 - static_cast<int64_t>(i) > best * 2 - static_cast<int64_t>(lenf)) { best = s; lenf = i; }
+  }
+  size_t lenb = 0;
+  if (scan < neu.size()) {
+    s = 0, best = 0;
+    for (size_t i = 1; scan >= last_new + i && pos >= i; ++i) {
+      if (old[pos - i] == neu[scan - i]) ++s;
+      if (s * 2 - static_cast<int64_t>(i) > best * 2 - static_cast<int64_t>(lenb)) { best = s; lenb = i; }
+    }
+  }
+  if (last_new + lenf > scan - lenb) {
+    size_t overlap = (last_new + lenf) - (scan - lenb);
+    s = 0, best = 0;
+    size_t lens = 0;
+    for (size_t i = 0; i < overlap; ++i) {
+      if (neu[last_new + lenf - overlap + i] == old[last_old + lenf - overlap + i]) ++s;
+      if (neu[scan - lenb + i] == old[pos - lenb + i]) --s;
+      if (s > best) { best = s; lens = i + 1; }
+    }
+    lenf += lens - overlap;
+    lenb -= lens;
+  }
+  *len_forward = lenf;
+  *len_backward = lenb;
+}
+
+Streams Diff(std::string_view old, std::string_view neu) {
+  MatchFinder finder(old);
+  Streams s;
+  size_t scan = 0, len = 0, pos = 0, last_new = 0, last_old = 0;
+  int64_t last_offset = 0;
+  // Bytes as unsigned values; -1 past either end of the old bytes.
+  auto old_at = [&](int64_t i) -> int {
+    return i >= 0 && static_cast<size_t>(i) < old.size() ? static_cast<uint8_t>(old[static_cast<size_t>(i)]) : -1;
+  };
+  auto new_at = [&](size_t i) -> int { return static_cast<uint8_t>(neu[i]); };
+  while (scan < neu.size()) {
+    size_t old_score = 0;
+    size_t scsc = scan += len;
+    for (; scan < neu.size(); ++scan) {
+      len = finder.Longest(neu.substr(scan), &pos);
+      for (; scsc < scan + len; ++scsc) {
+        if (old_at(static_cast<int64_t>(scsc) + last_offset) == new_at(scsc)) ++old_score;
+      }
+      if ((len == old_score && len != 0) || len > old_score + 8) break;
+      if (old_at(static_cast<int64_t>(scan) + last_offset) == new_at(scan)) --old_score;
+    }
+    if (len == old_score && scan != neu.size()) continue;
+    size_t lenf, lenb;
+    ExtendMatches(old, neu, last_new, last_old, scan, pos, &lenf, &lenb);
+    size_t extra = (scan - lenb) - (last_new + lenf);
+    int64_t seek = static_cast<int64_t>(pos - lenb) - static_cast<int64_t>(last_old + lenf);
+    Emit(old, neu, last_old, last_new, lenf, extra, seek, &s);
+    last_new = scan - lenb;
+    last_old = pos - lenb;
+    last_offset = static_cast<int64_t>(pos) - static_cast<int64_t>(scan);
+  }
+  return s;
+}
+
+// Takes one length-prefixed zstd frame off the front of `*rest`.
+std::string_view TakeFrame(std::string_view* rest) {
+  size_t pos = 0;
+  uint64_t n = GetVarint(*rest, &pos, kWhat);
+  if (n > rest->size() - pos) throw Corruption(kWhat, " is truncated");
+  std::string_view frame = rest->substr(pos, n);
+  *rest = rest->substr(pos + n);
+  return frame;
+}
+
+std::string Unpack(std::string_view frame, uint64_t limit) {
+  unsigned long long n = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > limit) {
+    throw Corruption(kWhat, " has a bad stream size");
+  }
+  return DecompressWithPrefix(frame, {}, n, kWhat);
+}
+
+}  // namespace
+
+std::string BsdiffEncode(std::string_view base, std::string_view target, int zstd_level) {
+  Streams s = Diff(base, target);
+  std::string out;
+  for (const std::string* stream : {&s.control, &s.diff}) {
+    std::string packed = CompressWithPrefix(*stream, {}, zstd_level);
+    PutVarint(&out, packed.size());
+    out += packed;
+  }
+  out += CompressWithPrefix(s.extra, {}, zstd_level);
+  return out;
+}
+
+std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size) {
+  std::string_view rest = payload;
+  std::string control = Unpack(TakeFrame(&rest), 30 * (target_size + 1));
+  std::string diff = Unpack(TakeFrame(&rest), target_size);
+  std::string extra = Unpack(rest, target_size);
+  std::string out;
+  out.reserve(target_size);
+  size_t cpos = 0, dpos = 0, epos = 0;
+  int64_t old_pos = 0;
+  while (cpos < control.size()) {
+    uint64_t diff_len = GetVarint(control, &cpos, kWhat);
+    uint64_t extra_len = GetVarint(control, &cpos, kWhat);
+    int64_t seek = GetSignedVarint(control, &cpos, kWhat);
+    if (diff_len > diff.size() - dpos || extra_len > extra.size() - epos ||
+        old_pos < 0 || static_cast<uint64_t>(old_pos) > base.size() ||
+        diff_len > base.size() - static_cast<uint64_t>(old_pos)) {
+      throw Corruption(kWhat, " has a control triple out of range");
+    }
+    for (size_t i = 0; i < diff_len; ++i) {
+      out.push_back(static_cast<char>(diff[dpos + i] + base[static_cast<size_t>(old_pos) + i]));
+    }
+    dpos += diff_len;
+    out.append(extra, epos, extra_len);
+    epos += extra_len;
+    old_pos += static_cast<int64_t>(diff_len) + seek;
+  }
+  if (out.size() != target_size || dpos != diff.size() || epos != extra.size()) {
+    throw Corruption(kWhat, " does not rebuild the expected size");
+  }
+  return out;
+}
+
+}  // namespace outpost::delta

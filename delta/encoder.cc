@@ -1,0 +1,155 @@
+// EncodeLayerDelta and EncodeRawDelta (declared in layer_delta.h).
+#include <algorithm>
+#include <memory>
+
+#include "common/error.h"
+#include "delta/base_matcher.h"
+#include "delta/content_encoder.h"
+#include "delta/op_writer.h"
+#include "tar/tar_reader.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr size_t kChunkBytes = 1 << 20;
+
+uint64_t PaddingAfter(uint64_t size) {
+  return (tar::kBlockSize - size % tar::kBlockSize) % tar::kBlockSize;
+}
+
+class LayerEncoder {
+ public:
+  LayerEncoder(const RandomAccess& base, const TarIndex& index, OpWriter& ops,
+               const EncodeOptions& options, LayerDeltaStats* stats)
+      : base_(base), matcher_(index), ops_(ops), options_(options), content_(base, ops, options),
+        stats_(stats) {}
+
+  void Entry(tar::Reader& tar, const tar::Entry& e, uint64_t previous_size) {
+    if (!tar::IsSafePath(e.name)) {
+      throw SecurityError("target layer entry \"", e.name, "\" has an absolute path or a \"..\" component");
+    }
+    size_t pad = static_cast<size_t>(PaddingAfter(previous_size));
+    std::string_view raw = e.raw_prefix;
+    ops_.Literal(raw.substr(0, pad));
+    Header(e.name, raw.substr(pad));
+    if (e.size > 0) Content(tar, e);
+  }
+
+ private:
+  // A header is XORed with the base entry of the same path when their header blocks have the
+  // same length (the usual case: only size, mtime and checksum differ), else sent as bytes.
+  void Header(const std::string& name, std::string_view header) {
+    const TarIndexEntry* same = matcher_.SamePath(name);
+    if (same != nullptr && same->data_offset - same->header_offset == header.size()) {
+      std::string base_header = ReadBase(base_, same->header_offset, header.size());
+      ops_.Xor(same->header_offset, base_header, header);
+    } else {
+      ops_.Literal(header);
+    }
+  }
+
+  void Content(tar::Reader& tar, const tar::Entry& e) {
+    uint64_t window = options_.window_bytes;
+    if (e.size <= window) return SmallFile(tar, e);
+    const TarIndexEntry* base = matcher_.Similar(e.name, e.size);
+    Outcome outcome = Outcome::kCopied;
+    for (uint64_t at = 0; at < e.size; at += window) {
+      std::string bytes = ReadEntryContent(tar, std::min(window, e.size - at));
+      outcome = std::max(outcome, content_.Window(base, at, bytes));
+    }
+    Count(outcome);
+  }
+
+  void SmallFile(tar::Reader& tar, const tar::Entry& e) {
+    std::string content = ReadEntryContent(tar, e.size);
+    const TarIndexEntry* same = matcher_.SameContent(Digest::Of(content));
+    if (same != nullptr && ReadBase(base_, same->data_offset, same->size) == content) {
+      ops_.Copy(same->data_offset, same->size);
+      return Count(Outcome::kCopied);
+    }
+    Count(content_.Window(matcher_.Similar(e.name, e.size), 0, content));
+  }
+
+  void Count(Outcome outcome) {
+    if (outcome == Outcome::kCopied) ++stats_->copied_entries;
+    else if (outcome == Outcome::kDelta) ++stats_->delta_entries;
+    else ++stats_->new_entries;
+  }
+
+  const RandomAccess& base_;
+  BaseMatcher matcher_;
+  OpWriter& ops_;
+  const EncodeOptions& options_;
+  ContentEncoder content_;
+  LayerDeltaStats* stats_;
+};
+
+TarIndex IndexBase(const RandomAccess& base) {
+  RandomAccessReader reader(base, 0, base.size());
+  return TarIndex::Build(reader);
+}
+
+Digest HashBase(const RandomAccess& base) {
+  RandomAccessReader reader(base, 0, base.size());
+  HashingReader hashing(reader);
+  NullWriter sink;
+  Copy(hashing, sink);
+  return hashing.Finish();
+}
+
+void CheckOptions(const EncodeOptions& options) {
+  if (options.window_bytes == 0 || options.window_bytes > kWindowBytes) {
+    throw InvalidArgument("delta window must be between 1 and ", std::to_string(kWindowBytes), " bytes");
+  }
+}
+
+}  // namespace
+
+LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, outpost::Reader& target_tar,
+                                 Writer& delta_out, const EncodeOptions& options) {
+  CheckOptions(options);
+  TarIndex index = IndexBase(base_tar);
+  LayerDeltaStats stats;
+  OpWriter ops(delta_out, format::Kind::kLayer, index.tar_size, index.tar_digest,
+               options.zstd_level, &stats, &base_tar);
+  LayerEncoder encoder(base_tar, index, ops, options, &stats);
+  HashingReader hashing(target_tar);
+  tar::Reader tar(hashing);
+  tar::Entry e;
+  uint64_t previous_size = 0;
+  while (tar.Next(&e)) {
+    encoder.Entry(tar, e, previous_size);
+    previous_size = e.size;
+  }
+  auto buf = std::make_unique<uint8_t[]>(kChunkBytes);
+  for (size_t got; (got = tar.ReadTrailer(buf.get(), kChunkBytes)) > 0;) {
+    ops.Literal(std::string_view(reinterpret_cast<const char*>(buf.get()), got));
+  }
+  ops.End(hashing.count(), hashing.Finish());
+  return stats;
+}
+
+LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target, Writer& out,
+                               const EncodeOptions& options) {
+  CheckOptions(options);
+  LayerDeltaStats stats;
+  OpWriter ops(out, format::Kind::kRaw, base.size(), HashBase(base), options.zstd_level, &stats);
+  // bsdiff's suffix array over a 64 MiB base region would break the memory budget, and a delta of
+  // compressed bytes gains little from it.
+  EncodeOptions raw_options = options;
+  raw_options.try_bsdiff = false;
+  ContentEncoder content(base, ops, raw_options);
+  TarIndexEntry whole;
+  whole.size = base.size();
+  HashingReader hashing(target);
+  std::string window(raw_options.window_bytes, '\0');
+  for (uint64_t at = 0;; at += window.size()) {
+    size_t got = ReadUpTo(hashing, reinterpret_cast<uint8_t*>(window.data()), window.size());
+    if (got == 0) break;
+    content.Window(base.size() > 0 ? &whole : nullptr, at, std::string_view(window).substr(0, got));
+  }
+  ops.End(hashing.count(), hashing.Finish());
+  return stats;
+}
+
+}  // namespace outpost::delta

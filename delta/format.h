@@ -1,0 +1,33 @@
+// Constants of the delta container (docs/layer-delta-format.md), shared by encoder and applier.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "delta/layer_delta.h"
+
+namespace outpost::delta::format {
+
+inline constexpr std::string_view kMagic = "OPDL";
+inline constexpr uint8_t kVersion = 1;
+inline constexpr size_t kHeaderBytes = 4 + 1 + 1 + 8 + 32;
+
+enum class Kind : uint8_t { kLayer = 1, kRaw = 2 };
+
+enum class Op : uint8_t {
+  kEnd = 0x00,      // target_size, sha256[32]
+  kLiteral = 0x01,  // len, bytes[len]
+  kCopy = 0x02,     // base_off, len
+  kXor = 0x03,      // base_off, len, bytes[len] (XORed with base[base_off, +len))
+  kZstdRef = 0x04,  // base_off, base_len, target_len, payload_len, payload
+  kBsdiff = 0x05,   // same fields
+  kRsync = 0x06,    // same fields
+};
+
+// Bounds the applier enforces before allocating (a corrupt delta cannot make it allocate more).
+inline constexpr uint64_t kMaxTargetWindow = kWindowBytes;
+inline constexpr uint64_t kMaxBaseWindow = 2 * kWindowBytes;
+inline constexpr uint64_t kMaxPayload = 2 * kWindowBytes + (1 << 20);
+inline constexpr uint64_t kMaxEntryHeader = 16 << 20;  // one entry's header blocks
+
+}  // namespace outpost::delta::format

@@ -1,0 +1,58 @@
+// Writes a delta container: the fixed header, then ops into one checksummed zstd frame
+// (docs/layer-delta-format.md). Used by the layer, raw and signature encoders.
+#pragma once
+
+#include <cstdint>
+#include <string_view>
+
+#include "delta/format.h"
+#include "delta/layer_delta.h"
+#include "delta/zstd_util.h"
+
+namespace outpost::delta {
+
+class OpWriter {
+ public:
+  // Writes the container header naming the base (its size and sha256) to `out`. Adjacent copies
+  // are merged into one; with `base` (null in signature mode, which has no base bytes) a literal
+  // or XOR equal to the base bytes that continue the previous copy extends that copy instead, so
+  // a run of unchanged entries (headers, content, padding) costs one op.
+  OpWriter(Writer& out, format::Kind kind, uint64_t base_size, const Digest& base_digest,
+           int zstd_level, LayerDeltaStats* stats, const RandomAccess* base = nullptr);
+
+  void Literal(std::string_view bytes);
+  void Copy(uint64_t base_offset, uint64_t length);
+  // `base` is base[base_offset, +target.size()).
+  void Xor(uint64_t base_offset, std::string_view base, std::string_view target);
+  void Payload(Method method, uint64_t base_offset, uint64_t base_length, uint64_t target_length,
+               std::string_view payload);
+  // Writes the END op with the target's size and digest and closes the frame.
+  void End(uint64_t target_size, const Digest& target_digest);
+
+ private:
+  class CountingWriter : public Writer {
+   public:
+    explicit CountingWriter(Writer& inner) : inner_(inner) {}
+    using Writer::Write;
+    void Write(const uint8_t* data, size_t n) override { inner_.Write(data, n); count += n; }
+    uint64_t count = 0;
+
+   private:
+    Writer& inner_;
+  };
+
+  void Tag(format::Op op, std::initializer_list<uint64_t> fields);
+  void Flush();
+  // True when `bytes` equal the base bytes right after the pending copy.
+  bool ContinuesCopy(std::string_view bytes) const;
+  void Account(Method method, uint64_t target_bytes, uint64_t payload_bytes);
+
+  CountingWriter counting_;
+  ZstdFrameWriter frame_;
+  LayerDeltaStats* stats_;
+  const RandomAccess* base_;
+  uint64_t pending_offset_ = 0;  // a copy not written yet (length 0: none)
+  uint64_t pending_length_ = 0;
+};
+
+}  // namespace outpost::delta

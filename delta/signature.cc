@@ -1,0 +1,271 @@
+#include "delta/signature.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+
+#include "common/error.h"
+#include "delta/base_matcher.h"
+#include "delta/content_encoder.h"
+#include "delta/op_writer.h"
+#include "delta/rsync_job.h"
+#include "delta/varint.h"
+#include "delta/zstd_util.h"
+#include "tar/tar_reader.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr std::string_view kMagic = "OPSG";
+constexpr uint8_t kVersion = 1;
+constexpr std::string_view kWhat = "layer signature";
+constexpr size_t kChunkBytes = 1 << 20;
+// A signature is held in memory; this bounds what a corrupt one can make us allocate.
+constexpr size_t kMaxSignatureBytes = 1ull << 30;
+
+void PutBytes(std::string* out, std::string_view bytes) {
+  PutVarint(out, bytes.size());
+  out->append(bytes);
+}
+
+std::string_view GetBytes(std::string_view in, size_t* pos) {
+  uint64_t n = GetVarint(in, pos, kWhat);
+  if (n > in.size() - *pos) throw Corruption(kWhat, " is truncated");
+  std::string_view out = in.substr(*pos, n);
+  *pos += n;
+  return out;
+}
+
+Digest GetDigest(std::string_view in, size_t* pos) {
+  if (in.size() - *pos < 32) throw Corruption(kWhat, " is truncated");
+  std::array<uint8_t, 32> bytes;
+  std::memcpy(bytes.data(), in.data() + *pos, 32);
+  *pos += 32;
+  return Digest(bytes);
+}
+
+void PutDigest(std::string* out, const Digest& d) {
+  out->append(reinterpret_cast<const char*>(d.bytes().data()), 32);
+}
+
+// A Writer that refuses to grow past `limit` bytes (a patch must not balloon).
+class BoundedStringWriter : public Writer {
+ public:
+  explicit BoundedStringWriter(uint64_t limit) : limit_(limit) {}
+  using Writer::Write;
+  void Write(const uint8_t* data, size_t n) override {
+    if (n > limit_ - out.size()) throw Corruption("rsync delta rebuilds more bytes than recorded");
+    out.append(reinterpret_cast<const char*>(data), n);
+  }
+  std::string out;
+
+ private:
+  uint64_t limit_;
+};
+
+struct PatchBasis {
+  const RandomAccess* base;
+  uint64_t offset;
+  uint64_t length;
+};
+
+rs_result CopyFromBase(void* opaque, rs_long_t pos, size_t* len, void** buf) {
+  auto* basis = static_cast<PatchBasis*>(opaque);
+  if (pos < 0 || static_cast<uint64_t>(pos) >= basis->length) return RS_INPUT_ENDED;
+  *len = static_cast<size_t>(std::min<uint64_t>(*len, basis->length - static_cast<uint64_t>(pos)));
+  try {
+    basis->base->ReadAt(basis->offset + static_cast<uint64_t>(pos), static_cast<uint8_t*>(*buf), *len);
+  } catch (const Error&) {
+    return RS_IO_ERROR;
+  }
+  return RS_DONE;
+}
+
+// Encodes a target tar against a signature: the signature-mode twin of the layer encoder.
+class SignatureEncoder {
+ public:
+  SignatureEncoder(const Signature& sig, OpWriter& ops, const EncodeOptions& options,
+                   LayerDeltaStats* stats)
+      : sig_(sig), matcher_(sig.index), ops_(ops), options_(options), stats_(stats) {}
+
+  void Entry(tar::Reader& tar, const tar::Entry& e, uint64_t previous_size) {
+    if (!tar::IsSafePath(e.name)) {
+      throw SecurityError("target layer entry \"", e.name, "\" has an absolute path or a \"..\" component");
+    }
+    size_t pad = (tar::kBlockSize - previous_size % tar::kBlockSize) % tar::kBlockSize;
+    std::string_view raw = e.raw_prefix;
+    ops_.Literal(raw.substr(0, pad));
+    std::string_view header = raw.substr(pad);
+    const TarIndexEntry* same = matcher_.SamePath(e.name);
+    const std::string* base_header = same == nullptr ? nullptr : &sig_.headers[Position(same)];
+    if (base_header != nullptr && base_header->size() == header.size()) {
+      ops_.Xor(same->header_offset, *base_header, header);
+    } else {
+      ops_.Literal(header);
+    }
+    uint64_t window = std::clamp<uint64_t>(options_.window_bytes, 1, kWindowBytes);
+    for (uint64_t at = 0; at < e.size; at += window) {
+      Window(e, at, ReadEntryContent(tar, std::min(window, e.size - at)));
+    }
+  }
+
+ private:
+  size_t Position(const TarIndexEntry* e) const { return static_cast<size_t>(e - sig_.index.entries.data()); }
+
+  void Window(const tar::Entry& e, uint64_t at, std::string_view window) {
+    if (e.size == window.size()) {
+      const TarIndexEntry* same = matcher_.SameContent(Digest::Of(window));
+      if (same != nullptr) {
+        ++stats_->copied_entries;
+        return ops_.Copy(same->data_offset, same->size);
+      }
+    }
+    const TarIndexEntry* base = matcher_.Similar(e.name, e.size);
+    if (base != nullptr) {
+      if (loaded_ != base) {
+        rsync_ = RsyncLoad(sig_.blocks[Position(base)]);
+        loaded_ = base;
+      }
+      std::string payload = RsyncDelta(rsync_.get(), window);
+      size_t literal = CompressWithPrefix(window, {}, options_.zstd_level).size();
+      if (CompressWithPrefix(payload, {}, options_.zstd_level).size() < literal) {
+        if (at == 0) ++stats_->delta_entries;
+        return ops_.Payload(Method::kRsync, base->data_offset, base->size, window.size(), payload);
+      }
+    }
+    if (at == 0) ++stats_->new_entries;
+    ops_.Literal(window);
+  }
+
+  const Signature& sig_;
+  BaseMatcher matcher_;
+  OpWriter& ops_;
+  const EncodeOptions& options_;
+  LayerDeltaStats* stats_;
+  const TarIndexEntry* loaded_ = nullptr;
+  RsyncSignature rsync_;
+};
+
+}  // namespace
+
+Signature Signature::Build(const RandomAccess& base_tar) {
+  Signature sig;
+  RandomAccessReader whole(base_tar, 0, base_tar.size());
+  sig.index = TarIndex::Build(whole);
+  for (const TarIndexEntry& e : sig.index.entries) {
+    std::string header(e.data_offset - e.header_offset, '\0');
+    base_tar.ReadAt(e.header_offset, reinterpret_cast<uint8_t*>(header.data()), header.size());
+    sig.headers.push_back(std::move(header));
+    std::string blocks;
+    if (e.size > 0) {
+      RandomAccessReader content(base_tar, e.data_offset, e.size);
+      blocks = RsyncSign(content, e.size);
+    }
+    sig.blocks.push_back(std::move(blocks));
+  }
+  return sig;
+}
+
+void Signature::Write(Writer& out) const {
+  std::string body;
+  PutVarint(&body, index.tar_size);
+  PutDigest(&body, index.tar_digest);
+  PutVarint(&body, index.entries.size());
+  for (size_t i = 0; i < index.entries.size(); ++i) {
+    const TarIndexEntry& e = index.entries[i];
+    PutBytes(&body, e.name);
+    body.push_back(e.type);
+    PutVarint(&body, e.size);
+    PutVarint(&body, e.header_offset);
+    PutBytes(&body, headers[i]);
+    if (e.size == 0) continue;
+    PutDigest(&body, e.content);
+    PutBytes(&body, blocks[i]);
+  }
+  out.Write(kMagic);
+  uint8_t version = kVersion;
+  out.Write(&version, 1);
+  out.Write(CompressWithPrefix(body, {}, 19));
+}
+
+Signature Signature::Read(outpost::Reader& in) {
+  std::string file = ReadAll(in, kMaxSignatureBytes);
+  if (file.size() < 5 || std::string_view(file).substr(0, 4) != kMagic) {
+    throw Corruption("not an outpost layer signature (bad magic)");
+  }
+  if (static_cast<uint8_t>(file[4]) != kVersion) {
+    throw Unsupported("layer signature version ", std::to_string(static_cast<uint8_t>(file[4])),
+                      " is not one this outpost reads (", std::to_string(kVersion), ")");
+  }
+  std::string_view frame = std::string_view(file).substr(5);
+  unsigned long long n = ZSTD_getFrameContentSize(frame.data(), frame.size());
+  if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > kMaxSignatureBytes) {
+    throw Corruption(kWhat, " is corrupt");
+  }
+  if (ZSTD_findFrameCompressedSize(frame.data(), frame.size()) != frame.size()) {
+    throw Corruption(kWhat, " is truncated or has trailing bytes");
+  }
+  std::string body = DecompressWithPrefix(frame, {}, n, kWhat);
+  Signature sig;
+  size_t pos = 0;
+  sig.index.tar_size = GetVarint(body, &pos, kWhat);
+  sig.index.tar_digest = GetDigest(body, &pos);
+  uint64_t count = GetVarint(body, &pos, kWhat);
+  if (count > body.size()) throw Corruption(kWhat, " has a bad entry count");
+  for (uint64_t i = 0; i < count; ++i) {
+    TarIndexEntry e;
+    e.name = std::string(GetBytes(body, &pos));
+    if (pos >= body.size()) throw Corruption(kWhat, " is truncated");
+    e.type = body[pos++];
+    e.size = GetVarint(body, &pos, kWhat);
+    e.header_offset = GetVarint(body, &pos, kWhat);
+    std::string header(GetBytes(body, &pos));
+    e.data_offset = e.header_offset + header.size();
+    std::string blocks;
+    if (e.size > 0) {
+      e.content = GetDigest(body, &pos);
+      blocks = std::string(GetBytes(body, &pos));
+    }
+    sig.index.entries.push_back(std::move(e));
+    sig.headers.push_back(std::move(header));
+    sig.blocks.push_back(std::move(blocks));
+  }
+  if (pos != body.size()) throw Corruption(kWhat, " has trailing bytes");
+  return sig;
+}
+
+LayerDeltaStats EncodeLayerDeltaFromSignature(const Signature& signature,
+                                              outpost::Reader& target_tar, Writer& delta_out,
+                                              const EncodeOptions& options) {
+  LayerDeltaStats stats;
+  OpWriter ops(delta_out, format::Kind::kLayer, signature.index.tar_size,
+               signature.index.tar_digest, options.zstd_level, &stats);
+  SignatureEncoder encoder(signature, ops, options, &stats);
+  HashingReader hashing(target_tar);
+  tar::Reader tar(hashing);
+  tar::Entry e;
+  uint64_t previous_size = 0;
+  while (tar.Next(&e)) {
+    encoder.Entry(tar, e, previous_size);
+    previous_size = e.size;
+  }
+  auto buf = std::make_unique<uint8_t[]>(kChunkBytes);
+  for (size_t got; (got = tar.ReadTrailer(buf.get(), kChunkBytes)) > 0;) {
+    ops.Literal(std::string_view(reinterpret_cast<const char*>(buf.get()), got));
+  }
+  ops.End(hashing.count(), hashing.Finish());
+  return stats;
+}
+
+std::string RsyncPatch(const RandomAccess& base, uint64_t offset, uint64_t length,
+                       std::string_view delta, uint64_t target_size) {
+  PatchBasis basis{&base, offset, length};
+  RsyncJob job(rs_patch_begin(&CopyFromBase, &basis));
+  StringReader in{std::string(delta)};
+  BoundedStringWriter out(target_size);
+  RunRsyncJob(job.get(), in, out, "rsync delta");
+  if (out.out.size() != target_size) throw Corruption("rsync delta rebuilds the wrong number of bytes");
+  return std::move(out.out);
+}
+
+}  // namespace outpost::delta
