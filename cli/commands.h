@@ -10,4 +10,6 @@ namespace outpost::cli {
 // Text shown under every command's --help: where to read more.
 inline constexpr const char* kFooter = "Docs: README.md and docs/ in the outpost source tree.";
 
+void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
+
 }  // namespace outpost::cli

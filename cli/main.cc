@@ -13,6 +13,7 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", outpost::kVersion);
   app.require_subcommand(1);
   app.footer(outpost::cli::kFooter);
+  outpost::cli::AddLayerCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

@@ -4,6 +4,7 @@
 
 #include "codec/zlib_encoder.h"
 #include "common/error.h"
+#include "deflate/go_flate.h"
 
 namespace outpost::codec {
 namespace {
@@ -19,6 +20,17 @@ std::vector<int> LevelsForXfl(uint8_t xfl, std::initializer_list<int> others) {
 DeflateSpec Spec(std::string_view family, int level,
                  std::vector<std::pair<std::string, std::string>> options = {}) {
   return DeflateSpec{std::string(family), level, std::move(options)};
+}
+
+// Go compress/gzip (Go 1.19-1.26): OS 255, XFL from the level; Docker, BuildKit, containerd use
+// level 6 and go-containerregistry level 1.
+std::unique_ptr<deflate::Encoder> MakeGo(const DeflateSpec& s, Writer& out) { return deflate::NewGoEncoder(s.level, out); }
+
+std::vector<DeflateSpec> GoCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnknown) return out;
+  for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8, 0, -2})) out.push_back(Spec("go", level));
+  return out;
 }
 
 // zlib: Python's gzip module (OS 255, XFL by level), Java's GZIPOutputStream (OS 0, XFL 0 at
@@ -66,6 +78,7 @@ const DeflateFamily& FindFamily(std::string_view name) {
 
 const std::vector<DeflateFamily>& DeflateFamilies() {
   static const std::vector<DeflateFamily> kFamilies = {
+      {"go", -2, 9, {}, MakeGo, GoCandidates},
       {"zlib", 0, 9, {{"mem", "8"}, {"strategy", "0"}, {"wbits", "15"}}, MakeZlib, ZlibCandidates},
       {"pigz", 1, 9, {{"block", "131072"}}, MakePigz, PigzCandidates},
   };
