@@ -6,6 +6,7 @@
 #include <cstring>
 #include <vector>
 
+#include "common/error.h"
 #include "deflate/kp_bit_writer.h"
 #include "deflate/kp_huffman.h"
 #include "deflate/kp_tokens.h"
@@ -67,6 +68,7 @@ class LazyEncoder final : public Encoder {
   }
 
   void Write(const uint8_t* data, size_t n) override {
+    ThrowIfFinished(finished_);
     while (n > 0) {
       if (window_end_ == static_cast<int>(window_.size())) Step();
       size_t k = Fill(data, n);
@@ -76,6 +78,7 @@ class LazyEncoder final : public Encoder {
   }
 
   void SyncFlush() override {
+    ThrowIfFinished(finished_);
     sync_ = true;
     Step();
     writer_.WriteStoredHeader(0, false);
@@ -84,6 +87,8 @@ class LazyEncoder final : public Encoder {
   }
 
   void Finish() override {
+    if (finished_) return;
+    finished_ = true;
     sync_ = true;
     Step();
     writer_.WriteStoredHeader(0, true);
@@ -119,6 +124,7 @@ class LazyEncoder final : public Encoder {
   uint16_t ii_ = 0;  // literals since the last match; wraps like the original's
   bool byte_available_ = false;
   bool sync_ = false;
+  bool finished_ = false;
   std::vector<uint32_t> hash_head_;
   std::vector<uint32_t> hash_prev_;
   std::unique_ptr<Tokens> tokens_;
@@ -313,6 +319,12 @@ void LazyEncoder::Step() {
 }
 
 }  // namespace
+
+void ThrowIfFinished(bool finished) {
+  if (finished) {
+    throw Error(Error::Kind::kInvalidArgument, "klauspost flate: write after the stream ended");
+  }
+}
 
 std::unique_ptr<Encoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary) {
   return std::make_unique<LazyEncoder>(level, out, dictionary);
