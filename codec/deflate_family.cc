@@ -2,9 +2,11 @@
 
 #include <algorithm>
 
+#include "codec/pgzip_layout.h"
 #include "codec/zlib_encoder.h"
 #include "common/error.h"
 #include "deflate/go_flate.h"
+#include "deflate/klauspost_flate.h"
 
 namespace outpost::codec {
 namespace {
@@ -30,6 +32,26 @@ std::vector<DeflateSpec> GoCandidates(const GzipHeader& h) {
   std::vector<DeflateSpec> out;
   if (h.os != kOsUnknown) return out;
   for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8, 0, -2})) out.push_back(Spec("go", level));
+  return out;
+}
+
+// klauspost pgzip 1.2.x over klauspost flate 1.15.12 (skopeo, podman, buildah, apko): OS 255,
+// MTIME 0x886e0900 unless the caller set one, level 5 by default. The same bytes come from
+// klauspost/compress 1.15.x-1.17.x (see the fixtures' INDEX.md); `flate=` names that encoder.
+std::unique_ptr<deflate::Encoder> MakePgzip(const DeflateSpec& s, Writer& out) {
+  if (s.Option("flate") != "kp1.15") throw InvalidArgument("deflate spec '", s.str(), "': unknown flate version");
+  int level = s.level;
+  auto block = static_cast<size_t>(s.IntOption("block", kPgzipTailBytes + 1, 1 << 30));
+  return std::make_unique<PgzipEncoder>(
+      [level](Writer& w, std::string_view dict) { return deflate::NewKlauspostEncoder(level, w, dict); }, block, out);
+}
+
+std::vector<DeflateSpec> PgzipCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnknown) return out;
+  for (int level : LevelsForXfl(h.xfl, {5, 6, 2, 3, 4, 7, 8, 0, -2})) {
+    out.push_back(Spec("pgzip", level, {{"block", "1048576"}, {"flate", "kp1.15"}}));
+  }
   return out;
 }
 
@@ -79,6 +101,7 @@ const DeflateFamily& FindFamily(std::string_view name) {
 const std::vector<DeflateFamily>& DeflateFamilies() {
   static const std::vector<DeflateFamily> kFamilies = {
       {"go", -2, 9, {}, MakeGo, GoCandidates},
+      {"pgzip", -2, 9, {{"block", "1048576"}, {"flate", "kp1.15"}}, MakePgzip, PgzipCandidates},
       {"zlib", 0, 9, {{"mem", "8"}, {"strategy", "0"}, {"wbits", "15"}}, MakeZlib, ZlibCandidates},
       {"pigz", 1, 9, {{"block", "131072"}}, MakePigz, PigzCandidates},
   };
