@@ -5,6 +5,7 @@
 #include "codec/pgzip_layout.h"
 #include "codec/zlib_encoder.h"
 #include "common/error.h"
+#include "deflate/gnu_gzip.h"
 #include "deflate/go_flate.h"
 #include "deflate/klauspost_flate.h"
 
@@ -89,6 +90,17 @@ std::vector<DeflateSpec> PigzCandidates(const GzipHeader& h) {
   return out;
 }
 
+// GNU gzip 1.12's own deflate (`gzip -n -1..-9`; Debian's changelogs and man pages use -9):
+// OS 3, XFL 2 at level 9, 4 at level 1.
+std::unique_ptr<deflate::Encoder> MakeGnu(const DeflateSpec& s, Writer& out) { return deflate::NewGnuGzipEncoder(s.level, out); }
+
+std::vector<DeflateSpec> GnuCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnix) return out;
+  for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8})) out.push_back(Spec("gnu", level));
+  return out;
+}
+
 const DeflateFamily& FindFamily(std::string_view name) {
   for (const DeflateFamily& f : DeflateFamilies()) {
     if (f.name == name) return f;
@@ -104,6 +116,7 @@ const std::vector<DeflateFamily>& DeflateFamilies() {
       {"pgzip", -2, 9, {{"block", "1048576"}, {"flate", "kp1.15"}}, MakePgzip, PgzipCandidates},
       {"zlib", 0, 9, {{"mem", "8"}, {"strategy", "0"}, {"wbits", "15"}}, MakeZlib, ZlibCandidates},
       {"pigz", 1, 9, {{"block", "131072"}}, MakePigz, PigzCandidates},
+      {"gnu", 1, 9, {}, MakeGnu, GnuCandidates},
   };
   return kFamilies;
 }
