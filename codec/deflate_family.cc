@@ -127,9 +127,9 @@ DeflateSpec Normalize(const DeflateSpec& spec) {
     throw InvalidArgument("deflate spec '", spec.str(), "': level out of range ", std::to_string(f.min_level), "..",
                           std::to_string(f.max_level));
   }
-  for (const auto& [key, value] : spec.options) {
-    bool known = std::any_of(f.options.begin(), f.options.end(), [&](const DeflateOption& o) { return o.key == key; });
-    if (!known) throw InvalidArgument("deflate spec '", spec.str(), "': unknown option '", key, "'");
+  for (const auto& option : spec.options) {
+    bool known = std::any_of(f.options.begin(), f.options.end(), [&](const DeflateOption& o) { return o.key == option.first; });
+    if (!known) throw InvalidArgument("deflate spec '", spec.str(), "': unknown option '", option.first, "'");
   }
   DeflateSpec out{spec.family, spec.level, {}};
   for (const DeflateOption& o : f.options) {
