@@ -18,5 +18,6 @@ void AddCopyCommand(CLI::App& app);
 void AddKeygenCommand(CLI::App& app);
 void AddDiffCommand(CLI::App& app);
 void AddApplyCommand(CLI::App& app);
+void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
 
 }  // namespace outpost::cli

@@ -2,8 +2,12 @@
 
 #include <algorithm>
 
+#include "codec/pgzip_layout.h"
 #include "codec/zlib_encoder.h"
 #include "common/error.h"
+#include "deflate/gnu_gzip.h"
+#include "deflate/go_flate.h"
+#include "deflate/klauspost_flate.h"
 
 namespace outpost::codec {
 namespace {
@@ -19,6 +23,37 @@ std::vector<int> LevelsForXfl(uint8_t xfl, std::initializer_list<int> others) {
 DeflateSpec Spec(std::string_view family, int level,
                  std::vector<std::pair<std::string, std::string>> options = {}) {
   return DeflateSpec{std::string(family), level, std::move(options)};
+}
+
+// Go compress/gzip (Go 1.19-1.26): OS 255, XFL from the level; Docker, BuildKit, containerd use
+// level 6 and go-containerregistry level 1.
+std::unique_ptr<deflate::Encoder> MakeGo(const DeflateSpec& s, Writer& out) { return deflate::NewGoEncoder(s.level, out); }
+
+std::vector<DeflateSpec> GoCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnknown) return out;
+  for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8, 0, -2})) out.push_back(Spec("go", level));
+  return out;
+}
+
+// klauspost pgzip 1.2.x over klauspost flate 1.15.12 (skopeo, podman, buildah, apko): OS 255,
+// MTIME 0x886e0900 unless the caller set one, level 5 by default. The same bytes come from
+// klauspost/compress 1.15.x-1.17.x (see the fixtures' INDEX.md); `flate=` names that encoder.
+std::unique_ptr<deflate::Encoder> MakePgzip(const DeflateSpec& s, Writer& out) {
+  if (s.Option("flate") != "kp1.15") throw InvalidArgument("deflate spec '", s.str(), "': unknown flate version");
+  int level = s.level;
+  auto block = static_cast<size_t>(s.IntOption("block", kPgzipTailBytes + 1, 1 << 30));
+  return std::make_unique<PgzipEncoder>(
+      [level](Writer& w, std::string_view dict) { return deflate::NewKlauspostEncoder(level, w, dict); }, block, out);
+}
+
+std::vector<DeflateSpec> PgzipCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnknown) return out;
+  for (int level : LevelsForXfl(h.xfl, {5, 6, 2, 3, 4, 7, 8, 0, -2})) {
+    out.push_back(Spec("pgzip", level, {{"block", "1048576"}, {"flate", "kp1.15"}}));
+  }
+  return out;
 }
 
 // zlib: Python's gzip module (OS 255, XFL by level), Java's GZIPOutputStream (OS 0, XFL 0 at
@@ -55,6 +90,17 @@ std::vector<DeflateSpec> PigzCandidates(const GzipHeader& h) {
   return out;
 }
 
+// GNU gzip 1.12's own deflate (`gzip -n -1..-9`; Debian's changelogs and man pages use -9):
+// OS 3, XFL 2 at level 9, 4 at level 1.
+std::unique_ptr<deflate::Encoder> MakeGnu(const DeflateSpec& s, Writer& out) { return deflate::NewGnuGzipEncoder(s.level, out); }
+
+std::vector<DeflateSpec> GnuCandidates(const GzipHeader& h) {
+  std::vector<DeflateSpec> out;
+  if (h.os != kOsUnix) return out;
+  for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8})) out.push_back(Spec("gnu", level));
+  return out;
+}
+
 const DeflateFamily& FindFamily(std::string_view name) {
   for (const DeflateFamily& f : DeflateFamilies()) {
     if (f.name == name) return f;
@@ -66,8 +112,11 @@ const DeflateFamily& FindFamily(std::string_view name) {
 
 const std::vector<DeflateFamily>& DeflateFamilies() {
   static const std::vector<DeflateFamily> kFamilies = {
+      {"go", -2, 9, {}, MakeGo, GoCandidates},
+      {"pgzip", -2, 9, {{"block", "1048576"}, {"flate", "kp1.15"}}, MakePgzip, PgzipCandidates},
       {"zlib", 0, 9, {{"mem", "8"}, {"strategy", "0"}, {"wbits", "15"}}, MakeZlib, ZlibCandidates},
       {"pigz", 1, 9, {{"block", "131072"}}, MakePigz, PigzCandidates},
+      {"gnu", 1, 9, {}, MakeGnu, GnuCandidates},
   };
   return kFamilies;
 }
@@ -78,9 +127,9 @@ DeflateSpec Normalize(const DeflateSpec& spec) {
     throw InvalidArgument("deflate spec '", spec.str(), "': level out of range ", std::to_string(f.min_level), "..",
                           std::to_string(f.max_level));
   }
-  for (const auto& [key, value] : spec.options) {
-    bool known = std::any_of(f.options.begin(), f.options.end(), [&](const DeflateOption& o) { return o.key == key; });
-    if (!known) throw InvalidArgument("deflate spec '", spec.str(), "': unknown option '", key, "'");
+  for (const auto& option : spec.options) {
+    bool known = std::any_of(f.options.begin(), f.options.end(), [&](const DeflateOption& o) { return o.key == option.first; });
+    if (!known) throw InvalidArgument("deflate spec '", spec.str(), "': unknown option '", option.first, "'");
   }
   DeflateSpec out{spec.family, spec.level, {}};
   for (const DeflateOption& o : f.options) {

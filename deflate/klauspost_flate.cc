@@ -15,6 +15,7 @@ namespace outpost::deflate {
 namespace {
 
 using kp::BlockInput;
+using kp::ThrowIfFinished;
 using kp::kMaxStoreBlockSize;
 
 // Levels 0, -2 and 1-6: input is cut into fixed windows, each compressed on its own (levels 1-6
@@ -40,6 +41,7 @@ class WindowedEncoder final : public Encoder {
   }
 
   void Write(const uint8_t* data, size_t n) override {
+    ThrowIfFinished(finished_);
     while (n > 0) {
       if (window_end_ == window_.size()) Step(false);
       size_t k = std::min(n, window_.size() - window_end_);
@@ -51,12 +53,15 @@ class WindowedEncoder final : public Encoder {
   }
 
   void SyncFlush() override {
+    ThrowIfFinished(finished_);
     Step(true);
     writer_.WriteStoredHeader(0, false);
     writer_.Flush();
   }
 
   void Finish() override {
+    if (finished_) return;
+    finished_ = true;
     Step(true);
     writer_.WriteStoredHeader(0, true);
     writer_.Flush();
@@ -122,6 +127,7 @@ class WindowedEncoder final : public Encoder {
   kp::HuffmanBitWriter writer_;
   std::vector<uint8_t> window_;
   size_t window_end_ = 0;
+  bool finished_ = false;
   std::unique_ptr<kp::FastEncoder> fast_;
   std::unique_ptr<kp::Tokens> tokens_;
 };

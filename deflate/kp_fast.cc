@@ -7,6 +7,38 @@ namespace {
 constexpr int32_t kPadding = 16;  // lets 8-byte loads run past the end of the history
 }  // namespace
 
+void FastEncoder::Encode(Tokens& dst, const uint8_t* src, int32_t n) {
+  constexpr int32_t kMinNonLiteralBlockSize = 1 + 1 + kInputMargin;
+  if (cur_ >= kBufferReset) {
+    // Keep position counters far from overflow.
+    RebaseTables(hist_len_ == 0);
+    cur_ = kMaxMatchOffset;
+  }
+  int32_t s = AddBlock(src, n);
+  if (n < kMinNonLiteralBlockSize) {
+    dst.n = static_cast<uint32_t>(n);
+    return;
+  }
+  EncodeWindow(dst, s);
+}
+
+void FastEncoder::RebaseSingles(int32_t* table, size_t n) const {
+  for (size_t i = 0; i < n; ++i) table[i] = Rebased(table[i]);
+}
+
+void FastEncoder::RebasePairs(Entry2* table, size_t n, bool drop_prev) const {
+  int32_t min_off = cur_ + hist_len_ - kMaxMatchOffset;
+  for (size_t i = 0; i < n; ++i) {
+    Entry2& e = table[i];
+    if (drop_prev && e.cur <= min_off) {
+      e = Entry2{};
+    } else {
+      e.cur = Rebased(e.cur);
+      e.prev = Rebased(e.prev);
+    }
+  }
+}
+
 void FastEncoder::Reset() {
   if (!hist_) hist_ = std::make_unique<uint8_t[]>(kAllocHistory + kPadding);
   // Move the position counter past everything in the tables so nothing old is in reach.

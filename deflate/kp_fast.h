@@ -11,12 +11,19 @@
 
 namespace outpost::deflate::kp {
 
+// A hash bucket remembering its two latest positions.
+struct Entry2 {
+  int32_t cur = 0;
+  int32_t prev = 0;
+};
+
 class FastEncoder {
  public:
   virtual ~FastEncoder() = default;
   // Tokens for src[0..n), n <= 65535. Very short windows (< 13 bytes) produce no tokens but set
-  // dst.n = n, which the caller reads as "not worth matching".
-  virtual void Encode(Tokens& dst, const uint8_t* src, int32_t n) = 0;
+  // dst.n = n, which the caller reads as "not worth matching"; so does a window without matches
+  // (dst.n stays 0).
+  void Encode(Tokens& dst, const uint8_t* src, int32_t n);
   // Forgets the history: later input cannot match earlier input.
   void Reset();
 
@@ -27,10 +34,22 @@ class FastEncoder {
   static constexpr int32_t kAllocHistory = kMaxStoreBlockSize * 5;
   static constexpr int32_t kBufferReset = INT32_MAX - kAllocHistory - kMaxStoreBlockSize - 1;
 
+  static constexpr int32_t kInputMargin = 12 - 1;
+
+  // Matches hist_[s..hist_len_) (the new window) into dst.
+  virtual void EncodeWindow(Tokens& dst, int32_t s) = 0;
+  // Rebases the tables for cur_ = kMaxMatchOffset (clear: the history is empty, zero them).
+  virtual void RebaseTables(bool clear) = 0;
+  void RebaseSingles(int32_t* table, size_t n) const;
+  // drop_prev: a stale cur drops prev too (levels 5, 6) rather than rebasing prev on its own.
+  void RebasePairs(Entry2* table, size_t n, bool drop_prev) const;
+  // Emits hist_[next_emit..) as literals, unless the window produced no tokens at all.
+  void EmitRemainder(Tokens& dst, int32_t next_emit) const {
+    if (next_emit < hist_len_ && dst.n != 0) EmitLiterals(dst, next_emit, hist_len_);
+  }
+
   // Appends src to the history (sliding it down when full) and returns src's position in it.
   int32_t AddBlock(const uint8_t* src, int32_t n);
-  // Whether position counters must be rebased (then the subclass rebases its tables).
-  bool NeedsRebase() const { return cur_ >= kBufferReset; }
   // Table offset rebased for cur_ = kMaxMatchOffset: entries out of reach become 0.
   int32_t Rebased(int32_t v) const {
     int32_t min_off = cur_ + hist_len_ - kMaxMatchOffset;

@@ -10,6 +10,9 @@
 
 namespace outpost::deflate::kp {
 
+// Throws Error(InvalidArgument) when an encoder is used after Finish().
+void ThrowIfFinished(bool finished);
+
 // See NewKlauspostEncoder; level is 7..9.
 std::unique_ptr<Encoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary);
 

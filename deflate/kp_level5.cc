@@ -4,32 +4,17 @@
 
 namespace outpost::deflate::kp {
 
-void FastEncoderL5::Encode(Tokens& dst, const uint8_t* input, int32_t len) {
-  constexpr int32_t kInputMargin = 12 - 1;
-  constexpr int32_t kMinNonLiteralBlockSize = 1 + 1 + kInputMargin;
-  if (NeedsRebase()) {
-    if (hist_len_ == 0) {
-      table_.fill(0);
-      btable_.fill(Entry2{});
-    } else {
-      for (int32_t& v : table_) v = Rebased(v);
-      for (Entry2& e : btable_) {
-        int32_t min_off = cur_ + hist_len_ - kMaxMatchOffset;
-        if (e.cur <= min_off) {
-          e = Entry2{};
-        } else {
-          e.cur = Rebased(e.cur);
-          e.prev = Rebased(e.prev);
-        }
-      }
-    }
-    cur_ = kMaxMatchOffset;
-  }
-  int32_t s = AddBlock(input, len);
-  if (len < kMinNonLiteralBlockSize) {
-    dst.n = static_cast<uint32_t>(len);
+void FastEncoderL5::RebaseTables(bool clear) {
+  if (clear) {
+    table_.fill(0);
+    btable_.fill(Entry2{});
     return;
   }
+  RebaseSingles(table_.data(), table_.size());
+  RebasePairs(btable_.data(), btable_.size(), true);
+}
+
+void FastEncoderL5::EncodeWindow(Tokens& dst, int32_t s) {
   auto short_hash = [](uint64_t u) { return HashLen<kTableBits, 4>(u); };
   auto long_hash = [](uint64_t u) { return HashLen<kTableBits, 7>(u); };
   auto push_long = [&](uint32_t h, int32_t offset) {
@@ -176,10 +161,7 @@ void FastEncoderL5::Encode(Tokens& dst, const uint8_t* input, int32_t len) {
   }
 
 emit_remainder:
-  if (next_emit < hist_len_) {
-    if (dst.n == 0) return;  // nothing matched: the caller stores the window
-    EmitLiterals(dst, next_emit, hist_len_);
-  }
+  EmitRemainder(dst, next_emit);
 }
 
 }  // namespace outpost::deflate::kp

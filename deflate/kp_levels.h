@@ -11,16 +11,11 @@ namespace outpost::deflate::kp {
 inline constexpr int kTableBits = 15;
 inline constexpr int kBTableBits = 17;
 
-// A hash bucket remembering its two latest positions.
-struct Entry2 {
-  int32_t cur = 0;
-  int32_t prev = 0;
-};
-
 // Level 1: one 5-byte hash table, one candidate per position.
 class FastEncoderL1 final : public FastEncoder {
  public:
-  void Encode(Tokens& dst, const uint8_t* src, int32_t n) override;
+  void EncodeWindow(Tokens& dst, int32_t s) override;
+  void RebaseTables(bool clear) override;
 
  private:
   std::array<int32_t, 1 << kTableBits> table_{};
@@ -29,7 +24,8 @@ class FastEncoderL1 final : public FastEncoder {
 // Level 2: level 1 with a bigger table and more positions indexed inside matches.
 class FastEncoderL2 final : public FastEncoder {
  public:
-  void Encode(Tokens& dst, const uint8_t* src, int32_t n) override;
+  void EncodeWindow(Tokens& dst, int32_t s) override;
+  void RebaseTables(bool clear) override;
 
  private:
   std::array<int32_t, 1 << kBTableBits> table_{};
@@ -38,7 +34,8 @@ class FastEncoderL2 final : public FastEncoder {
 // Level 3: two candidates per bucket.
 class FastEncoderL3 final : public FastEncoder {
  public:
-  void Encode(Tokens& dst, const uint8_t* src, int32_t n) override;
+  void EncodeWindow(Tokens& dst, int32_t s) override;
+  void RebaseTables(bool clear) override;
 
  private:
   std::array<Entry2, 1 << 16> table_{};
@@ -47,7 +44,8 @@ class FastEncoderL3 final : public FastEncoder {
 // Level 4: a short and a long hash table, one candidate each.
 class FastEncoderL4 final : public FastEncoder {
  public:
-  void Encode(Tokens& dst, const uint8_t* src, int32_t n) override;
+  void EncodeWindow(Tokens& dst, int32_t s) override;
+  void RebaseTables(bool clear) override;
 
  private:
   std::array<int32_t, 1 << kTableBits> table_{};
@@ -57,7 +55,8 @@ class FastEncoderL4 final : public FastEncoder {
 // Level 5: see kp_level5.cc.
 class FastEncoderL5 final : public FastEncoder {
  public:
-  void Encode(Tokens& dst, const uint8_t* src, int32_t n) override;
+  void EncodeWindow(Tokens& dst, int32_t s) override;
+  void RebaseTables(bool clear) override;
 
  private:
   std::array<int32_t, 1 << kTableBits> table_{};
@@ -67,7 +66,8 @@ class FastEncoderL5 final : public FastEncoder {
 // Level 6: level 5 searching harder, with a repeat-offset check.
 class FastEncoderL6 final : public FastEncoder {
  public:
-  void Encode(Tokens& dst, const uint8_t* src, int32_t n) override;
+  void EncodeWindow(Tokens& dst, int32_t s) override;
+  void RebaseTables(bool clear) override;
 
  private:
   std::array<int32_t, 1 << kTableBits> table_{};

@@ -1,7 +1,7 @@
 // The gzip file layout of github.com/klauspost/pgzip v1.2.5 over klauspost flate (what
 // skopeo, podman, buildah and apko write), as a reference for tests and the codec.
 //
-// Byte layout (docs: see the report in deflate/README.md):
+// Byte layout:
 //   header   1f 8b 08 00 | 00 09 6e 88 (MTIME of Go's zero time.Time) | XFL | ff
 //            XFL = 02 at level 9, 04 at level 1, else 00
 //   blocks   the input cut into block_size pieces; a full piece is always followed by another

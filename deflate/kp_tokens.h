@@ -43,14 +43,15 @@ constexpr std::array<uint8_t, 256> MakeLengthCodes() {
   }
   return t;
 }
-// Offset codes for xoffset < 256 (index xoffset) and for larger ones (index xoffset >> 7).
+// Offset codes for xoffset < 256 (index xoffset) and for larger ones (index 256 + (xoffset >> 7)
+// mod 256, the original's table: code + 14, so 32768 >> 7 wraps to 14).
 constexpr std::array<uint8_t, 512> MakeOffsetCodes() {
   std::array<uint8_t, 512> t{};
-  for (uint32_t i = 0; i < 512; ++i) {
-    uint32_t x = i < 256 ? i : (i - 256) << 7;
+  for (uint32_t i = 0; i < 256; ++i) {
     int c = 0;
-    while (c + 1 < 30 && kOffsetBase[c + 1] <= x) ++c;
+    while (c + 1 < 30 && kOffsetBase[c + 1] <= i) ++c;
     t[i] = static_cast<uint8_t>(c);
+    t[256 + i] = static_cast<uint8_t>(c + 14);
   }
   return t;
 }
@@ -60,7 +61,7 @@ constexpr std::array<uint8_t, 512> MakeOffsetCodes() {
 inline constexpr std::array<uint8_t, 256> kLengthCodes = detail::MakeLengthCodes();
 inline constexpr std::array<uint8_t, 512> kOffsetCodes = detail::MakeOffsetCodes();
 
-// Offset code (0..29) of xoffset = match offset - 1.
+// Offset code (0..29) of xoffset = match offset - 1 (also called with the offset itself).
 inline uint32_t OffsetCode(uint32_t xoffset) {
   return xoffset < 256 ? kOffsetCodes[xoffset] : kOffsetCodes[256 + ((xoffset >> 7) & 255)];
 }
