@@ -38,22 +38,19 @@ class OciLayoutStore : public ImageStore {
   }
 
   image::ManifestBlob ReadManifest(const std::string& tag_or_digest) override {
-    Json index = ReadIndex();
-    const Json& entries = index["manifests"];
-    if (tag_or_digest.empty()) {
-      if (entries.size() == 1) return ReadEntry(entries[0]);
-      return FromBytes(tree_->ReadSmall(kIndexFile), "", tree_->DescribeMember(kIndexFile));
-    }
-    bool by_digest = Digest::IsValid(tag_or_digest);
-    for (const Json& entry : entries) {
-      if (by_digest ? entry.value("digest", "") == tag_or_digest : TagOf(entry) == tag_or_digest) {
-        return ReadEntry(entry);
-      }
-    }
-    if (by_digest) return ReadByDigest(Digest::Parse(tag_or_digest));
+    if (std::optional<Json> entry = FindEntry(tag_or_digest)) return ReadEntry(*entry);
+    if (tag_or_digest.empty()) return FromBytes(tree_->ReadSmall(kIndexFile), "", tree_->DescribeMember(kIndexFile));
+    if (Digest::IsValid(tag_or_digest)) return ReadByDigest(Digest::Parse(tag_or_digest));
     std::string known;
     for (const std::string& t : ListTags()) known += (known.empty() ? "" : ", ") + t;
     throw NotFound(Describe(), ": no tag \"", tag_or_digest, "\" (tags: ", known.empty() ? "none" : known, ")");
+  }
+
+  std::optional<image::Descriptor> Resolve(const std::string& tag_or_digest) override {
+    std::optional<Json> entry = FindEntry(tag_or_digest);
+    if (!entry) return std::nullopt;
+    return image::Descriptor{(*entry).value("mediaType", ""), Digest::Parse((*entry)["digest"].get<std::string>()),
+                             (*entry)["size"].get<int64_t>(), std::nullopt, ""};
   }
 
   bool HasBlob(const Digest& d) override { return tree_->Size(BlobPath(d)).has_value(); }
@@ -132,6 +129,21 @@ class OciLayoutStore : public ImageStore {
     return doc;
   }
 
+  // The index.json entry `tag_or_digest` names; for "" the only entry, if it is a manifest.
+  std::optional<Json> FindEntry(const std::string& tag_or_digest) {
+    Json index = ReadIndex();
+    const Json& entries = index["manifests"];
+    if (tag_or_digest.empty()) {
+      if (entries.size() == 1 && image::IsManifestMediaType(entries[0].value("mediaType", ""))) return entries[0];
+      return std::nullopt;
+    }
+    bool by_digest = Digest::IsValid(tag_or_digest);
+    for (const Json& entry : entries) {
+      if (by_digest ? entry.value("digest", "") == tag_or_digest : TagOf(entry) == tag_or_digest) return entry;
+    }
+    return std::nullopt;
+  }
+
   static std::string TagOf(const Json& entry) {
     auto a = entry.find("annotations");
     if (a == entry.end() || !a->is_object()) return "";
@@ -140,8 +152,8 @@ class OciLayoutStore : public ImageStore {
   }
 
   image::ManifestBlob ReadEntry(const Json& entry) {
-    Digest d = Digest::Parse(entry["digest"].get<std::string>());
-    image::Descriptor desc{entry.value("mediaType", ""), d, entry["size"].get<int64_t>(), std::nullopt, ""};
+    image::Descriptor desc = *Resolve(entry["digest"].get<std::string>());
+    const Digest& d = desc.digest;
     std::string what = DescribeBlob(d);
     if (!HasBlob(d)) throw NotFound(what, ": manifest named by index.json is missing");
     std::string bytes = tree_->ReadSmall(BlobPath(d));
