@@ -30,7 +30,8 @@ class OciLayoutStore : public ImageStore {
 
   std::vector<std::string> ListTags() override {
     std::set<std::string> tags;
-    for (const Json& entry : ReadIndex()["manifests"]) {
+    Json index = ReadIndex();
+    for (const Json& entry : index["manifests"]) {
       std::string tag = TagOf(entry);
       if (!tag.empty()) tags.insert(tag);
     }
