@@ -217,6 +217,7 @@ Index Index::Parse(const ManifestBlob& blob) {
   CheckSchemaVersion(doc, what);
   Index index;
   index.blob = blob;
+  if (doc.contains("manifests") && doc["manifests"].is_null()) doc["manifests"] = Json::array();  // Go's nil slice
   const Json& manifests = ArrayField(doc, "manifests", what);
   for (size_t i = 0; i < manifests.size(); ++i) {
     index.manifests.push_back(ParseDescriptor(manifests[i], what + " entry " + std::to_string(i)));

@@ -99,7 +99,7 @@ class Inspector {
       return child;
     } catch (const Error& e) {
       if (e.kind() == Error::Kind::kNotFound) {
-        Problem(store_.DescribeBlob(entry.digest) + ": manifest is missing");
+        out_.absent.push_back(entry);  // a partial index, not damage: the blobs it names are absent too
         return std::nullopt;
       }
       Problem(e.what());
@@ -224,6 +224,9 @@ std::string ReportToJson(const InspectReport& report) {
     Json manifests = Json::array();
     for (const ImageReport& r : report.images) manifests.push_back(ImageJson(r));
     j["manifests"] = manifests;
+    Json absent = Json::array();
+    for (const image::Descriptor& d : report.absent) absent.push_back(d.digest.str());
+    j["absent"] = absent;
   } else {
     j = ImageJson(report.images.at(0));
   }
@@ -242,6 +245,7 @@ std::string ReportToText(const InspectReport& report) {
   for (const image::Descriptor& e : report.entries) {
     out += "  " + (e.platform ? e.platform->str() : std::string("(no platform)")) + "  " + e.digest.str() + "\n";
   }
+  for (const image::Descriptor& d : report.absent) out += "  (not in this store: " + d.digest.str() + ")\n";
   for (const ImageReport& r : report.images) {
     out += "\n";
     ImageText(r, "  ", &out);

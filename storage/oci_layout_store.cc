@@ -119,7 +119,7 @@ class OciLayoutStore : public ImageStore {
     if (!tree_->Size(kIndexFile)) throw Corruption(what, ": missing");
     Json doc = Json::parse(tree_->ReadSmall(kIndexFile), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) throw Corruption(what, ": malformed JSON");
-    if (!doc.contains("manifests")) doc["manifests"] = Json::array();
+    if (!doc.contains("manifests") || doc["manifests"].is_null()) doc["manifests"] = Json::array();  // Docker 25 writes null
     if (!doc["manifests"].is_array()) throw Corruption(what, ": \"manifests\" is not an array");
     for (const Json& e : doc["manifests"]) {
       if (!e.is_object() || !e.contains("digest") || !e["digest"].is_string() ||
