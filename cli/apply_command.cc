@@ -7,6 +7,7 @@
 #include "agent/apply.h"
 #include "cli/commands.h"
 #include "cli/progress_option.h"
+#include "cli/store_options.h"
 #include "protocol/signing.h"
 
 namespace outpost::cli {
@@ -19,6 +20,7 @@ struct ApplyArgs {
   std::string verify_key;
   std::string expect;
   bool quiet = false;
+  storage::StoreOptions store;
 };
 
 void RunApply(const ApplyArgs& a) {
@@ -26,6 +28,7 @@ void RunApply(const ApplyArgs& a) {
   o.bundle = a.bundle;
   for (const std::string& b : a.bases) o.bases.push_back(storage::Reference::Parse(b));
   o.into = storage::Reference::Parse(a.into);
+  o.store_options = a.store;
   std::optional<protocol::SigningKey> key;
   if (!a.verify_key.empty()) {
     key = protocol::SigningKey::LoadPublic(a.verify_key);
@@ -51,6 +54,7 @@ void AddApplyCommand(CLI::App& app) {
   cmd->add_option("--verify-key", a->verify_key,
                   "Require a valid signature by this public key (without it a signature is reported, not checked)");
   cmd->add_option("--expect", a->expect, "Refuse the bundle unless its target manifest has this digest");
+  AddStoreOptions(cmd, &a->store);
   cmd->add_flag("-q,--quiet", a->quiet, "No progress");
   cmd->footer(std::string("Example:\n  outpost apply app-2.0.bundle --base docker-archive:app-1.0.tar --into oci:/srv/app:2.0 --verify-key hub.key.pub\n\n") +
               kFooter);

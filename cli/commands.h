@@ -18,6 +18,7 @@ void AddCopyCommand(CLI::App& app);
 void AddKeygenCommand(CLI::App& app);
 void AddDiffCommand(CLI::App& app);
 void AddApplyCommand(CLI::App& app);
+void AddSignatureCommand(CLI::App& app);
 void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
 
 }  // namespace outpost::cli

@@ -6,6 +6,8 @@
 
 #include "cli/commands.h"
 #include "cli/progress_option.h"
+#include "cli/store_options.h"
+#include "common/error.h"
 #include "hub/diff.h"
 #include "protocol/signing.h"
 
@@ -14,17 +16,21 @@ namespace {
 
 struct DiffArgs {
   std::vector<std::string> from;
+  std::string from_signature;
   std::string to;
   std::string output;
   std::string sign_key;
   bool quiet = false;
+  storage::StoreOptions store;
 };
 
 void RunDiff(const DiffArgs& a) {
   hub::DiffOptions o;
   for (const std::string& f : a.from) o.from.push_back(storage::Reference::Parse(f));
   o.to = storage::Reference::Parse(a.to);
+  o.from_signature = a.from_signature;
   o.output = a.output;
+  o.store_options = a.store;
   std::optional<protocol::SigningKey> key;
   if (!a.sign_key.empty()) {
     key = protocol::SigningKey::LoadPrivate(a.sign_key);
@@ -47,14 +53,21 @@ void RunDiff(const DiffArgs& a) {
 void AddDiffCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("diff", "Write a bundle that turns the --from images (what the far side holds) into the --to image");
   auto a = std::make_shared<DiffArgs>();
-  cmd->add_option("--from", a->from, "An image the far side holds (repeatable)")->required();
+  auto* from = cmd->add_option("--from", a->from, "An image the far side holds (repeatable)");
+  auto* sig = cmd->add_option("--from-signature", a->from_signature,
+                              "The far side's image signature (`outpost signature`), when the hub lacks its image");
+  from->excludes(sig);
   cmd->add_option("--to", a->to, "The target image")->required();
   cmd->add_option("-o,--output", a->output, "Bundle file to write")->required();
   cmd->add_option("--sign-key", a->sign_key, "Sign the bundle with this private key (from `outpost keygen`)");
+  AddStoreOptions(cmd, &a->store);
   cmd->add_flag("-q,--quiet", a->quiet, "No progress and no per-layer lines");
   cmd->footer(std::string("Example:\n  outpost diff --from oci:/srv/app:1.0 --to oci:/srv/app:2.0 -o app-2.0.bundle --sign-key hub.key\n\n") +
               kFooter);
-  cmd->callback([a] { RunDiff(*a); });
+  cmd->callback([a] {
+    if (a->from.empty() && a->from_signature.empty()) throw InvalidArgument("diff needs --from or --from-signature");
+    RunDiff(*a);
+  });
 }
 
 }  // namespace outpost::cli

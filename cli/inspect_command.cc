@@ -5,6 +5,7 @@
 #include "cli/commands.h"
 #include "cli/store_options.h"
 #include "common/error.h"
+#include "protocol/bundle_printer.h"
 #include "storage/inspect.h"
 
 namespace outpost::cli {
@@ -18,6 +19,11 @@ struct InspectArgs {
 };
 
 void RunInspect(const InspectArgs& args) {
+  if (protocol::LooksLikeBundle(args.reference)) {  // `outpost inspect BUNDLE` (protocol/)
+    std::string text = protocol::DescribeBundle(protocol::BundleReader(args.reference));
+    std::fwrite(text.data(), 1, text.size(), stdout);
+    return;
+  }
   storage::Reference ref = storage::Reference::Parse(args.reference);
   std::unique_ptr<storage::ImageStore> store = storage::OpenStore(ref, args.store, /*for_write=*/false);
   storage::InspectOptions options;

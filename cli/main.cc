@@ -18,6 +18,7 @@ int main(int argc, char** argv) {
   outpost::cli::AddKeygenCommand(app);
   outpost::cli::AddDiffCommand(app);
   outpost::cli::AddApplyCommand(app);
+  outpost::cli::AddSignatureCommand(app);
   outpost::cli::AddLayerCommand(app);
   try {
     app.parse(argc, argv);

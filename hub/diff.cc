@@ -8,6 +8,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/version.h"
+#include "hub/image_signature.h"
 #include "hub/image_source.h"
 #include "hub/layer_codec.h"
 #include "hub/layer_rebuild.h"
@@ -26,6 +27,7 @@ constexpr int kWholeZstdLevel = 9;
 // A layer the far side holds; its tar, blob and index are spooled on first use.
 struct BaseCandidate {
   const LayerRef* layer = nullptr;
+  const delta::Signature* signature = nullptr;  // signature mode: no bytes, only this
   std::unique_ptr<ScratchFile> tar;
   std::unique_ptr<RandomAccessFile> tar_access;
   std::unique_ptr<ScratchFile> blob;
@@ -82,6 +84,8 @@ class Planner {
   std::vector<LoadedImage> from_;
   LoadedImage to_;
   std::vector<BaseCandidate> bases_;
+  ImageSignature signature_;
+  std::vector<LayerRef> signed_layers_;
   protocol::Header header_;
   NullProgress null_progress_;
   int scratch_counter_ = 0;
@@ -92,6 +96,21 @@ class Planner {
 };
 
 void Planner::LoadBases() {
+  if (!o_.from_signature.empty()) {
+    signature_ = ImageSignature::Load(o_.from_signature);
+    for (const SignedLayer& l : signature_.layers) {
+      image::Descriptor d;
+      d.media_type = l.media_type;
+      d.digest = l.digest;
+      d.size = static_cast<int64_t>(l.size);
+      signed_layers_.push_back({nullptr, d, l.diff_id, image::LayerCompression(l.media_type)});
+    }
+    for (size_t i = 0; i < signed_layers_.size(); ++i) {
+      bases_.emplace_back();
+      bases_.back().layer = &signed_layers_[i];
+      bases_.back().signature = &signature_.layers[i].signature;
+    }
+  }
   for (const storage::Reference& ref : o_.from) from_.push_back(LoadImage(ref, o_.store_options));
   for (const LoadedImage& img : from_) {
     for (const LayerRef& l : img.layers) {
@@ -135,6 +154,7 @@ const RandomAccess& Planner::BaseBlob(BaseCandidate& b) {
 }
 
 const delta::TarIndex* Planner::BaseIndex(BaseCandidate& b) {
+  if (b.signature) return &b.signature->index;
   if (!b.index && !b.index_failed) {
     try {
       const RandomAccess& tar = BaseTar(b);
@@ -219,10 +239,14 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
       FileReader in(files.tar_path());
       progress().Begin("layer " + t.desc.digest.short_hex() + " tar-delta", index->tar_size);
       ProgressReader counted(in, progress());
-      delta::EncodeLayerDelta(BaseTar(*best), counted, w, o_.delta_options);
+      if (best->signature) {
+        delta::EncodeLayerDeltaFromSignature(*best->signature, counted, w, o_.delta_options);
+      } else {
+        delta::EncodeLayerDelta(BaseTar(*best), counted, w, o_.delta_options);
+      }
       progress().End();
     });
-  } else if (best->layer->compression != image::Compression::kNone) {
+  } else if (!best->signature && best->layer->compression != image::Compression::kNone) {
     encode_into(Method::kRawDelta, best, protocol::Encoding::kRaw, [&](Writer& w) {
       FileReader in(files.blob->path());
       delta::EncodeRawDelta(BaseBlob(*best), in, w, o_.delta_options);
@@ -241,6 +265,7 @@ void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
 }
 
 void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
+  if (base && base->signature) return;  // no base bytes here: the far side's digests decide
   BaseAccess access;
   if (base && (entry.method == Method::kPresent || entry.method == Method::kTarDelta)) access.tar = &BaseTar(*base);
   if (base && entry.method == Method::kRawDelta) access.blob = &BaseBlob(*base);

@@ -24,6 +24,10 @@ namespace outpost::hub {
 
 struct DiffOptions {
   std::vector<storage::Reference> from;  // what the far side holds
+  // Signature mode: instead of (or besides) `from`, the far side's image signature
+  // (`outpost signature`). Deltas against it are proven only as far as the hub can: the recipe
+  // on the target's own tar; the delta itself is checked by the far side's digests.
+  std::filesystem::path from_signature;
   storage::Reference to;                 // the target image
   std::filesystem::path output;          // the bundle file
   const protocol::SigningKey* sign_key = nullptr;  // signs the bundle when set

@@ -21,16 +21,11 @@ std::unique_ptr<Reader> OpenVerified(const LayerRef& layer) {
 
 }  // namespace
 
-std::string ManifestKey(const storage::Reference& ref) {
-  if (ref.digest) return ref.digest->str();
-  return ref.tag;
-}
-
 LoadedImage LoadImage(const storage::Reference& ref, const storage::StoreOptions& options) {
   LoadedImage img;
   img.ref = ref;
   img.store = storage::OpenStore(ref, options, false);
-  image::ManifestBlob blob = img.store->ReadManifest(ManifestKey(ref));
+  image::ManifestBlob blob = img.store->ReadManifest(ref.tag_or_digest());
   if (blob.is_index()) {
     throw Unsupported(ref.text, " is a multi-platform index (", blob.digest.str(),
                       "): name one platform's manifest by digest");

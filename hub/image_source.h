@@ -35,9 +35,6 @@ struct LoadedImage {
 // store throws, and Corruption when the config's diff_ids do not match the layer count.
 LoadedImage LoadImage(const storage::Reference& ref, const storage::StoreOptions& options);
 
-// The tag or digest that names the image of `ref` in its store ("" when it names neither).
-std::string ManifestKey(const storage::Reference& ref);
-
 // A file in a scratch directory that is removed when this object goes away.
 class ScratchFile {
  public:

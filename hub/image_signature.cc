@@ -1,0 +1,97 @@
+#include "hub/image_signature.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "hub/image_source.h"
+
+namespace outpost::hub {
+namespace {
+
+constexpr std::string_view kMagic = "OUTPOSTS";
+constexpr uint32_t kVersion = 1;
+
+void PutU32(Writer& w, uint32_t v) {
+  uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),
+                  static_cast<uint8_t>(v >> 24)};
+  w.Write(b, 4);
+}
+
+uint32_t GetU32(Reader& r, std::string_view what) {
+  uint8_t b[4];
+  ReadFull(r, b, 4, what);
+  return uint32_t{b[0]} | uint32_t{b[1]} << 8 | uint32_t{b[2]} << 16 | uint32_t{b[3]} << 24;
+}
+
+}  // namespace
+
+void ImageSignature::Save(const std::filesystem::path& path) const {
+  nlohmann::json layers_json = nlohmann::json::array();
+  for (const SignedLayer& l : layers) {
+    layers_json.push_back({{"digest", l.digest.str()}, {"diff_id", l.diff_id.str()}, {"size", l.size},
+                           {"media_type", l.media_type}});
+  }
+  std::string header = nlohmann::json{{"reference", reference}, {"layers", layers_json}}.dump();
+  AtomicFile out(path);
+  out.Write(kMagic);
+  PutU32(out, kVersion);
+  PutU32(out, static_cast<uint32_t>(header.size()));
+  out.Write(header);
+  for (const SignedLayer& l : layers) l.signature.Write(out);
+  out.Commit();
+}
+
+ImageSignature ImageSignature::Load(const std::filesystem::path& path) {
+  FileReader in(path);
+  std::string what = "image signature " + path.string();
+  std::string magic(kMagic.size(), '\0');
+  ReadFull(in, reinterpret_cast<uint8_t*>(magic.data()), magic.size(), what);
+  if (magic != kMagic) throw Corruption(path.string(), " is not an outpost image signature (no OUTPOSTS magic)");
+  uint32_t version = GetU32(in, what);
+  if (version != kVersion) {
+    throw Unsupported(what, " is version ", std::to_string(version), "; this outpost reads version 1: upgrade outpost");
+  }
+  uint32_t header_len = GetU32(in, what);
+  if (header_len > (64u << 20)) throw Corruption(what, ": header length is implausible");
+  std::string header(header_len, '\0');
+  ReadFull(in, reinterpret_cast<uint8_t*>(header.data()), header.size(), what);
+  nlohmann::json j = nlohmann::json::parse(header, nullptr, false);
+  if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array()) throw Corruption(what, ": bad header");
+  ImageSignature sig;
+  try {
+    sig.reference = j.at("reference").get<std::string>();
+    for (const auto& l : j["layers"]) {
+      SignedLayer layer;
+      layer.digest = Digest::Parse(l.at("digest").get<std::string>());
+      layer.diff_id = Digest::Parse(l.at("diff_id").get<std::string>());
+      layer.size = l.at("size").get<uint64_t>();
+      layer.media_type = l.at("media_type").get<std::string>();
+      layer.signature = delta::Signature::Read(in);
+      sig.layers.push_back(std::move(layer));
+    }
+  } catch (const nlohmann::json::exception&) {
+    throw Corruption(what, ": bad header");
+  } catch (const Error& e) {
+    throw Error(e.kind(), what + ": " + e.what());
+  }
+  return sig;
+}
+
+ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
+                         const std::filesystem::path& scratch) {
+  LoadedImage img = LoadImage(ref, options);
+  ImageSignature sig;
+  sig.reference = ref.text;
+  TempDir dir(scratch, "outpost-sign-");
+  for (const LayerRef& l : img.layers) {
+    ScratchFile tar(dir.path() / "layer.tar");
+    SpoolTar(l, tar.writer());
+    RandomAccessFile access(tar.path());
+    sig.layers.push_back({l.desc.digest, l.diff_id, static_cast<uint64_t>(l.desc.size), l.desc.media_type,
+                          delta::Signature::Build(access)});
+  }
+  return sig;
+}
+
+}  // namespace outpost::hub

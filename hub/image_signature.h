@@ -1,0 +1,39 @@
+// Image signatures: what the far side sends the hub when the hub no longer holds the base
+// (`outpost signature REF -o SIG`, then `outpost diff --from-signature SIG`). Per layer of the
+// image: its blob digest, diffID and size, and the delta engine's layer signature of its tar
+// (docs/layer-signature-format.md). File layout in docs/bundle-format.md ("Image signatures").
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/digest.h"
+#include "delta/signature.h"
+#include "storage/image_store.h"
+
+namespace outpost::hub {
+
+struct SignedLayer {
+  Digest digest;   // the blob as the far side's store holds it
+  Digest diff_id;
+  uint64_t size = 0;
+  std::string media_type;
+  delta::Signature signature;
+};
+
+struct ImageSignature {
+  std::string reference;
+  std::vector<SignedLayer> layers;
+
+  // Writes the signature file atomically. Throws IOError.
+  void Save(const std::filesystem::path& path) const;
+  // Throws NotFound, Corruption, Unsupported (newer version).
+  static ImageSignature Load(const std::filesystem::path& path);
+};
+
+// Signs every layer of `ref` (spooling each tar to `scratch`). Throws what the store throws.
+ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
+                         const std::filesystem::path& scratch);
+
+}  // namespace outpost::hub
