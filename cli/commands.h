@@ -10,4 +10,9 @@ namespace outpost::cli {
 // Text shown under every command's --help: where to read more.
 inline constexpr const char* kFooter = "Docs: README.md and docs/ in the outpost source tree.";
 
+// `outpost inspect REF`: digests, layers and verification of an image or index.
+void AddInspectCommand(CLI::App& app);
+// `outpost copy SRC DST`: copy an image or index between stores.
+void AddCopyCommand(CLI::App& app);
+
 }  // namespace outpost::cli

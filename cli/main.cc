@@ -13,6 +13,8 @@ int main(int argc, char** argv) {
   app.set_version_flag("--version", outpost::kVersion);
   app.require_subcommand(1);
   app.footer(outpost::cli::kFooter);
+  outpost::cli::AddInspectCommand(app);
+  outpost::cli::AddCopyCommand(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {

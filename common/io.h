@@ -111,6 +111,16 @@ class HashingReader : public Reader {
   uint64_t count_ = 0;
 };
 
+// Forwards to a Reader it does not own (to hand a borrowed Reader to an owning wrapper).
+class ReaderRef : public Reader {
+ public:
+  explicit ReaderRef(Reader& inner) : inner_(inner) {}
+  size_t Read(uint8_t* buf, size_t n) override { return inner_.Read(buf, n); }
+
+ private:
+  Reader& inner_;
+};
+
 // Reads at most `limit` bytes of `inner`, then reports end of stream.
 class LimitedReader : public Reader {
  public:

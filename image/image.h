@@ -29,6 +29,8 @@ inline constexpr std::string_view kDockerList = "application/vnd.docker.distribu
 inline constexpr std::string_view kDockerConfig = "application/vnd.docker.container.image.v1+json";
 inline constexpr std::string_view kDockerLayerGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 inline constexpr std::string_view kDockerLayerForeign = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+// Uncompressed Docker layer (what a docker-archive's rewritten manifest names).
+inline constexpr std::string_view kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 }  // namespace media
 
 enum class Compression { kNone, kGzip, kZstd };
@@ -43,6 +45,12 @@ bool IsLayerMediaType(std::string_view media_type);
 Compression LayerCompression(std::string_view media_type);
 // Detects compression from a blob's first bytes (gzip magic 1f 8b, zstd magic 28 b5 2f fd).
 Compression SniffCompression(std::string_view first_bytes);
+// True for the image config media types (OCI and Docker). A manifest whose config has another
+// media type is an artifact (a signature, an SBOM, a Helm chart).
+bool IsImageConfigMediaType(std::string_view media_type);
+// The uncompressed layer media type of the same family: OCI layers become kOciLayer, Docker
+// layers kDockerLayer. Throws Unsupported for a media type that is not a layer.
+std::string_view UncompressedLayerMediaType(std::string_view media_type);
 
 struct Platform {
   std::string os;
@@ -50,6 +58,10 @@ struct Platform {
   std::string variant;
   // "linux/amd64" or "linux/arm/v7".
   std::string str() const;
+  // Parses "os/arch[/variant]". Throws InvalidArgument otherwise.
+  static Platform Parse(std::string_view text);
+  // True when os and architecture are equal and, if `want` names a variant, the variant too.
+  bool Matches(const Platform& want) const;
 };
 
 // A content descriptor: what a manifest says about a blob it names.
@@ -84,8 +96,11 @@ struct Manifest {
 
   // Parses and validates: schemaVersion 2, config and layer descriptors with known media
   // types, valid sha256 digests and non-negative sizes. Throws Corruption / Unsupported with a
-  // message that names the manifest digest and the offending field.
+  // message that names the manifest digest and the offending field. An artifact manifest (config
+  // media type not an image config) may name blobs of any media type.
   static Manifest Parse(const ManifestBlob& blob);
+  // True when the config is an image config (not an artifact).
+  bool is_image() const { return IsImageConfigMediaType(config.media_type); }
 };
 
 // An OCI image index or Docker manifest list.
@@ -106,6 +121,10 @@ struct Config {
   // Throws Corruption for malformed JSON, a missing rootfs, or an invalid diff_id.
   static Config Parse(std::string bytes);
 };
+
+// The descriptors a manifest or index names: an image manifest's config then its layers, an
+// index's entries. Throws like Manifest::Parse / Index::Parse.
+std::vector<Descriptor> ReferencedDescriptors(const ManifestBlob& blob);
 
 // Checks that `bytes` match `desc` (size and digest); throws Corruption naming `what` and both
 // digests otherwise.

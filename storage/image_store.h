@@ -3,6 +3,7 @@
 //   oci:DIR[:TAG]                  an OCI image layout (oci_layout_store.h)
 //   docker-archive:FILE[:TAG]      what `docker save` writes / `docker load` reads
 //                                  (docker_archive_store.h)
+//   oci-archive:FILE[:TAG]         a tar of an OCI image layout (read only)
 //   docker://HOST[:PORT]/REPO[:TAG|@DIGEST]   a registry (registry/, plugged in with
 //                                  RegisterRegistryOpener)
 //
@@ -26,7 +27,7 @@ namespace outpost::storage {
 
 // A parsed image reference.
 struct Reference {
-  enum class Transport { kOci, kDockerArchive, kDocker };
+  enum class Transport { kOci, kDockerArchive, kDocker, kOciArchive };
   Transport transport = Transport::kOci;
   std::string location;         // DIR, FILE, or HOST[:PORT]/REPO
   std::string tag;              // empty when not given
@@ -34,7 +35,13 @@ struct Reference {
   std::string text;             // as the user wrote it, for messages
 
   // Parses the forms above. Throws InvalidArgument with the accepted forms for anything else.
+  // docker://: the first path component is the host only if it contains '.' or ':' or is
+  // "localhost" (Docker's rule); otherwise the host is docker.io and a one-component repository
+  // gets the "library/" prefix. The tag defaults to "latest" when neither tag nor digest is given.
   static Reference Parse(const std::string& text);
+  // What ReadManifest should be asked for: the digest if one was given, else the tag (may be
+  // empty for stores that hold a single image).
+  std::string tag_or_digest() const { return digest ? digest->str() : tag; }
   // The registry host (and port) of a docker:// reference.
   std::string host() const;
   // The repository path of a docker:// reference.
@@ -55,6 +62,9 @@ class ImageStore {
 
   // The reference this store was opened from, for messages.
   virtual std::string Describe() const = 0;
+
+  // Where blob `digest` is kept, for messages ("DIR/blobs/sha256/<hex>", "FILE:member").
+  virtual std::string DescribeBlob(const Digest& digest) const { return Describe() + " blob " + digest.str(); }
 
   // The tags the store holds, sorted.
   virtual std::vector<std::string> ListTags() = 0;
@@ -100,7 +110,9 @@ using RegistryOpener = std::function<std::unique_ptr<ImageStore>(const Reference
 void RegisterRegistryOpener(RegistryOpener opener);
 
 // Reads a blob through a digest and size check: at the end of the stream throws Corruption
-// naming `what` if the bytes were not exactly `size` bytes with sha256 `digest`.
+// naming `what` and both digests if the bytes were not exactly `size` bytes with sha256
+// `digest`. It does not cut a stream off early: wrap an untrusted, possibly endless source in a
+// LimitedReader(size + 1) first.
 class VerifyingReader : public Reader {
  public:
   VerifyingReader(std::unique_ptr<Reader> inner, Digest digest, int64_t size, std::string what);

@@ -1,0 +1,162 @@
+#include "storage/copy.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "storage/decompress.h"
+
+namespace outpost::storage {
+namespace {
+
+using Json = nlohmann::json;
+
+class Copier {
+ public:
+  Copier(ImageStore& src, ImageStore& dst, const CopyOptions& options) : src_(src), dst_(dst), options_(options) {}
+
+  // Copies manifest or index `blob` and everything under it; returns what was written.
+  image::ManifestBlob Tree(const image::ManifestBlob& blob) {
+    if (!blob.is_index()) return Image(blob);
+    if (!dst_.HoldsCompressedLayers()) {
+      std::string have;
+      for (const image::Descriptor& e : image::Index::Parse(blob).manifests) {
+        if (e.platform) have += (have.empty() ? "" : ", ") + e.platform->str();
+      }
+      throw Unsupported(dst_.Describe(), ": a docker-archive holds one platform; choose one with --platform (",
+                        have.empty() ? "none listed" : have, ")");
+    }
+    for (const image::Descriptor& e : image::Index::Parse(blob).manifests) {
+      image::ManifestBlob child = src_.ReadManifest(e.digest.str());
+      image::VerifyDescriptor(e, child.bytes, src_.DescribeBlob(e.digest));
+      Tree(child);
+      dst_.WriteManifest(child, "");
+    }
+    return blob;
+  }
+
+  bool rewritten() const { return rewritten_; }
+
+ private:
+  image::ManifestBlob Image(const image::ManifestBlob& blob) {
+    image::Manifest m = image::Manifest::Parse(blob);
+    CopyBlob(m.config);
+    if (dst_.HoldsCompressedLayers() || !NeedsDecompression(m)) {
+      for (const image::Descriptor& layer : m.layers) CopyBlob(layer);
+      return blob;
+    }
+    return DecompressInto(m);
+  }
+
+  static bool NeedsDecompression(const image::Manifest& m) {
+    for (const image::Descriptor& l : m.layers) {
+      if (image::LayerCompression(l.media_type) != image::Compression::kNone) return true;
+    }
+    return false;
+  }
+
+  void Progress(const std::string& line) {
+    if (options_.progress) options_.progress(line);
+  }
+
+  void CopyBlob(const image::Descriptor& d) {
+    if (dst_.HasBlob(d.digest)) {
+      Progress("blob " + d.digest.str() + " already present");
+      return;
+    }
+    Progress("copying blob " + d.digest.str() + " (" + std::to_string(d.size) + " bytes)");
+    VerifyingReader in(src_.OpenBlob(d.digest, 0), d.digest, d.size, src_.DescribeBlob(d.digest));
+    dst_.WriteBlob(d.digest, d.size, in);
+  }
+
+  // Decompresses every layer into `dst_`, checks it against the config's diff_ids and returns
+  // the rewritten manifest.
+  image::ManifestBlob DecompressInto(const image::Manifest& m) {
+    if (!m.is_image()) throw Unsupported(dst_.Describe(), ": cannot hold artifact ", m.blob.digest.str());
+    image::Config config = image::Config::Parse(ReadAll(*src_.OpenBlob(m.config.digest, 0)));
+    if (config.diff_ids.size() != m.layers.size()) {
+      throw Corruption(src_.DescribeBlob(m.config.digest), ": lists ", std::to_string(config.diff_ids.size()),
+                       " diff_ids for ", std::to_string(m.layers.size()), " layers");
+    }
+    Json doc = Json::parse(m.blob.bytes);
+    for (size_t i = 0; i < m.layers.size(); ++i) {
+      uint64_t size = DecompressLayer(m.layers[i], config.diff_ids[i]);
+      Json& layer = doc["layers"][i];
+      layer["mediaType"] = image::UncompressedLayerMediaType(m.layers[i].media_type);
+      layer["digest"] = config.diff_ids[i].str();
+      layer["size"] = size;
+      layer.erase("urls");
+    }
+    rewritten_ = true;
+    return image::ManifestBlob::FromBytes(doc.dump(), m.blob.media_type);
+  }
+
+  // Writes the uncompressed form of `layer` (which must hash to `diff_id`); returns its size.
+  uint64_t DecompressLayer(const image::Descriptor& layer, const Digest& diff_id) {
+    image::Compression c = image::LayerCompression(layer.media_type);
+    if (c == image::Compression::kNone) {
+      CopyBlob(layer);
+      return static_cast<uint64_t>(layer.size);
+    }
+    Progress("decompressing layer " + layer.digest.str() + " to " + diff_id.str());
+    std::string what = src_.DescribeBlob(layer.digest);
+    auto compressed = std::make_unique<VerifyingReader>(src_.OpenBlob(layer.digest, 0), layer.digest, layer.size, what);
+    auto plain = NewDecompressingReader(std::move(compressed), c, what);
+    TempDir temp;
+    fs::path spool = temp.path() / "layer.tar";
+    AtomicFile out(spool);
+    HashingWriter tee(&out);
+    Copy(*plain, tee);
+    out.Commit();
+    Digest got = tee.Finish();
+    if (got != diff_id) {
+      throw Corruption(what, ": decompresses to ", got.str(), " but the config's diff_id is ", diff_id.str());
+    }
+    FileReader in(spool);
+    dst_.WriteBlob(diff_id, static_cast<int64_t>(tee.count()), in);
+    return tee.count();
+  }
+
+  ImageStore& src_;
+  ImageStore& dst_;
+  const CopyOptions& options_;
+  bool rewritten_ = false;
+};
+
+}  // namespace
+
+CopyResult CopyImage(ImageStore& src, const std::string& selector, ImageStore& dst, const std::string& dst_tag,
+                     const CopyOptions& options) {
+  image::ManifestBlob top = src.ReadManifest(selector);
+  CopyResult result;
+  result.source_digest = top.digest;
+  if (top.is_index() && options.platform) {
+    std::string have;
+    for (const image::Descriptor& e : image::Index::Parse(top).manifests) {
+      if (!e.platform || !e.platform->Matches(*options.platform)) {
+        if (e.platform) have += (have.empty() ? "" : ", ") + e.platform->str();
+        continue;
+      }
+      top = src.ReadManifest(e.digest.str());
+      image::VerifyDescriptor(e, top.bytes, src.DescribeBlob(e.digest));
+      have.clear();
+      break;
+    }
+    if (top.is_index()) {
+      throw NotFound(src.Describe(), ": no image for platform ", options.platform->str(), " (has ", have, ")");
+    }
+  }
+  Copier copier(src, dst, options);
+  image::ManifestBlob written = copier.Tree(top);
+  dst.WriteManifest(written, dst_tag);
+  dst.Commit();
+  result.destination_digest = written.digest;
+  result.rewritten = copier.rewritten();
+  if (result.rewritten && options.notice) {
+    options.notice("layers decompressed for " + dst.Describe() + ": manifest " + top.digest.str() + " became " +
+                   written.digest.str() + " (the config digest, i.e. the image ID, is unchanged)");
+  }
+  return result;
+}
+
+}  // namespace outpost::storage

@@ -1,0 +1,212 @@
+#include "storage/file_tree.h"
+
+#include <map>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "storage/decompress.h"
+#include "tar/tar_reader.h"
+
+namespace outpost::storage {
+namespace {
+
+constexpr int kMaxLinkHops = 16;  // a longer chain of links is a loop
+
+bool IsUnder(const fs::path& path, const fs::path& root) {
+  auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
+  return r == root.end();
+}
+
+class DirectoryTree : public FileTree {
+ public:
+  explicit DirectoryTree(const fs::path& dir) : dir_(dir) {
+    std::error_code ec;
+    if (!fs::is_directory(dir, ec)) throw NotFound("no such directory: ", dir.string());
+    root_ = fs::canonical(dir);
+  }
+  std::string Describe() const override { return dir_.string(); }
+  std::string DescribeMember(const std::string& name) const override { return (dir_ / name).string(); }
+
+  std::optional<uint64_t> Size(const std::string& name) override {
+    fs::path path = Resolve(name);
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec)) return std::nullopt;
+    return fs::file_size(path);
+  }
+
+  std::unique_ptr<Reader> Open(const std::string& name, uint64_t offset) override {
+    return std::make_unique<FileReader>(Resolve(name), offset);
+  }
+
+ private:
+  // The real path of `name`, checked to stay inside the directory.
+  fs::path Resolve(const std::string& name) const {
+    if (!tar::IsSafePath(name)) throw SecurityError(DescribeMember(name), ": path leaves ", dir_.string());
+    std::error_code ec;
+    fs::path real = fs::weakly_canonical(dir_ / name, ec);
+    if (ec || !IsUnder(real, root_)) {
+      throw SecurityError(DescribeMember(name), ": symlink points outside the layout ", dir_.string());
+    }
+    return real;
+  }
+
+  fs::path dir_;
+  fs::path root_;
+};
+
+struct Member {
+  char type;
+  std::string linkname;
+  uint64_t data_offset;
+  uint64_t size;
+};
+
+// Lexically joins `base_dir` and a relative `link`; nullopt if the result leaves the archive.
+std::optional<std::string> JoinInside(const std::string& base_dir, const std::string& link) {
+  if (link.empty() || link.front() == '/') return std::nullopt;
+  std::vector<std::string> parts;
+  std::string joined = base_dir.empty() ? link : base_dir + "/" + link;
+  size_t start = 0;
+  while (start <= joined.size()) {
+    size_t slash = joined.find('/', start);
+    if (slash == std::string::npos) slash = joined.size();
+    std::string part = joined.substr(start, slash - start);
+    start = slash + 1;
+    if (part.empty() || part == ".") continue;
+    if (part == "..") {
+      if (parts.empty()) return std::nullopt;
+      parts.pop_back();
+    } else {
+      parts.push_back(part);
+    }
+  }
+  std::string out;
+  for (const std::string& p : parts) out += (out.empty() ? "" : "/") + p;
+  return out;
+}
+
+std::string Normalize(std::string name) {
+  while (name.starts_with("./")) name.erase(0, 2);
+  while (!name.empty() && name.back() == '/') name.pop_back();
+  return name;
+}
+
+// A member window of the archive file, owning a share of it.
+class MemberReader : public Reader {
+ public:
+  MemberReader(std::shared_ptr<RandomAccessFile> file, uint64_t offset, uint64_t length)
+      : file_(std::move(file)), window_(*file_, offset, length) {}
+  size_t Read(uint8_t* buf, size_t n) override { return window_.Read(buf, n); }
+
+ private:
+  std::shared_ptr<RandomAccessFile> file_;
+  RandomAccessReader window_;
+};
+
+class TarTree : public FileTree {
+ public:
+  explicit TarTree(const fs::path& file) : file_(file) {
+    fs::path tar_path = MaybeInflate();
+    Index(tar_path);
+    data_ = std::make_shared<RandomAccessFile>(tar_path);
+  }
+  std::string Describe() const override { return file_.string(); }
+  std::string DescribeMember(const std::string& name) const override { return file_.string() + ":" + name; }
+
+  std::optional<uint64_t> Size(const std::string& name) override {
+    const Member* m = Find(name);
+    return m == nullptr ? std::nullopt : std::optional<uint64_t>(m->size);
+  }
+
+  std::unique_ptr<Reader> Open(const std::string& name, uint64_t offset) override {
+    const Member* m = Find(name);
+    if (m == nullptr) throw NotFound(DescribeMember(name), ": no such member");
+    uint64_t skip = std::min(offset, m->size);
+    return std::make_unique<MemberReader>(data_, m->data_offset + skip, m->size - skip);
+  }
+
+ private:
+  // Inflates a gzip-compressed archive into a temp file; returns the path of the plain tar.
+  fs::path MaybeInflate() {
+    uint8_t magic[2] = {0, 0};
+    FileReader probe(file_);
+    size_t got = ReadUpTo(probe, magic, 2);
+    if (got < 2 || magic[0] != 0x1f || magic[1] != 0x8b) return file_;
+    temp_ = std::make_unique<TempDir>();
+    fs::path plain = temp_->path() / "archive.tar";
+    auto in = NewDecompressingReader(std::make_unique<FileReader>(file_), image::Compression::kGzip,
+                                     file_.string());
+    AtomicFile out(plain);
+    Copy(*in, out);
+    out.Commit();
+    return plain;
+  }
+
+  void Index(const fs::path& tar_path) {
+    FileReader in(tar_path);
+    tar::Reader reader(in);
+    tar::Entry e;
+    try {
+      while (reader.Next(&e)) Add(e);
+    } catch (const Error& err) {
+      if (err.kind() == Error::Kind::kSecurity) throw;
+      throw Error(err.kind(), file_.string() + ": " + err.what());
+    }
+    if (members_.empty()) throw Corruption(file_.string(), ": not a tar archive (no members)");
+  }
+
+  void Add(const tar::Entry& e) {
+    if (!tar::IsSafePath(e.name)) {
+      throw SecurityError(file_.string(), ": unsafe member name \"", e.name, "\" (absolute or with ..)");
+    }
+    std::string name = Normalize(e.name);
+    if (name.empty() || e.type == tar::kDirectory || e.type == tar::kPaxGlobal) return;
+    members_[name] = Member{e.type, e.linkname, e.data_offset, e.size};
+  }
+
+  // Follows hard and symbolic links to a regular member; nullptr if there is none.
+  const Member* Find(const std::string& raw_name) const {
+    std::string name = Normalize(raw_name);
+    for (int hop = 0; hop < kMaxLinkHops; ++hop) {
+      auto it = members_.find(name);
+      if (it == members_.end()) return nullptr;
+      const Member& m = it->second;
+      if (m.type == tar::kRegular || m.type == tar::kRegularOld) return &m;
+      if (m.type != tar::kSymlink && m.type != tar::kHardLink) return nullptr;
+      std::string dir = m.type == tar::kHardLink ? "" : name.substr(0, name.rfind('/') == std::string::npos ? 0 : name.rfind('/'));
+      std::optional<std::string> target = JoinInside(dir, m.linkname);
+      if (!target) {
+        throw SecurityError(DescribeMember(name), ": link to \"", m.linkname, "\" points outside the archive");
+      }
+      name = *target;
+    }
+    throw Corruption(DescribeMember(raw_name), ": too many levels of links");
+  }
+
+  fs::path file_;
+  std::unique_ptr<TempDir> temp_;
+  std::map<std::string, Member> members_;
+  std::shared_ptr<RandomAccessFile> data_;
+};
+
+}  // namespace
+
+std::string FileTree::ReadSmall(const std::string& name, size_t limit) {
+  auto reader = Open(name);
+  try {
+    return ReadAll(*reader, limit);
+  } catch (const Error& e) {
+    throw Error(e.kind(), DescribeMember(name) + ": " + e.what());
+  }
+}
+
+std::unique_ptr<FileTree> OpenDirectoryTree(const fs::path& dir) { return std::make_unique<DirectoryTree>(dir); }
+
+std::unique_ptr<FileTree> OpenTarTree(const fs::path& file) {
+  std::error_code ec;
+  if (!fs::exists(file, ec)) throw NotFound("no such file: ", file.string());
+  if (fs::is_directory(file, ec)) throw InvalidArgument(file.string(), " is a directory, not an archive file");
+  return std::make_unique<TarTree>(file);
+}
+
+}  // namespace outpost::storage

@@ -1,0 +1,217 @@
+#include "storage/inspect.h"
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+
+namespace outpost::storage {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr size_t kHeadBytes = 1024;  // enough for any gzip header with a file name
+
+// Walks an image or index, verifying blobs and filling `out`.
+class Inspector {
+ public:
+  Inspector(ImageStore& store, const InspectOptions& options, InspectReport& out)
+      : store_(store), options_(options), out_(out) {}
+
+  void Image(const image::ManifestBlob& blob, std::optional<image::Platform> platform) {
+    image::Manifest m = image::Manifest::Parse(blob);
+    ImageReport r{blob, platform, m.config, m.is_image(), {}};
+    std::optional<image::Config> config = m.is_image() ? ReadConfig(m.config) : std::nullopt;
+    if (!m.is_image()) Blob(m.config);
+    if (config && !r.platform) r.platform = config->platform;
+    for (size_t i = 0; i < m.layers.size(); ++i) {
+      LayerReport layer{m.layers[i], std::nullopt, image::Compression::kNone, std::nullopt};
+      if (config && config->diff_ids.size() == m.layers.size()) layer.diff_id = config->diff_ids[i];
+      if (std::optional<std::string> head = Blob(m.layers[i])) {
+        layer.compression = image::SniffCompression(*head);
+        if (layer.compression == image::Compression::kGzip) layer.gzip = ParseGzipHeader(*head);
+      }
+      r.layers.push_back(std::move(layer));
+    }
+    out_.images.push_back(std::move(r));
+  }
+
+  void Index(const image::ManifestBlob& blob, bool top) {
+    for (const image::Descriptor& entry : image::Index::Parse(blob).manifests) {
+      if (top) out_.entries.push_back(entry);
+      std::optional<image::ManifestBlob> child = Child(entry);
+      if (!child) continue;
+      try {
+        if (child->is_index()) {
+          Index(*child, false);
+        } else {
+          Image(*child, entry.platform);
+        }
+      } catch (const Error& e) {
+        Problem(store_.DescribeBlob(entry.digest) + ": " + e.what());
+      }
+    }
+  }
+
+ private:
+  void Problem(std::string line) { out_.problems.push_back(std::move(line)); }
+
+  // Verifies blob `d` (streaming) and returns its first bytes; records a problem and returns
+  // nullopt when it is missing or does not match.
+  std::optional<std::string> Blob(const image::Descriptor& d) {
+    try {
+      std::unique_ptr<Reader> blob = store_.OpenBlob(d.digest, 0);
+      if (options_.verify) {
+        blob = std::make_unique<VerifyingReader>(std::move(blob), d.digest, d.size, store_.DescribeBlob(d.digest));
+      }
+      std::string head(kHeadBytes, '\0');
+      head.resize(ReadUpTo(*blob, reinterpret_cast<uint8_t*>(head.data()), head.size()));
+      NullWriter rest;
+      if (options_.verify) Copy(*blob, rest);
+      return head;
+    } catch (const Error& e) {
+      Problem(e.kind() == Error::Kind::kNotFound ? store_.DescribeBlob(d.digest) + ": blob is missing"
+                                                  : std::string(e.what()));
+      return std::nullopt;
+    }
+  }
+
+  std::optional<image::Config> ReadConfig(const image::Descriptor& d) {
+    std::string what = store_.DescribeBlob(d.digest);
+    try {
+      if (!store_.HasBlob(d.digest)) throw NotFound(what, ": config blob is missing");
+      std::string bytes = ReadAll(*store_.OpenBlob(d.digest, 0), 64 << 20);
+      image::VerifyDescriptor(d, bytes, what);
+      return image::Config::Parse(std::move(bytes));
+    } catch (const Error& e) {
+      Problem(std::string(e.what()).starts_with(what) ? e.what() : what + ": " + e.what());
+      return std::nullopt;
+    }
+  }
+
+  std::optional<image::ManifestBlob> Child(const image::Descriptor& entry) {
+    try {
+      image::ManifestBlob child = store_.ReadManifest(entry.digest.str());
+      image::VerifyDescriptor(entry, child.bytes, store_.DescribeBlob(entry.digest));
+      return child;
+    } catch (const Error& e) {
+      Problem(e.kind() == Error::Kind::kNotFound ? store_.DescribeBlob(entry.digest) + ": manifest is missing"
+                                                  : std::string(e.what()));
+      return std::nullopt;
+    }
+  }
+
+  ImageStore& store_;
+  const InspectOptions& options_;
+  InspectReport& out_;
+};
+
+// The entry of `index` for `want`, or throws NotFound listing what there is.
+image::Descriptor PickPlatform(const image::ManifestBlob& index, const image::Platform& want, ImageStore& store) {
+  std::string have;
+  for (const image::Descriptor& e : image::Index::Parse(index).manifests) {
+    if (e.platform && e.platform->Matches(want)) return e;
+    if (e.platform) have += (have.empty() ? "" : ", ") + e.platform->str();
+  }
+  throw NotFound(store.Describe(), ": no image for platform ", want.str(), " (has ", have.empty() ? "none" : have, ")");
+}
+
+Json LayerJson(const LayerReport& l) {
+  Json j = {{"digest", l.descriptor.digest.str()},
+            {"diff_id", l.diff_id ? l.diff_id->str() : ""},
+            {"size", l.descriptor.size},
+            {"media_type", l.descriptor.media_type},
+            {"compression", image::CompressionName(l.compression)}};
+  if (l.gzip) {
+    j["gzip"] = {{"mtime", l.gzip->mtime}, {"xfl", l.gzip->xfl}, {"os", l.gzip->os}, {"fname", l.gzip->fname}};
+  }
+  return j;
+}
+
+Json ImageJson(const ImageReport& r) {
+  Json layers = Json::array();
+  for (const LayerReport& l : r.layers) layers.push_back(LayerJson(l));
+  return {{"digest", r.manifest.digest.str()},
+          {"media_type", r.manifest.media_type},
+          {"size", r.manifest.bytes.size()},
+          {"platform", r.platform ? r.platform->str() : ""},
+          {"artifact", !r.is_image},
+          {"config", r.config.digest.str()},
+          {"config_media_type", r.config.media_type},
+          {"layers", layers}};
+}
+
+std::string Hex2(uint8_t b) {
+  static const char* kHex = "0123456789abcdef";
+  return {kHex[b >> 4], kHex[b & 15]};
+}
+
+void ImageText(const ImageReport& r, const std::string& indent, std::string* out) {
+  *out += indent + "manifest  " + r.manifest.digest.str() + "  " + r.manifest.media_type + "\n";
+  if (r.platform) *out += indent + "platform  " + r.platform->str() + "\n";
+  *out += indent + (r.is_image ? "config    " : "artifact  ") + r.config.digest.str() + "  " + r.config.media_type + "\n";
+  for (size_t i = 0; i < r.layers.size(); ++i) {
+    const LayerReport& l = r.layers[i];
+    *out += indent + "layer " + std::to_string(i) + "   " + l.descriptor.digest.str() + "  " +
+            std::to_string(l.descriptor.size) + " bytes  " + l.descriptor.media_type + "\n";
+    *out += indent + "          diffID " + (l.diff_id ? l.diff_id->str() : "-") + "  compression " +
+            std::string(image::CompressionName(l.compression));
+    if (l.gzip) {
+      *out += "  MTIME " + std::to_string(l.gzip->mtime) + " XFL " + Hex2(l.gzip->xfl) + " OS " + Hex2(l.gzip->os) +
+              (l.gzip->fname.empty() ? "" : " FNAME " + l.gzip->fname);
+    }
+    *out += "\n";
+  }
+}
+
+}  // namespace
+
+InspectReport Inspect(ImageStore& store, const std::string& tag_or_digest, const InspectOptions& options) {
+  InspectReport report;
+  report.top = store.ReadManifest(tag_or_digest);
+  Inspector inspector(store, options, report);
+  if (report.top.is_index() && options.platform) {
+    image::Descriptor entry = PickPlatform(report.top, *options.platform, store);
+    report.top = store.ReadManifest(entry.digest.str());
+    image::VerifyDescriptor(entry, report.top.bytes, store.DescribeBlob(entry.digest));
+    inspector.Image(report.top, entry.platform);
+  } else if (report.top.is_index()) {
+    inspector.Index(report.top, true);
+  } else {
+    inspector.Image(report.top, std::nullopt);
+  }
+  return report;
+}
+
+std::string ReportToJson(const InspectReport& report) {
+  Json j;
+  if (report.top.is_index()) {
+    j = {{"digest", report.top.digest.str()}, {"media_type", report.top.media_type}};
+    Json manifests = Json::array();
+    for (const ImageReport& r : report.images) manifests.push_back(ImageJson(r));
+    j["manifests"] = manifests;
+  } else {
+    j = ImageJson(report.images.at(0));
+  }
+  j["verified"] = report.problems.empty();
+  j["problems"] = report.problems;
+  return j.dump(2);
+}
+
+std::string ReportToText(const InspectReport& report) {
+  std::string out;
+  if (!report.top.is_index()) {
+    ImageText(report.images.at(0), "", &out);
+    return out;
+  }
+  out += "index     " + report.top.digest.str() + "  " + report.top.media_type + "\n";
+  for (const image::Descriptor& e : report.entries) {
+    out += "  " + (e.platform ? e.platform->str() : std::string("(no platform)")) + "  " + e.digest.str() + "\n";
+  }
+  for (const ImageReport& r : report.images) {
+    out += "\n";
+    ImageText(r, "  ", &out);
+  }
+  return out;
+}
+
+}  // namespace outpost::storage

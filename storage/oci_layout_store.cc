@@ -1,0 +1,196 @@
+#include "storage/oci_layout_store.h"
+
+#include <algorithm>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "common/error.h"
+#include "common/file.h"
+
+namespace outpost::storage {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr const char* kLayoutFile = "oci-layout";
+constexpr const char* kIndexFile = "index.json";
+
+std::string BlobPath(const Digest& d) { return "blobs/sha256/" + d.hex(); }
+
+class OciLayoutStore : public ImageStore {
+ public:
+  OciLayoutStore(std::unique_ptr<FileTree> tree, fs::path write_dir)
+      : tree_(std::move(tree)), write_dir_(std::move(write_dir)) {
+    CheckLayoutFile();
+  }
+
+  std::string Describe() const override { return tree_->Describe(); }
+  std::string DescribeBlob(const Digest& d) const override { return tree_->DescribeMember(BlobPath(d)); }
+
+  std::vector<std::string> ListTags() override {
+    std::set<std::string> tags;
+    for (const Json& entry : ReadIndex()["manifests"]) {
+      std::string tag = TagOf(entry);
+      if (!tag.empty()) tags.insert(tag);
+    }
+    return {tags.begin(), tags.end()};
+  }
+
+  image::ManifestBlob ReadManifest(const std::string& tag_or_digest) override {
+    Json index = ReadIndex();
+    const Json& entries = index["manifests"];
+    if (tag_or_digest.empty()) {
+      if (entries.size() == 1) return ReadEntry(entries[0]);
+      return FromBytes(tree_->ReadSmall(kIndexFile), "", tree_->DescribeMember(kIndexFile));
+    }
+    bool by_digest = Digest::IsValid(tag_or_digest);
+    for (const Json& entry : entries) {
+      if (by_digest ? entry.value("digest", "") == tag_or_digest : TagOf(entry) == tag_or_digest) {
+        return ReadEntry(entry);
+      }
+    }
+    if (by_digest) return ReadByDigest(Digest::Parse(tag_or_digest));
+    std::string known;
+    for (const std::string& t : ListTags()) known += (known.empty() ? "" : ", ") + t;
+    throw NotFound(Describe(), ": no tag \"", tag_or_digest, "\" (tags: ", known.empty() ? "none" : known, ")");
+  }
+
+  bool HasBlob(const Digest& d) override { return tree_->Size(BlobPath(d)).has_value(); }
+
+  std::unique_ptr<Reader> OpenBlob(const Digest& d, uint64_t offset) override {
+    if (!HasBlob(d)) throw NotFound(Describe(), ": no blob ", d.str());
+    return tree_->Open(BlobPath(d), offset);
+  }
+
+  void WriteBlob(const Digest& d, int64_t size, Reader& content) override {
+    fs::path path = WritableDir() / BlobPath(d);
+    std::string what = "blob " + d.str() + " for " + Describe();
+    if (HasBlob(d)) {
+      VerifyingReader check(std::make_unique<ReaderRef>(content), d, size, what);
+      NullWriter sink;
+      Copy(check, sink);
+      return;
+    }
+    AtomicFile out(path);
+    VerifyingReader check(std::make_unique<ReaderRef>(content), d, size, what);
+    Copy(check, out);
+    out.Commit();
+  }
+
+  void WriteManifest(const image::ManifestBlob& manifest, const std::string& tag) override {
+    fs::path dir = WritableDir();
+    for (const image::Descriptor& d : image::ReferencedDescriptors(manifest)) {
+      if (!HasBlob(d.digest)) {
+        throw NotFound(Describe(), ": manifest ", manifest.digest.str(), " names missing blob ", d.digest.str());
+      }
+    }
+    if (!HasBlob(manifest.digest)) WriteFileAtomic(dir / BlobPath(manifest.digest), manifest.bytes);
+    Json index = ReadIndex();
+    Json& entries = index["manifests"];
+    Json entry = {{"mediaType", manifest.media_type},
+                  {"digest", manifest.digest.str()},
+                  {"size", manifest.bytes.size()}};
+    if (!tag.empty()) entry["annotations"] = {{kRefNameAnnotation, tag}};
+    Json kept = Json::array();
+    for (const Json& e : entries) {
+      bool same_tag = !tag.empty() && TagOf(e) == tag;
+      bool same_untagged = tag.empty() && TagOf(e).empty() && e.value("digest", "") == manifest.digest.str();
+      if (!same_tag && !same_untagged) kept.push_back(e);
+    }
+    kept.push_back(entry);
+    entries = kept;
+    WriteFileAtomic(dir / kIndexFile, index.dump());
+  }
+
+ private:
+  void CheckLayoutFile() {
+    if (!tree_->Size(kLayoutFile)) {
+      throw Corruption(Describe(), ": not an OCI image layout (no oci-layout file)");
+    }
+    Json doc = Json::parse(tree_->ReadSmall(kLayoutFile), nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) {
+      throw Corruption(tree_->DescribeMember(kLayoutFile), ": malformed JSON");
+    }
+    std::string version = doc.value("imageLayoutVersion", "");
+    if (version != "1.0.0") throw Unsupported(tree_->DescribeMember(kLayoutFile), ": layout version \"", version, "\" is not 1.0.0");
+  }
+
+  Json ReadIndex() {
+    std::string what = tree_->DescribeMember(kIndexFile);
+    if (!tree_->Size(kIndexFile)) throw Corruption(what, ": missing");
+    Json doc = Json::parse(tree_->ReadSmall(kIndexFile), nullptr, false);
+    if (doc.is_discarded() || !doc.is_object()) throw Corruption(what, ": malformed JSON");
+    if (!doc.contains("manifests")) doc["manifests"] = Json::array();
+    if (!doc["manifests"].is_array()) throw Corruption(what, ": \"manifests\" is not an array");
+    for (const Json& e : doc["manifests"]) {
+      if (!e.is_object() || !e.contains("digest") || !e["digest"].is_string() ||
+          !Digest::IsValid(e["digest"].get<std::string>()) || !e.contains("size") || !e["size"].is_number_integer()) {
+        throw Corruption(what, ": malformed descriptor ", e.dump());
+      }
+    }
+    return doc;
+  }
+
+  static std::string TagOf(const Json& entry) {
+    auto a = entry.find("annotations");
+    if (a == entry.end() || !a->is_object()) return "";
+    auto t = a->find(kRefNameAnnotation);
+    return t != a->end() && t->is_string() ? t->get<std::string>() : "";
+  }
+
+  image::ManifestBlob ReadEntry(const Json& entry) {
+    Digest d = Digest::Parse(entry["digest"].get<std::string>());
+    image::Descriptor desc{entry.value("mediaType", ""), d, entry["size"].get<int64_t>(), std::nullopt, ""};
+    std::string what = DescribeBlob(d);
+    if (!HasBlob(d)) throw NotFound(what, ": manifest named by index.json is missing");
+    std::string bytes = tree_->ReadSmall(BlobPath(d));
+    image::VerifyDescriptor(desc, bytes, what);
+    return FromBytes(std::move(bytes), desc.media_type, what);
+  }
+
+  image::ManifestBlob ReadByDigest(const Digest& d) {
+    std::string what = DescribeBlob(d);
+    if (!HasBlob(d)) throw NotFound(Describe(), ": no manifest ", d.str());
+    std::string bytes = tree_->ReadSmall(BlobPath(d));
+    Digest got = Digest::Of(bytes);
+    if (got != d) throw Corruption(what, ": digest is ", got.str(), ", expected ", d.str());
+    return FromBytes(std::move(bytes), "", what);
+  }
+
+  // ManifestBlob::FromBytes with `what` (the file) in front of any error.
+  static image::ManifestBlob FromBytes(std::string bytes, const std::string& media_type, const std::string& what) {
+    try {
+      return image::ManifestBlob::FromBytes(std::move(bytes), media_type);
+    } catch (const Error& e) {
+      throw Error(e.kind(), what + ": " + e.what());
+    }
+  }
+
+  fs::path WritableDir() const {
+    if (write_dir_.empty()) throw Unsupported(Describe(), ": opened read only");
+    return write_dir_;
+  }
+
+  std::unique_ptr<FileTree> tree_;
+  fs::path write_dir_;
+};
+
+}  // namespace
+
+bool LooksLikeOciLayout(FileTree& tree) { return tree.Size(kLayoutFile).has_value(); }
+
+std::unique_ptr<ImageStore> OpenOciLayout(std::unique_ptr<FileTree> tree) {
+  return std::make_unique<OciLayoutStore>(std::move(tree), fs::path());
+}
+
+std::unique_ptr<ImageStore> OpenOciLayoutForWrite(const fs::path& dir) {
+  std::error_code ec;
+  fs::create_directories(dir / "blobs" / "sha256", ec);
+  if (ec) throw IOError("cannot create ", dir.string(), ": ", ec.message());
+  if (!fs::exists(dir / kLayoutFile)) WriteFileAtomic(dir / kLayoutFile, R"({"imageLayoutVersion": "1.0.0"})");
+  if (!fs::exists(dir / kIndexFile)) WriteFileAtomic(dir / kIndexFile, R"({"schemaVersion":2,"manifests":[]})");
+  return std::make_unique<OciLayoutStore>(OpenDirectoryTree(dir), dir);
+}
+
+}  // namespace outpost::storage
