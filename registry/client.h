@@ -27,6 +27,7 @@ struct ClientOptions {
   std::chrono::milliseconds backoff_cap{std::chrono::seconds(10)};
   std::chrono::milliseconds retry_after_cap{std::chrono::seconds(60)};  // longest Retry-After obeyed
   size_t chunk_size = 8 << 20;  // upload PATCH size; the client holds one chunk in memory
+  int page_size = 1000;         // entries asked for per tag-list / catalog page
 };
 
 // One distribution API request.

@@ -44,39 +44,15 @@ class BlobSources {
   std::map<std::pair<std::string, Digest>, std::set<std::string>> known_;
 };
 
-// Every blob digest a manifest names (config and layers); an index names manifests, not blobs.
-std::vector<Digest> BlobsNamed(const std::string& bytes) {
-  std::vector<Digest> out;
-  nlohmann::json doc = nlohmann::json::parse(bytes, nullptr, false);
-  if (!doc.is_object()) return out;
-  auto add = [&out](const nlohmann::json& desc) {
-    if (desc.is_object() && desc.contains("digest") && desc["digest"].is_string() &&
-        Digest::IsValid(desc["digest"].get<std::string>())) {
-      out.push_back(Digest::Parse(desc["digest"].get<std::string>()));
-    }
-  };
-  if (doc.contains("config")) add(doc["config"]);
-  if (doc.contains("layers") && doc["layers"].is_array()) {
-    for (const auto& layer : doc["layers"]) add(layer);
-  }
-  return out;
-}
-
-// The media type of a manifest: the Content-Type it was served with, else its mediaType
-// field, else inferred from its shape.
-std::string ManifestMediaType(const std::string& content_type, const std::string& bytes) {
+// The media type a manifest was served with, when it is one outpost knows; else "" (then
+// ManifestBlob::FromBytes reads the document's mediaType or infers it).
+std::string KnownMediaType(const std::string& content_type) {
   std::string type = content_type.substr(0, content_type.find(';'));
   for (std::string_view known : {image::media::kOciManifest, image::media::kOciIndex,
                                  image::media::kDockerManifest, image::media::kDockerList}) {
     if (type == known) return type;
   }
-  nlohmann::json doc = nlohmann::json::parse(bytes, nullptr, false);
-  if (doc.is_object() && doc.contains("mediaType") && doc["mediaType"].is_string()) {
-    return doc["mediaType"].get<std::string>();
-  }
-  if (doc.is_object() && doc.contains("manifests")) return std::string(image::media::kOciIndex);
-  if (doc.is_object() && doc.contains("config")) return std::string(image::media::kOciManifest);
-  throw Unsupported("manifest served as \"", type, "\" is neither an OCI nor a Docker v2 schema 2 manifest");
+  return "";
 }
 
 // "</v2/x/tags/list?last=a&n=100>; rel="next"" -> "/v2/x/tags/list?last=a&n=100".
@@ -208,11 +184,11 @@ std::vector<std::string> RegistryStore::ListPaged(std::string target, const std:
 }
 
 std::vector<std::string> RegistryStore::ListTags() {
-  return ListPaged("/v2/" + repository_ + "/tags/list?n=1000", "tags", {Scope(false)});
+  return ListPaged("/v2/" + repository_ + "/tags/list?n=" + std::to_string(client_->options().page_size), "tags", {Scope(false)});
 }
 
 std::vector<std::string> RegistryStore::ListRepositories() {
-  return ListPaged("/v2/_catalog?n=1000", "repositories", {"registry:catalog:*"});
+  return ListPaged("/v2/_catalog?n=" + std::to_string(client_->options().page_size), "repositories", {"registry:catalog:*"});
 }
 
 image::ManifestBlob RegistryStore::ReadManifest(const std::string& tag_or_digest) {
@@ -225,9 +201,9 @@ image::ManifestBlob RegistryStore::ReadManifest(const std::string& tag_or_digest
     throw NotFound(Describe(), " has no manifest ", tag_or_digest);
   }
   if (reply.status() != 200) throw Fail(reply, "GET manifest " + tag_or_digest);
-  image::ManifestBlob blob;
-  blob.bytes = reply.connection->ReadBodyString(kManifestLimit);
-  blob.digest = Digest::Of(blob.bytes);
+  std::string media_type = KnownMediaType(reply.header("Content-Type"));
+  image::ManifestBlob blob =
+      image::ManifestBlob::FromBytes(reply.connection->ReadBodyString(kManifestLimit), media_type);
   if (Digest::IsValid(tag_or_digest) && Digest::Parse(tag_or_digest) != blob.digest) {
     throw Corruption(Describe(), ": manifest ", tag_or_digest, " was served with bytes hashing to ",
                      blob.digest.str());
@@ -237,8 +213,11 @@ image::ManifestBlob RegistryStore::ReadManifest(const std::string& tag_or_digest
     throw Corruption(Describe(), ": manifest ", tag_or_digest, " has Docker-Content-Digest ", said,
                      " but its bytes hash to ", blob.digest.str());
   }
-  blob.media_type = ManifestMediaType(reply.header("Content-Type"), blob.bytes);
-  for (const Digest& named : BlobsNamed(blob.bytes)) BlobSources::Get().Add(host_, repository_, named);
+  if (!blob.is_index()) {
+    for (const auto& named : image::ReferencedDescriptors(blob)) {
+      BlobSources::Get().Add(host_, repository_, named.digest);
+    }
+  }
   return blob;
 }
 
