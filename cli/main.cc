@@ -7,12 +7,14 @@
 #include "cli/commands.h"
 #include "common/error.h"
 #include "common/version.h"
+#include "registry/register.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"outpost: ship container image updates to remote sites as tiny, exact deltas."};
   app.set_version_flag("--version", outpost::kVersion);
   app.require_subcommand(1);
   app.footer(outpost::cli::kFooter);
+  outpost::registry::Register();
   outpost::cli::AddInspectCommand(app);
   outpost::cli::AddCopyCommand(app);
   outpost::cli::AddKeygenCommand(app);

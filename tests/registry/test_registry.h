@@ -1,0 +1,71 @@
+// Real registries for integration tests: Debian's docker-registry (distribution 2.8) started on
+// 127.0.0.1 with a free port and a temporary storage directory, in the set-ups the registry
+// tests need, plus helpers to run skopeo and the outpost binary.
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "common/file.h"
+
+namespace outpost::testing {
+
+class TestRegistry {
+ public:
+  enum class Mode {
+    kHttp,      // plain HTTP, anonymous
+    kTls,       // TLS with a CA made for the test (cert_dir() holds ca.crt)
+    kBasicTls,  // TLS plus htpasswd (bcrypt) basic auth: kUser / kPassword
+    kToken,     // plain HTTP, `auth: token` against token_server.py (bearer tokens)
+  };
+  static constexpr const char* kUser = "tester";
+  static constexpr const char* kPassword = "s3cret-pw";
+
+  explicit TestRegistry(Mode mode);
+  ~TestRegistry();
+  TestRegistry(const TestRegistry&) = delete;
+  TestRegistry& operator=(const TestRegistry&) = delete;
+
+  // SIGKILLs the registry process (storage stays).
+  void Kill();
+  // Starts it again on the same port and storage; returns once it accepts connections.
+  void Start();
+
+  std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
+  // A --cert-dir for clients: the test CA as ca.crt (TLS modes).
+  std::string cert_dir() const { return (dir_.path() / "client-certs").string(); }
+  // One line per token the token server issued (kToken).
+  std::string token_log() const { return (dir_.path() / "tokens.log").string(); }
+  const std::filesystem::path& dir() const { return dir_.path(); }
+
+ private:
+  void MakeCertificates();
+  void WriteConfig();
+
+  Mode mode_;
+  TempDir dir_;
+  int port_;
+  int token_port_ = 0;
+  pid_t pid_ = -1;
+  pid_t token_pid_ = -1;
+};
+
+// A TCP port on 127.0.0.1 nobody listens on right now.
+int FreePort();
+// Waits until 127.0.0.1:port accepts a connection; false after `seconds`.
+bool WaitForPort(int port, int seconds);
+// Starts `argv` in the background with output to `log`; returns its pid.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
+// Runs a shell command; returns its exit status and (in *out) stdout plus stderr.
+int Shell(const std::string& command, std::string* out = nullptr);
+// Paths: the outpost binary, and a script in tests/registry/.
+std::string OutpostBinary();
+std::string Script(const std::string& name);
+// Makes an OCI layout image with make_image.py; returns the top manifest/index digest.
+std::string MakeImage(const std::filesystem::path& dir, const std::string& tag, const std::string& sizes,
+                      bool index = false);
+
+}  // namespace outpost::testing
