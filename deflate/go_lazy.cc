@@ -153,7 +153,16 @@ bool ChainMatcher::FindMatch(int pos, int prev_head, int lookahead, int* out_len
 
 void ChainMatcher::Step(bool sync) {
   if (window_end_ - index_ < kMinMatch + kMaxMatch && !sync) return;
-  const bool lazy = p_.fast_skip_hashing == kSkipNever;
+  if (p_.fast_skip_hashing == kSkipNever) {
+    Run<true>(sync);
+  } else {
+    Run<false>(sync);
+  }
+}
+
+// The body of Go's deflate(), compiled once for the lazy levels and once for levels 2-3.
+template <bool lazy>
+void ChainMatcher::Run(bool sync) {
   max_insert_index_ = window_end_ - (kMinMatch - 1);
   for (;;) {
     const int lookahead = window_end_ - index_;

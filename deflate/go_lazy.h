@@ -36,6 +36,8 @@ class ChainMatcher {
   void Step(bool sync);
 
  private:
+  template <bool lazy>
+  void Run(bool sync);
   void Slide();
   bool FindMatch(int pos, int prev_head, int lookahead, int* length, int* offset) const;
   void InsertHash(int index);
