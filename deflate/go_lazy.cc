@@ -18,6 +18,8 @@ constexpr int kHashSize = 1 << kHashBits;
 constexpr int kMaxHashOffset = 1 << 24;
 constexpr size_t kMaxBlockTokens = 1 << 14;
 constexpr int kLoadSlack = 16;  // bytes past the window that 8-byte compares may read
+// hash_prev_ entry for "no earlier position": stepping back this far always leaves the window.
+constexpr uint32_t kFarAway = 0xffff;
 
 uint32_t Load32(const uint8_t* p) {
   uint32_t v;
@@ -51,7 +53,7 @@ ChainMatcher::ChainMatcher(const LevelParams& params, BlockWriter& blocks)
       blocks_(blocks),
       window_(2 * kWindowSize + kLoadSlack),
       hash_head_(kHashSize),
-      hash_prev_(kWindowSize) {
+      hash_prev_(kWindowSize, kFarAway) {
   tokens_.reserve(kMaxBlockTokens + 1);
 }
 
@@ -103,8 +105,8 @@ void ChainMatcher::AddToken(Token t, int block_end) {
 
 // Records that `index` follows `head` (an absolute position, 0 for none) in its hash chain.
 void ChainMatcher::Link(int index, uint32_t head) {
-  uint32_t distance = head == 0 ? 0 : static_cast<uint32_t>(index + hash_offset_) - head;
-  hash_prev_[index & kWindowMask] = static_cast<uint16_t>(distance < kWindowSize ? distance : 0);
+  uint32_t distance = head == 0 ? kFarAway : static_cast<uint32_t>(index + hash_offset_) - head;
+  hash_prev_[index & kWindowMask] = static_cast<uint16_t>(std::min(distance, kFarAway));
 }
 
 void ChainMatcher::InsertHash(int index) {
@@ -129,7 +131,9 @@ bool ChainMatcher::FindMatch(int pos, int prev_head, int lookahead, int* out_len
   // A longer match must agree on the 4 bytes ending at `length` (Go tests the last one only;
   // testing 4 rejects more candidates early and changes nothing else).
   uint32_t w_end = Load32(here + length - 3);
-  const int min_index = pos - kWindowSize;
+  // Go stops at candidates before min_index or before the window start; stepping back from
+  // min_index itself always lands before it.
+  const int limit = std::max(pos - kWindowSize, 0);
   for (int i = prev_head; tries > 0; --tries) {
     if (w_end == Load32(win + i + length - 3)) {
       int n = static_cast<int>(CommonPrefix(win + i, here, static_cast<size_t>(max_look)));
@@ -140,10 +144,8 @@ bool ChainMatcher::FindMatch(int pos, int prev_head, int lookahead, int* out_len
         w_end = Load32(here + n - 3);
       }
     }
-    if (i == min_index) break;
-    int distance = prev[i & kWindowMask];
-    i -= distance;
-    if (distance == 0 || i < min_index || i < 0) break;
+    i -= prev[i & kWindowMask];
+    if (i < limit) break;
   }
   if (offset == 0) return false;
   *out_length = length;
@@ -201,12 +203,10 @@ void ChainMatcher::Run(bool sync) {
     if ((!lazy && length_ >= kMinMatch) ||
         (lazy && prev_length >= kMinMatch && length_ <= prev_length)) {
       // Emit a match: the one just found (levels 2-3) or the previous position's (lazy).
-      if (!lazy) {
-        tokens_.push_back(MatchToken(static_cast<uint32_t>(length_), static_cast<uint32_t>(offset_)));
-      } else {
-        tokens_.push_back(
-            MatchToken(static_cast<uint32_t>(prev_length), static_cast<uint32_t>(prev_offset)));
-      }
+      const Token match = lazy ? MatchToken(static_cast<uint32_t>(prev_length),
+                                            static_cast<uint32_t>(prev_offset))
+                               : MatchToken(static_cast<uint32_t>(length_),
+                                            static_cast<uint32_t>(offset_));
       if (length_ <= p_.fast_skip_hashing) {
         int new_index = lazy ? index_ + prev_length - 1 : index_ + length_;
         int index = index_ + 1;
@@ -221,10 +221,7 @@ void ChainMatcher::Run(bool sync) {
       } else {
         index_ += length_;
       }
-      if (tokens_.size() == kMaxBlockTokens) {
-        WriteBlock(index_);
-        tokens_.clear();
-      }
+      AddToken(match, index_);
     } else {
       if (!lazy || byte_available_) {
         int i = lazy ? index_ - 1 : index_;

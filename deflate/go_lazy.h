@@ -49,9 +49,9 @@ class ChainMatcher {
   BlockWriter& blocks_;
   std::vector<uint8_t> window_;    // 2 * 32 KiB plus slack for 8-byte loads
   std::vector<uint32_t> hash_head_;  // newest position + hash_offset_ per hash, 0 if none
-  // Per position (mod 32 KiB), how far back the previous position with the same hash is, or 0
-  // if it is 32 KiB or more back or there is none. Go stores absolute positions here; a
-  // distance walks the same chain, ends it at the same place and halves the table.
+  // Per position (mod 32 KiB), how far back the previous position with the same hash is,
+  // capped at 65535 (also for "none"). Go stores absolute positions here; a distance walks the
+  // same chain, ends it at the same place and halves the table.
   std::vector<uint16_t> hash_prev_;
   std::vector<Token> tokens_;
   int hash_offset_ = 1;
