@@ -210,6 +210,11 @@ void ChainMatcher::Run(bool sync) {
       if (length_ <= p_.fast_skip_hashing) {
         int new_index = lazy ? index_ + prev_length - 1 : index_ + length_;
         int index = index_ + 1;
+        // Start loading every head the skipped positions will update before updating any.
+        const int insert_end = std::min(new_index, max_insert_index_);
+        for (int k = index; k < insert_end; ++k) {
+          __builtin_prefetch(&hash_head_[Hash4(window_.data() + k)]);
+        }
         for (; index < new_index; ++index) {
           if (index < max_insert_index_) InsertHash(index);
         }
