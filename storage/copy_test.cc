@@ -76,3 +76,54 @@ TEST(CopyTest, LayerNotMatchingItsDiffIdFailsAndWritesNothing) {
 
 }  // namespace
 }  // namespace outpost::storage
+
+namespace outpost::storage {
+namespace {
+
+// An index of an amd64 and an arm64 image, written into `store` and tagged "multi".
+image::ManifestBlob WriteIndex(ImageStore& store, const testing::TestImage& amd, const testing::TestImage& arm) {
+  testing::WriteImage(store, amd, "");
+  testing::WriteImage(store, arm, "");
+  auto entry = [](const testing::TestImage& img, const std::string& arch) {
+    return R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + img.manifest.digest.str() +
+           R"(","size":)" + std::to_string(img.manifest.bytes.size()) + R"(,"platform":{"os":"linux","architecture":")" +
+           arch + R"("}})";
+  };
+  image::ManifestBlob index = image::ManifestBlob::FromBytes(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)" + entry(amd, "amd64") +
+      "," + entry(arm, "arm64") + "]}");
+  store.WriteManifest(index, "multi");
+  return index;
+}
+
+TEST(CopyIndexTest, WholeIndexIsCopiedWithEveryPlatform) {
+  TempDir dir;
+  testing::TestImage amd = testing::MakeImage(1, "amd64"), arm = testing::MakeImage(1, "arm64");
+  auto src = OpenOciLayoutForWrite(dir.path() / "src");
+  image::ManifestBlob index = WriteIndex(*src, amd, arm);
+  auto dst = OpenOciLayoutForWrite(dir.path() / "dst");
+  EXPECT_EQ(CopyImage(*src, "multi", *dst, "multi", {}).destination_digest, index.digest);
+  EXPECT_EQ(dst->ReadManifest("multi").bytes, index.bytes);
+  EXPECT_EQ(dst->ReadManifest(arm.manifest.digest.str()).bytes, arm.manifest.bytes);
+  EXPECT_TRUE(dst->HasBlob(Digest::Of(arm.layers[0])));
+  EXPECT_EQ(dst->ListTags(), std::vector<std::string>{"multi"});
+}
+
+TEST(CopyIndexTest, PlatformPicksOneImageAndADockerArchiveNeedsOne) {
+  TempDir dir;
+  testing::TestImage amd = testing::MakeImage(1, "amd64"), arm = testing::MakeImage(1, "arm64");
+  auto src = OpenOciLayoutForWrite(dir.path() / "src");
+  WriteIndex(*src, amd, arm);
+  {
+    auto dst = OpenDockerArchiveForWrite(dir.path() / "a.tar");
+    EXPECT_THROW(CopyImage(*src, "multi", *dst, "x", {}), Error);
+  }
+  EXPECT_FALSE(fs::exists(dir.path() / "a.tar"));
+  CopyOptions options;
+  options.platform = image::Platform::Parse("linux/arm64");
+  auto dst = OpenOciLayoutForWrite(dir.path() / "dst");
+  EXPECT_EQ(CopyImage(*src, "multi", *dst, "arm", options).destination_digest, arm.manifest.digest);
+}
+
+}  // namespace
+}  // namespace outpost::storage

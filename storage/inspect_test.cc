@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/error.h"
 #include "common/file.h"
 #include "storage/oci_layout_store.h"
 #include "storage/test_images.h"
@@ -58,6 +59,39 @@ TEST(InspectTest, MissingBlobIsAProblem) {
   InspectReport r = Inspect(*store, "v1", {});
   ASSERT_EQ(r.problems.size(), 1u);
   EXPECT_NE(r.problems[0].find("missing"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace outpost::storage
+
+namespace outpost::storage {
+namespace {
+
+TEST(InspectIndexTest, AbsentPlatformManifestIsNotedNotAProblem) {
+  TempDir dir;
+  testing::TestImage amd = testing::MakeImage(1, "amd64");
+  auto store = OpenOciLayoutForWrite(dir.path());
+  testing::WriteImage(*store, amd, "");
+  std::string missing = "sha256:" + std::string(64, 'e');
+  image::ManifestBlob index = image::ManifestBlob::FromBytes(
+      R"({"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[)"
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + amd.manifest.digest.str() +
+      R"(","size":)" + std::to_string(amd.manifest.bytes.size()) + R"(,"platform":{"os":"linux","architecture":"amd64"}},)"
+      R"({"mediaType":"application/vnd.oci.image.manifest.v1+json","digest":")" + missing +
+      R"(","size":10,"platform":{"os":"linux","architecture":"arm64"}}]})");
+  WriteFileAtomic(dir.path() / "blobs/sha256" / index.digest.hex(), index.bytes);
+  WriteFileAtomic(dir.path() / "index.json", R"({"schemaVersion":2,"manifests":[{"mediaType":"application/vnd.oci.image.index.v1+json","digest":")" +
+                                                 index.digest.str() + R"(","size":)" + std::to_string(index.bytes.size()) + "}]}");
+  InspectReport r = Inspect(*store, "", {});
+  EXPECT_TRUE(r.problems.empty());
+  ASSERT_EQ(r.absent.size(), 1u);
+  EXPECT_EQ(r.absent[0].digest.str(), missing);
+  ASSERT_EQ(r.images.size(), 1u);
+  InspectOptions pick;
+  pick.platform = image::Platform::Parse("linux/amd64");
+  EXPECT_EQ(Inspect(*store, "", pick).top.digest, amd.manifest.digest);
+  pick.platform = image::Platform::Parse("linux/s390x");
+  EXPECT_THROW(Inspect(*store, "", pick), Error);
 }
 
 }  // namespace
