@@ -40,6 +40,12 @@ constexpr Config kConfig[10] = {
     {4, 4, 16, 16},     {8, 16, 32, 32},    {8, 16, 128, 128},  {8, 32, 128, 256},
     {32, 128, 258, 1024}, {32, 258, 258, 4096}};
 
+uint16_t Load16(const uint8_t* p) {
+  uint16_t v;
+  std::memcpy(&v, p, 2);
+  return v;
+}
+
 // Number of equal leading bytes of a and b, at most `max`.
 unsigned CommonPrefix(const uint8_t* a, const uint8_t* b, unsigned max) {
   unsigned n = 0;
@@ -167,23 +173,21 @@ class GnuDeflater final : public Encoder {
     const uint8_t* scan = &window_[strstart_];
     unsigned best_len = prev_length_;
     unsigned limit = strstart_ > kMaxDist ? strstart_ - kMaxDist : 0;
-    uint8_t scan_end1 = scan[best_len - 1];
-    uint8_t scan_end = scan[best_len];
+    // gzip rejects a candidate unless bytes best_len-1, best_len, 0 and 1 agree; comparing them
+    // two at a time is the same test.
+    uint16_t scan_end = Load16(scan + best_len - 1);
+    const uint16_t scan_start = Load16(scan);
     if (prev_length_ >= cfg_.good_length) chain_length >>= 2;
     do {
       const uint8_t* match = &window_[cur_match];
-      if (match[best_len] != scan_end || match[best_len - 1] != scan_end1 ||
-          match[0] != scan[0] || match[1] != scan[1]) {
-        continue;
-      }
+      if (Load16(match + best_len - 1) != scan_end || Load16(match) != scan_start) continue;
       // Like gzip, byte 2 is taken as equal (it is, when the hashes agree) and not compared.
       unsigned len = 3 + CommonPrefix(scan + 3, match + 3, kMaxMatch - 3);
       if (len > best_len) {
         match_start_ = cur_match;
         best_len = len;
         if (len >= cfg_.nice_length) break;
-        scan_end1 = scan[best_len - 1];
-        scan_end = scan[best_len];
+        scan_end = Load16(scan + best_len - 1);
       }
     } while ((cur_match = prev_[cur_match & kWMask]) > limit && --chain_length != 0);
     return best_len;

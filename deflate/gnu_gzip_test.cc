@@ -105,6 +105,25 @@ TEST(GnuGzipOracle, MixedContentMatchesAtEveryLevel) {
   ExpectEveryLevelSameAsGzip(testdata::MixedBytes(4 << 20, 9), "mixed");
 }
 
+TEST(GnuGzipOracle, NameAndTimeMatchGzipWithoutNoName) {
+  TempDir dir;
+  fs::path file = dir.path() / "notes.txt";
+  std::string data = testdata::EnglishText(70000, 4);
+  WriteFile(file, data);
+  constexpr uint32_t kMtime = 1700000000;
+  std::string cmd = "touch -d @" + std::to_string(kMtime) + " '" + file.string() + "'";
+  ASSERT_EQ(std::system(cmd.c_str()), 0);
+  for (int level : {1, 6, 9}) {
+    fs::path out = dir.path() / "out.gz";
+    cmd = "gzip -c -" + std::to_string(level) + " '" + file.string() + "' > '" + out.string() + "'";
+    ASSERT_EQ(std::system(cmd.c_str()), 0);
+    GnuGzipHeader header = Header(level);
+    header.mtime = kMtime;
+    header.name = "notes.txt";
+    EXPECT_TRUE(Ours(data, header) == ReadFile(out)) << "level " << level;
+  }
+}
+
 // The first 4 MiB of the regular files in /usr/bin, in name order.
 std::string ElfBytes() {
   std::vector<fs::path> files;

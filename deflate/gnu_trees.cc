@@ -100,31 +100,31 @@ const StaticTables& Tables() {
 
 // ---- GnuBitWriter ----
 
-void GnuBitWriter::SendBits(uint32_t value, int length) {
-  bits_ |= uint64_t(value) << nbits_;
-  nbits_ += length;
-  while (nbits_ >= 8) {
-    buf_.push_back(uint8_t(bits_));
+void GnuBitWriter::Windup() {
+  while (nbits_ > 0) {
+    buf_[pos_++] = uint8_t(bits_);
     bits_ >>= 8;
     nbits_ -= 8;
   }
-  if (buf_.size() >= kBufSize) Flush();
-}
-
-void GnuBitWriter::Windup() {
-  if (nbits_ > 0) buf_.push_back(uint8_t(bits_));
   bits_ = 0;
   nbits_ = 0;
+  if (pos_ >= kBufSize) Flush();
 }
 
 void GnuBitWriter::SendBytes(const uint8_t* data, size_t n) {
-  buf_.insert(buf_.end(), data, data + n);
-  if (buf_.size() >= kBufSize) Flush();
+  while (n > 0) {
+    size_t take = std::min(n, kBufSize - pos_);
+    std::memcpy(&buf_[pos_], data, take);
+    pos_ += take;
+    data += take;
+    n -= take;
+    if (pos_ >= kBufSize) Flush();
+  }
 }
 
 void GnuBitWriter::Flush() {
-  if (!buf_.empty()) out_.Write(buf_.data(), buf_.size());
-  buf_.clear();
+  if (pos_ > 0) out_.Write(buf_.data(), pos_);
+  pos_ = 0;
 }
 
 // ---- GnuBlockWriter ----

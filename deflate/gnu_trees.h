@@ -16,20 +16,31 @@ namespace outpost::deflate {
 // LSB-first bit packer in front of a Writer, buffering a few KiB.
 class GnuBitWriter {
  public:
-  explicit GnuBitWriter(Writer& out) : out_(out) { buf_.reserve(kBufSize + 16); }
-  // Appends the low `length` bits of `value` (value must have no higher bits set).
-  void SendBits(uint32_t value, int length);
+  explicit GnuBitWriter(Writer& out) : out_(out), buf_(kBufSize + kSlack) {}
+  // Appends the low `length` (<= 16) bits of `value` (which must have no higher bits set).
+  void SendBits(uint32_t value, int length) {
+    bits_ |= uint64_t(value) << nbits_;
+    nbits_ += length;
+    if (nbits_ >= 32) {
+      for (int i = 0; i < 4; ++i) buf_[pos_++] = uint8_t(bits_ >> (8 * i));
+      bits_ >>= 32;
+      nbits_ -= 32;
+      if (pos_ >= kBufSize) Flush();
+    }
+  }
   // Pads to a byte boundary with zero bits (gzip's bi_windup).
   void Windup();
   // Appends whole bytes; the writer must be byte aligned.
   void SendBytes(const uint8_t* data, size_t n);
-  // Hands every complete byte to the sink.
+  // Hands the buffered whole bytes (not the pending bits) to the sink.
   void Flush();
 
  private:
   static constexpr size_t kBufSize = 64 << 10;
+  static constexpr size_t kSlack = 8;
   Writer& out_;
   std::vector<uint8_t> buf_;
+  size_t pos_ = 0;
   uint64_t bits_ = 0;
   int nbits_ = 0;
 };

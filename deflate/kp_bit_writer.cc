@@ -163,9 +163,16 @@ int HuffmanBitWriter::HeaderSize() const {
 
 int HuffmanBitWriter::ExtraBitSize() const {
   int total = 0;
-  for (int i = 0; i < kLiteralCount - 257; ++i) total += literal_freq_[257 + i] * kLengthExtraBits[i];
+  for (int i = 0; i < kLiteralCount - 257; ++i) {
+    total += literal_freq_[257 + i] * kLengthExtraBits[i];
+  }
   for (int i = 0; i < kOffsetCodeCount; ++i) total += offset_freq_[i] * kOffsetExtraBits[i];
   return total;
+}
+
+int HuffmanBitWriter::TokenBits() const {
+  return lit_->BitLength(literal_freq_.data(), static_cast<int>(literal_freq_.size())) +
+         offset_encoding_.BitLength(offset_freq_.data(), static_cast<int>(offset_freq_.size()));
 }
 
 int HuffmanBitWriter::FixedSize(int extra_bits) const {
@@ -296,7 +303,9 @@ void HuffmanBitWriter::WriteTokens(const Tokens& t, const HuffmanEncoder& lit,
     uint32_t offset = tok & kOffsetMask;
     uint32_t ocode = (offset >> 16) & 31;
     put(CodeBits(offs[ocode]), CodeLen(offs[ocode]));
-    if (ocode >= 4) put((offset - kOffsetBase[ocode]) & kMatchOffsetOnlyMask, kOffsetExtraBits[ocode]);
+    if (ocode >= 4) {
+      put((offset - kOffsetBase[ocode]) & kMatchOffsetOnlyMask, kOffsetExtraBits[ocode]);
+    }
   }
   bits_ = bits;
   nbits_ = nbits;
@@ -333,8 +342,7 @@ void HuffmanBitWriter::WriteBlockDynamic(Tokens& tokens, bool eof, BlockInput in
     // Open table: compare reusing it with an estimate of a fresh one.
     int new_size = last_header_ + tokens.EstimatedBits();
     new_size += CodeLen(lit_->codes[kEndBlockMarker]) + (new_size >> log_new_table_penalty_);
-    int reuse_size = lit_->BitLength(literal_freq_.data(), static_cast<int>(literal_freq_.size())) +
-                     offset_encoding_.BitLength(offset_freq_.data(), 32) + extra_bits;
+    int reuse_size = TokenBits() + extra_bits;
     if (new_size < reuse_size) {
       WriteCode(lit_->codes[kEndBlockMarker]);
       size = new_size;
@@ -356,8 +364,7 @@ void HuffmanBitWriter::WriteBlockDynamic(Tokens& tokens, bool eof, BlockInput in
     GenerateCodegen(num_literals, num_offsets, *lit_, offset_encoding_);
     codegen_encoding_.Generate(codegen_freq_.data(), kCodegenCodeCount, 7);
     int num_codegens = Codegens();
-    size = HeaderSize() + lit_->BitLength(literal_freq_.data(), static_cast<int>(literal_freq_.size())) +
-           offset_encoding_.BitLength(offset_freq_.data(), 32) + extra_bits;
+    size = HeaderSize() + TokenBits() + extra_bits;
     if (tokens.n < kMaxPredefinedTokens) {
       int pre_size = FixedSize(extra_bits);
       if (pre_size <= size) {

@@ -59,6 +59,8 @@ class HuffmanBitWriter {
   int Codegens() const;
   int HeaderSize() const;
   int ExtraBitSize() const;
+  // Bits of the indexed frequencies with the current tables, extra bits not included.
+  int TokenBits() const;
   int FixedSize(int extra_bits) const;
   int StoredSize(BlockInput in, bool* storable) const;
   void WriteDynamicHeader(int num_literals, int num_offsets, int num_codegens, bool eof);

@@ -164,7 +164,8 @@ void HuffmanEncoder::AssignCodes(int n) {
     int32_t count = bit_count_[len];
     if (len == 0 || count == 0) continue;
     Node* chunk = list_.data() + end - count;
-    std::sort(chunk, chunk + count, [](const Node& a, const Node& b) { return a.literal < b.literal; });
+    std::sort(chunk, chunk + count,
+              [](const Node& a, const Node& b) { return a.literal < b.literal; });
     for (int i = 0; i < count; ++i) {
       codes[chunk[i].literal] = MakeCode(Reverse(code, static_cast<uint8_t>(len)),
                                          static_cast<uint8_t>(len));

@@ -112,7 +112,7 @@ class LazyEncoder final : public KlauspostEncoder {
       dictionary = dictionary.substr(dictionary.size() - kWindowSize);
     }
     int n = static_cast<int>(dictionary.size());
-    std::memcpy(window_.data(), dictionary.data(), dictionary.size());
+    if (n > 0) std::memcpy(window_.data(), dictionary.data(), dictionary.size());
     for (int i = 0; i + kMinMatchLength <= n; ++i) Insert(i, Hash4(&window_[i]));
     window_end_ = n;
     index_ = n;
@@ -348,7 +348,8 @@ void ThrowIfFinished(bool finished) {
   }
 }
 
-std::unique_ptr<KlauspostEncoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary) {
+std::unique_ptr<KlauspostEncoder> NewLazyEncoder(int level, Writer& out,
+                                                 std::string_view dictionary) {
   return std::make_unique<LazyEncoder>(level, out, dictionary);
 }
 

@@ -14,6 +14,7 @@ namespace outpost::deflate::kp {
 void ThrowIfFinished(bool finished);
 
 // See NewKlauspostEncoder; level is 7..9.
-std::unique_ptr<KlauspostEncoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary);
+std::unique_ptr<KlauspostEncoder> NewLazyEncoder(int level, Writer& out,
+                                                 std::string_view dictionary);
 
 }  // namespace outpost::deflate::kp
