@@ -1,0 +1,107 @@
+// Fast in-process checks of the GNU gzip encoder (the byte-exact oracle comparisons against the
+// real gzip live in gnu_gzip_test.cc).
+#include <zlib.h>
+
+#include <gtest/gtest.h>
+
+#include "common/error.h"
+#include "deflate/gnu_gzip.h"
+#include "deflate/gnu_gzip_testdata.h"
+
+namespace outpost::deflate {
+namespace {
+
+GnuGzipHeader Header(int level, uint32_t mtime = 0, std::string name = "") {
+  GnuGzipHeader h;
+  h.level = level;
+  h.mtime = mtime;
+  h.name = std::move(name);
+  return h;
+}
+
+std::string Gzip(const std::string& data, int level, size_t chunk = 1 << 20) {
+  StringWriter out;
+  WriteGnuGzipHeader(Header(level), out);
+  auto enc = NewGnuGzipEncoder(level, out);
+  for (size_t i = 0; i < data.size(); i += chunk) {
+    size_t n = std::min(chunk, data.size() - i);
+    enc->Write(reinterpret_cast<const uint8_t*>(data.data() + i), n);
+  }
+  enc->Finish();
+  return out.str();
+}
+
+std::string Gunzip(const std::string& gz) {
+  z_stream zs{};
+  EXPECT_EQ(inflateInit2(&zs, 16 + MAX_WBITS), Z_OK);
+  std::string out;
+  zs.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(gz.data()));
+  zs.avail_in = uInt(gz.size());
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    char buf[16384];
+    zs.next_out = reinterpret_cast<Bytef*>(buf);
+    zs.avail_out = sizeof buf;
+    rc = inflate(&zs, Z_NO_FLUSH);
+    out.append(buf, sizeof buf - zs.avail_out);
+  }
+  inflateEnd(&zs);
+  // A raw body without the trailer ends in Z_BUF_ERROR; both are fine for a round trip.
+  EXPECT_TRUE(rc == Z_STREAM_END || rc == Z_BUF_ERROR) << rc;
+  return out;
+}
+
+TEST(GnuGzipUnit, EmptyInputIsOneFixedBlockLikeGzip) {
+  // `gzip -n -6 </dev/null | xxd` body: 03 00.
+  EXPECT_EQ(Gzip("", 6).substr(10), std::string("\x03\x00", 2));
+}
+
+TEST(GnuGzipUnit, HeaderCarriesLevelFlagsNameAndTime) {
+  StringWriter out;
+  WriteGnuGzipHeader(Header(9, 0x01020304, "a.txt"), out);
+  EXPECT_EQ(out.str(), std::string("\x1f\x8b\x08\x08\x04\x03\x02\x01\x02\x03" "a.txt\0", 16));
+  StringWriter fast;
+  WriteGnuGzipHeader(Header(1), fast);
+  EXPECT_EQ(fast.str(), std::string("\x1f\x8b\x08\x00\x00\x00\x00\x00\x04\x03", 10));
+}
+
+TEST(GnuGzipUnit, EveryLevelRoundTrips) {
+  std::string data = testdata::MixedBytes(200000, 7);
+  for (int level = 1; level <= 9; ++level) {
+    EXPECT_EQ(Gunzip(Gzip(data, level)), data) << "level " << level;
+  }
+}
+
+TEST(GnuGzipUnit, OutputDoesNotDependOnHowWritesAreSplit) {
+  std::string data = testdata::MixedBytes(150000, 11);
+  for (int level : {1, 6, 9}) {
+    std::string whole = Gzip(data, level);
+    EXPECT_EQ(Gzip(data, level, 1), whole) << "level " << level;
+    EXPECT_EQ(Gzip(data, level, 32767), whole) << "level " << level;
+  }
+}
+
+TEST(GnuGzipUnit, CompressWritesHeaderBodyAndTrailer) {
+  std::string data = testdata::EnglishText(50000, 3);
+  StringReader in(data);
+  StringWriter out;
+  EXPECT_EQ(GnuGzipCompress(in, Header(9), out), data.size());
+  EXPECT_EQ(Gunzip(out.str()), data);
+  EXPECT_LT(out.str().size(), data.size() / 2);
+}
+
+TEST(GnuGzipUnit, SyncFlushIsUnsupportedAndBadLevelsAreRejected) {
+  StringWriter out;
+  auto enc = NewGnuGzipEncoder(6, out);
+  try {
+    enc->SyncFlush();
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kUnsupported);
+  }
+  EXPECT_THROW(NewGnuGzipEncoder(0, out), Error);
+  EXPECT_THROW(NewGnuGzipEncoder(10, out), Error);
+}
+
+}  // namespace
+}  // namespace outpost::deflate
