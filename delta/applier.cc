@@ -6,6 +6,7 @@
 #include "delta/bsdiff.h"
 #include "delta/content_encoder.h"
 #include "delta/format.h"
+#include "delta/inner_gzip.h"
 #include "delta/signature.h"
 #include "delta/tar_guard.h"
 #include "delta/varint.h"
@@ -72,10 +73,11 @@ class Applier {
         case format::Op::kEnd: return End();
         case format::Op::kLiteral: Literal(); break;
         case format::Op::kCopy: CopyOp(); break;
-        case format::Op::kXor: Xor(); break;
+        case format::Op::kAdd: Add(); break;
         case format::Op::kZstdRef: Payload(Method::kZstdRef); break;
         case format::Op::kBsdiff: Payload(Method::kBsdiff); break;
         case format::Op::kRsync: Payload(Method::kRsync); break;
+        case format::Op::kGzip: Payload(Method::kInnerGzip); break;
         default: throw Corruption("delta has unknown op ", std::to_string(tag));
       }
     }
@@ -83,6 +85,21 @@ class Applier {
 
  private:
   uint64_t Field() { return ReadVarint(ops_, "delta ops"); }
+
+  // Reads a base range (offset relative to the cursor, then length), checks it lies inside the
+  // base and moves the cursor to its end.
+  std::pair<uint64_t, uint64_t> BaseRange() {
+    uint64_t delta = Field();
+    int64_t move = static_cast<int64_t>(delta >> 1) ^ -static_cast<int64_t>(delta & 1);
+    uint64_t offset = cursor_ + static_cast<uint64_t>(move);
+    if ((move < 0 && offset > cursor_) || (move > 0 && offset < cursor_)) {
+      throw Corruption("delta refers to base bytes outside the base");
+    }
+    uint64_t length = Field();
+    CheckRange(offset, length);
+    cursor_ = offset + length;
+    return {offset, length};
+  }
 
   // Checks [offset, offset + length) lies inside the base.
   void CheckRange(uint64_t offset, uint64_t length) const {
@@ -101,8 +118,7 @@ class Applier {
   }
 
   void CopyOp() {
-    uint64_t offset = Field(), length = Field();
-    CheckRange(offset, length);
+    auto [offset, length] = BaseRange();
     for (uint64_t done = 0; done < length;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
       base_.ReadAt(offset + done, buf_.get(), k);
@@ -111,23 +127,22 @@ class Applier {
     }
   }
 
-  void Xor() {
-    uint64_t offset = Field(), length = Field();
-    CheckRange(offset, length);
+  void Add() {
+    auto [offset, length] = BaseRange();
     uint8_t* mask = buf_.get() + kChunkBytes;
     for (uint64_t done = 0; done < length;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
       base_.ReadAt(offset + done, buf_.get(), k);
-      ReadFull(ops_, mask, k, "delta xor bytes");
-      for (size_t i = 0; i < k; ++i) buf_[i] ^= mask[i];
+      ReadFull(ops_, mask, k, "delta add bytes");
+      for (size_t i = 0; i < k; ++i) buf_[i] = static_cast<uint8_t>(buf_[i] + mask[i]);
       out_.Write(buf_.get(), k);
       done += k;
     }
   }
 
   void Payload(Method method) {
-    uint64_t offset = Field(), base_length = Field(), target_length = Field(), size = Field();
-    CheckRange(offset, base_length);
+    auto [offset, base_length] = BaseRange();
+    uint64_t target_length = Field(), size = Field();
     if (target_length > format::kMaxTargetWindow || size > format::kMaxPayload ||
         (method != Method::kRsync && base_length > format::kMaxBaseWindow)) {
       throw Corruption("delta op exceeds the format's window limits");
@@ -140,7 +155,8 @@ class Applier {
     } else {
       std::string base = ReadBase(base_, offset, base_length);
       target = method == Method::kZstdRef ? DecompressWithPrefix(payload, base, target_length, kWhat)
-                                          : BsdiffApply(base, payload, target_length);
+               : method == Method::kBsdiff ? BsdiffApply(base, payload, target_length)
+                                           : ApplyInnerGzip(base, payload, target_length);
     }
     out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
   }
@@ -165,6 +181,7 @@ class Applier {
   HashingWriter& out_;  // hashes what it passes on to the guard or the output
   TarGuard* guard_;
   std::unique_ptr<uint8_t[]> buf_;
+  uint64_t cursor_ = 0;  // end of the last base range an op referred to
 };
 
 Digest Apply(const RandomAccess& base, outpost::Reader& delta, Writer& out, format::Kind kind) {

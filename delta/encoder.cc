@@ -36,13 +36,13 @@ class LayerEncoder {
   }
 
  private:
-  // A header is XORed with the base entry of the same path when their header blocks have the
+  // A header is added bytewise with the base entry of the same path when their header blocks have the
   // same length (the usual case: only size, mtime and checksum differ), else sent as bytes.
   void Header(const std::string& name, std::string_view header) {
     const TarIndexEntry* same = matcher_.SamePath(name);
     if (same != nullptr && same->data_offset - same->header_offset == header.size()) {
       std::string base_header = ReadBase(base_, same->header_offset, header.size());
-      ops_.Xor(same->header_offset, base_header, header);
+      ops_.Add(same->header_offset, base_header, header);
     } else {
       ops_.Literal(header);
     }
@@ -67,7 +67,7 @@ class LayerEncoder {
       ops_.Copy(same->data_offset, same->size);
       return Count(Outcome::kCopied);
     }
-    Count(content_.Window(matcher_.Similar(e.name, e.size), 0, content));
+    Count(content_.Window(matcher_.Similar(e.name, e.size), 0, content, true));
   }
 
   void Count(Outcome outcome) {

@@ -14,14 +14,17 @@ inline constexpr size_t kHeaderBytes = 4 + 1 + 1 + 8 + 32;
 
 enum class Kind : uint8_t { kLayer = 1, kRaw = 2 };
 
+// base_off fields are zigzag varints relative to the end of the previous base range any op
+// referred to (0 at the start), so runs of entries in base order cost one or two bytes each.
 enum class Op : uint8_t {
   kEnd = 0x00,      // target_size, sha256[32]
   kLiteral = 0x01,  // len, bytes[len]
   kCopy = 0x02,     // base_off, len
-  kXor = 0x03,      // base_off, len, bytes[len] (XORed with base[base_off, +len))
+  kAdd = 0x03,      // base_off, len, bytes[len] (added bytewise to base[base_off, +len))
   kZstdRef = 0x04,  // base_off, base_len, target_len, payload_len, payload
   kBsdiff = 0x05,   // same fields
   kRsync = 0x06,    // same fields
+  kGzip = 0x07,     // same fields (inner-gzip method)
 };
 
 // Bounds the applier enforces before allocating (a corrupt delta cannot make it allocate more).

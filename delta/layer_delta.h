@@ -37,12 +37,13 @@ struct EncodeOptions {
 enum class Method : uint8_t {
   kLiteral = 0,  // the bytes themselves (compressed by the delta's outer zstd stream)
   kCopy = 1,     // unchanged: copied from the base
-  kXor = 2,      // a tar header XORed with the base entry's header
+  kAdd = 2,      // a tar header as bytewise differences from the base entry's header
   kZstdRef = 3,  // zstd with the base file (window) as reference prefix
   kBsdiff = 4,   // bsdiff-style: control/difference/extra streams, each zstd
   kRsync = 5,    // a librsync delta against a base range (signature mode)
+  kInnerGzip = 6,  // a gzip file delta-encoded uncompressed, rebuilt by GNU gzip's encoder
 };
-inline constexpr int kMethodCount = 6;
+inline constexpr int kMethodCount = 7;
 
 // What an encode did, for logs and the bundle's inspect output.
 struct LayerDeltaStats {

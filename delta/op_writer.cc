@@ -36,7 +36,7 @@ void OpWriter::Flush() {
   if (pending_length_ == 0) return;
   uint64_t length = pending_length_;
   pending_length_ = 0;
-  Tag(format::Op::kCopy, {pending_offset_, length});
+  BaseTag(format::Op::kCopy, pending_offset_, length, {});
 }
 
 bool OpWriter::ContinuesCopy(std::string_view bytes) const {
@@ -56,6 +56,17 @@ void OpWriter::Tag(format::Op op, std::initializer_list<uint64_t> fields) {
   std::string s(1, static_cast<char>(op));
   for (uint64_t f : fields) PutVarint(&s, f);
   frame_.Write(s);
+}
+
+void OpWriter::BaseTag(format::Op op, uint64_t offset, uint64_t length,
+                       std::initializer_list<uint64_t> more) {
+  if (op != format::Op::kCopy) Flush();
+  std::string s(1, static_cast<char>(op));
+  PutSignedVarint(&s, static_cast<int64_t>(offset - cursor_));
+  PutVarint(&s, length);
+  for (uint64_t f : more) PutVarint(&s, f);
+  frame_.Write(s);
+  cursor_ = offset + length;
 }
 
 void OpWriter::Account(Method method, uint64_t target_bytes, uint64_t payload_bytes) {
@@ -83,21 +94,22 @@ void OpWriter::Copy(uint64_t base_offset, uint64_t length) {
   pending_length_ = length;
 }
 
-void OpWriter::Xor(uint64_t base_offset, std::string_view base, std::string_view target) {
+void OpWriter::Add(uint64_t base_offset, std::string_view base, std::string_view target) {
   if (base == target) return Copy(base_offset, target.size());
   std::string x(target);
-  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<char>(x[i] ^ base[i]);
-  Tag(format::Op::kXor, {base_offset, x.size()});
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<char>(x[i] - base[i]);
+  BaseTag(format::Op::kAdd, base_offset, x.size(), {});
   frame_.Write(x);
-  Account(Method::kXor, x.size(), x.size());
+  Account(Method::kAdd, x.size(), x.size());
 }
 
 void OpWriter::Payload(Method method, uint64_t base_offset, uint64_t base_length,
                        uint64_t target_length, std::string_view payload) {
-  format::Op op = method == Method::kZstdRef ? format::Op::kZstdRef
+  format::Op op = method == Method::kZstdRef  ? format::Op::kZstdRef
                   : method == Method::kBsdiff ? format::Op::kBsdiff
-                                              : format::Op::kRsync;
-  Tag(op, {base_offset, base_length, target_length, payload.size()});
+                  : method == Method::kRsync  ? format::Op::kRsync
+                                              : format::Op::kGzip;
+  BaseTag(op, base_offset, base_length, {target_length, payload.size()});
   frame_.Write(payload);
   Account(method, target_length, payload.size());
 }

@@ -15,15 +15,17 @@ class OpWriter {
  public:
   // Writes the container header naming the base (its size and sha256) to `out`. Adjacent copies
   // are merged into one; with `base` (null in signature mode, which has no base bytes) a literal
-  // or XOR equal to the base bytes that continue the previous copy extends that copy instead, so
+  // or ADD equal to the base bytes that continue the previous copy extends that copy instead, so
   // a run of unchanged entries (headers, content, padding) costs one op.
   OpWriter(Writer& out, format::Kind kind, uint64_t base_size, const Digest& base_digest,
            int zstd_level, LayerDeltaStats* stats, const RandomAccess* base = nullptr);
 
   void Literal(std::string_view bytes);
   void Copy(uint64_t base_offset, uint64_t length);
-  // `base` is base[base_offset, +target.size()).
-  void Xor(uint64_t base_offset, std::string_view base, std::string_view target);
+  // Target bytes as bytewise differences (mod 256) from `base`, which is
+  // base[base_offset, +target.size()): a tar header against its base header, where mtime and
+  // checksum digits move by the same amounts in every entry.
+  void Add(uint64_t base_offset, std::string_view base, std::string_view target);
   void Payload(Method method, uint64_t base_offset, uint64_t base_length, uint64_t target_length,
                std::string_view payload);
   // Writes the END op with the target's size and digest and closes the frame.
@@ -42,6 +44,9 @@ class OpWriter {
   };
 
   void Tag(format::Op op, std::initializer_list<uint64_t> fields);
+  // Writes an op referring to base[offset, +length): offset relative to the cursor, then length
+  // and `more` fields.
+  void BaseTag(format::Op op, uint64_t offset, uint64_t length, std::initializer_list<uint64_t> more);
   void Flush();
   // True when `bytes` equal the base bytes right after the pending copy.
   bool ContinuesCopy(std::string_view bytes) const;
@@ -53,6 +58,7 @@ class OpWriter {
   const RandomAccess* base_;
   uint64_t pending_offset_ = 0;  // a copy not written yet (length 0: none)
   uint64_t pending_length_ = 0;
+  uint64_t cursor_ = 0;          // end of the last base range an op referred to
 };
 
 }  // namespace outpost::delta

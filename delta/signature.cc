@@ -99,7 +99,7 @@ class SignatureEncoder {
     const TarIndexEntry* same = matcher_.SamePath(e.name);
     const std::string* base_header = same == nullptr ? nullptr : &sig_.headers[Position(same)];
     if (base_header != nullptr && base_header->size() == header.size()) {
-      ops_.Xor(same->header_offset, *base_header, header);
+      ops_.Add(same->header_offset, *base_header, header);
     } else {
       ops_.Literal(header);
     }

@@ -31,7 +31,8 @@ struct Signature {
 };
 
 // Encodes `target_tar` against the base `signature` describes: unchanged content is copied,
-// headers are XORed with the base's, changed files are librsync deltas against their base file.
+// headers are encoded as bytewise differences from the base's, changed files are librsync
+// deltas against their base file.
 // The result is an ordinary layer delta (ApplyLayerDelta). Same failures as EncodeLayerDelta.
 LayerDeltaStats EncodeLayerDeltaFromSignature(const Signature& signature,
                                               outpost::Reader& target_tar, Writer& delta_out,
