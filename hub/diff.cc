@@ -230,7 +230,8 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
     FileReader in(files.tar_path());
     index = delta::TarIndex::Build(in);
   } catch (const Error& e) {
-    if (e.kind() != Error::Kind::kCorruption) throw;
+    // Not a tar, or an unsafe one: shipped whole, and the far side's path check refuses it.
+    if (e.kind() != Error::Kind::kCorruption && e.kind() != Error::Kind::kSecurity) throw;
   }
   BaseCandidate* best = index ? MostSimilar(*index) : nullptr;
   if (best == nullptr) return out;

@@ -98,6 +98,13 @@ max() { printf '%s\n' "$@" | sort -n | tail -1; }
 for pair in "${pairs[@]}"; do
   v1=$corpus/$pair/v1 v2=$corpus/$pair/v2
   rm -f "$work"/acc.* "$work/bsdiff.skipped"
+  # outpost: diff (with the recipe proof) and apply into a fresh layout
+  rm -rf "$work/out" "$work/b.bundle"
+  measure op.d "$outpost" diff --quiet --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
+  measure op.a "$outpost" apply --quiet "$work/b.bundle" --base "oci:$v1" --into "oci:$work/out"
+  want=$(manifest_digest "$v2") got=$(manifest_digest "$work/out")
+  if [[ $want != "$got" ]]; then echo "delta_bench: $pair: outpost rebuilt $got, source is $want" >&2; exit 1; fi
+  row "$pair" outpost "$(stat -c %s "$work/b.bundle")" "$(secs op.d)" "$(secs op.a)" "$(max "$(rss op.d)" "$(rss op.a)") digest-ok"
   mapfile -t old_layers < <(layers "$v1")
   mapfile -t new_layers < <(layers "$v2")
   declare -A have=()
@@ -120,13 +127,6 @@ for pair in "${pairs[@]}"; do
   for l in "${new_layers[@]}"; do gzip -dc "$v2/blobs/sha256/${l%% *}" >>"$work/tars/new.img"; done
   rdiff_pair balena "$work/tars/old.img" "$work/tars/new.img"
   rm -rf "$work/tars"
-  # outpost: diff (with the recipe proof) and apply into a fresh layout
-  rm -rf "$work/out" "$work/b.bundle"
-  measure op.d "$outpost" diff --quiet --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
-  measure op.a "$outpost" apply --quiet "$work/b.bundle" --base "oci:$v1" --into "oci:$work/out"
-  want=$(manifest_digest "$v2") got=$(manifest_digest "$work/out")
-  if [[ $want != "$got" ]]; then echo "delta_bench: $pair: outpost rebuilt $got, source is $want" >&2; exit 1; fi
-  row "$pair" outpost "$(stat -c %s "$work/b.bundle")" "$(secs op.d)" "$(secs op.a)" "$(max "$(rss op.d)" "$(rss op.a)") digest-ok"
   row "$pair" "docker native" "$native" - - -
   for t in xdelta3 zstd-patch bsdiff rdiff balena; do
     if [[ -f $work/acc.$t ]]; then
