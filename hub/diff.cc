@@ -339,7 +339,7 @@ DiffReport Planner::Run() {
   LoadBases();
   DiffReport report;
   header_.target_reference = o_.to.text;
-  header_.created_by = std::string("outpost ") + kVersion;
+  header_.created_by = kVersion;
   header_.manifest = {to_.manifest.blob.digest, to_.manifest.blob.bytes.size(), to_.manifest.blob.media_type,
                       writer_.AppendZstd(to_.manifest.blob.bytes)};
   header_.config = {to_.config.digest, to_.config.bytes.size(), to_.manifest.config.media_type,
