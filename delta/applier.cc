@@ -6,6 +6,7 @@
 #include "delta/bsdiff.h"
 #include "delta/content_encoder.h"
 #include "delta/format.h"
+#include "delta/inner_gzip.h"
 #include "delta/signature.h"
 #include "delta/tar_guard.h"
 #include "delta/varint.h"
@@ -76,6 +77,7 @@ class Applier {
         case format::Op::kZstdRef: Payload(Method::kZstdRef); break;
         case format::Op::kBsdiff: Payload(Method::kBsdiff); break;
         case format::Op::kRsync: Payload(Method::kRsync); break;
+        case format::Op::kGzip: Payload(Method::kInnerGzip); break;
         default: throw Corruption("delta has unknown op ", std::to_string(tag));
       }
     }
@@ -140,7 +142,8 @@ class Applier {
     } else {
       std::string base = ReadBase(base_, offset, base_length);
       target = method == Method::kZstdRef ? DecompressWithPrefix(payload, base, target_length, kWhat)
-                                          : BsdiffApply(base, payload, target_length);
+               : method == Method::kBsdiff ? BsdiffApply(base, payload, target_length)
+                                           : ApplyInnerGzip(base, payload, target_length);
     }
     out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
   }

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "delta/bsdiff.h"
+#include "delta/inner_gzip.h"
 #include "delta/zstd_util.h"
 
 namespace outpost::delta {
@@ -32,41 +33,53 @@ std::string ReadEntryContent(tar::Reader& tar, uint64_t n) {
 }
 
 Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
-                               std::string_view target) {
+                               std::string_view target, bool whole_file) {
   // How far around a window of a large file the base region reaches, for content that moved.
-  const uint64_t kMarginBytes = options_.window_bytes / 2;
-  if (base_file == nullptr || at >= base_file->size + kMarginBytes) {
-    ops_.Literal(target);
-    return Outcome::kNew;
+  const uint64_t margin = options_.window_bytes / 2;
+  bool have_base = base_file != nullptr && at < base_file->size + margin;
+  uint64_t start = 0, end = 0, base_offset = 0;
+  std::string base;
+  if (have_base) {
+    start = at > margin ? at - margin : 0;
+    end = std::min(base_file->size, at + target.size() + margin);
+    base_offset = base_file->data_offset + start;
+    base = ReadBase(base_, base_offset, end - start);
+    if (at + target.size() <= end && std::string_view(base).substr(at - start, target.size()) == target) {
+      ops_.Copy(base_file->data_offset + at, target.size());
+      return Outcome::kCopied;
+    }
   }
-  uint64_t start = at > kMarginBytes ? at - kMarginBytes : 0;
-  uint64_t end = std::min(base_file->size, at + target.size() + kMarginBytes);
-  uint64_t base_offset = base_file->data_offset + start;
-  std::string base = ReadBase(base_, base_offset, end - start);
-  if (at + target.size() <= end && std::string_view(base).substr(at - start, target.size()) == target) {
-    ops_.Copy(base_file->data_offset + at, target.size());
-    return Outcome::kCopied;
-  }
-  Method best = Method::kLiteral;
-  std::string best_payload;
+  struct Candidate {
+    Method method = Method::kLiteral;
+    uint64_t base_offset = 0, base_length = 0;
+    std::string payload;
+  } best;
   size_t best_size = CompressWithPrefix(target, {}, options_.zstd_level).size();
-  auto consider = [&](Method method, std::string payload) {
+  auto consider = [&](Method method, uint64_t offset, uint64_t length, std::string payload) {
     if (payload.size() < best_size) {
-      best = method;
       best_size = payload.size();
-      best_payload = std::move(payload);
+      best = Candidate{method, offset, length, std::move(payload)};
     }
   };
-  consider(Method::kZstdRef, CompressWithPrefix(target, base, options_.zstd_level));
-  if (options_.try_bsdiff && base.size() >= kMinBsdiffBytes && target.size() >= kMinBsdiffBytes) {
-    consider(Method::kBsdiff, BsdiffEncode(base, target, options_.zstd_level));
+  if (have_base) {
+    consider(Method::kZstdRef, base_offset, base.size(), CompressWithPrefix(target, base, options_.zstd_level));
+    if (options_.try_bsdiff && base.size() >= kMinBsdiffBytes && target.size() >= kMinBsdiffBytes) {
+      consider(Method::kBsdiff, base_offset, base.size(), BsdiffEncode(base, target, options_.zstd_level));
+    }
   }
-  if (best == Method::kLiteral) {
+  if (whole_file && options_.open_inner_gzip && LooksGzipped(target)) {
+    bool base_gz = have_base && start == 0 && end == base_file->size && LooksGzipped(base);
+    std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
+    if (auto payload = EncodeInnerGzip(reference, target, options_.zstd_level)) {
+      consider(Method::kInnerGzip, base_gz ? base_offset : 0, reference.size(), std::move(*payload));
+    }
+  }
+  if (best.method == Method::kLiteral) {
     ops_.Literal(target);
     return Outcome::kNew;
   }
-  ops_.Payload(best, base_offset, base.size(), target.size(), best_payload);
-  return Outcome::kDelta;
+  ops_.Payload(best.method, best.base_offset, best.base_length, target.size(), best.payload);
+  return have_base ? Outcome::kDelta : Outcome::kNew;
 }
 
 }  // namespace outpost::delta

@@ -31,9 +31,11 @@ class ContentEncoder {
       : base_(base), ops_(ops), options_(options) {}
 
   // Encodes `target`, the bytes at offset `at` of a target file, against `base_file` (null: no
-  // base, the bytes go as they are): the base region [at - margin, at + size + margin) of that
-  // file, the whole file when it is small.
-  Outcome Window(const TarIndexEntry* base_file, uint64_t at, std::string_view target);
+  // base): the base region [at - margin, at + size + margin) of that file, the whole file when
+  // it is small. `whole_file` says `target` is the entire file, which lets a gzip file be
+  // encoded uncompressed and rebuilt exactly (inner-gzip method).
+  Outcome Window(const TarIndexEntry* base_file, uint64_t at, std::string_view target,
+                 bool whole_file = false);
 
  private:
   const RandomAccess& base_;

@@ -67,7 +67,7 @@ class LayerEncoder {
       ops_.Copy(same->data_offset, same->size);
       return Count(Outcome::kCopied);
     }
-    Count(content_.Window(matcher_.Similar(e.name, e.size), 0, content));
+    Count(content_.Window(matcher_.Similar(e.name, e.size), 0, content, true));
   }
 
   void Count(Outcome outcome) {

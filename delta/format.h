@@ -22,6 +22,7 @@ enum class Op : uint8_t {
   kZstdRef = 0x04,  // base_off, base_len, target_len, payload_len, payload
   kBsdiff = 0x05,   // same fields
   kRsync = 0x06,    // same fields
+  kGzip = 0x07,     // same fields (inner-gzip method)
 };
 
 // Bounds the applier enforces before allocating (a corrupt delta cannot make it allocate more).

@@ -41,8 +41,9 @@ enum class Method : uint8_t {
   kZstdRef = 3,  // zstd with the base file (window) as reference prefix
   kBsdiff = 4,   // bsdiff-style: control/difference/extra streams, each zstd
   kRsync = 5,    // a librsync delta against a base range (signature mode)
+  kInnerGzip = 6,  // a gzip file delta-encoded uncompressed, rebuilt by GNU gzip's encoder
 };
-inline constexpr int kMethodCount = 6;
+inline constexpr int kMethodCount = 7;
 
 // What an encode did, for logs and the bundle's inspect output.
 struct LayerDeltaStats {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "deflate/gnu_gzip.h"
 #include "delta/op_writer.h"
 #include "delta/test_util.h"
 
@@ -189,6 +190,34 @@ TEST(LayerDelta, UnsafeRebuiltPathsAreRefusedAtApply) {
   std::string good = TarFile("fine", "ok") + TarEnd();
   EXPECT_EQ(Apply(base, HandMadeDelta(base, good)), good);
   EXPECT_EQ(ApplyError(base, HandMadeDelta(base, good.substr(0, 700))), Error::Kind::kCorruption);
+}
+
+std::string GnuGzip(const std::string& plain) {
+  StringReader in(plain);
+  StringWriter out;
+  deflate::GnuGzipHeader header;
+  header.level = 9;
+  deflate::GnuGzipCompress(in, header, out);
+  return out.str();
+}
+
+TEST(LayerDelta, InnerGzipFilesAreDeltaEncodedUncompressedAndRebuiltExactly) {
+  std::string old_text = TextBytes(60000, 31);
+  std::string base = TarFile("usr/share/doc/p/changelog.Debian.gz", GnuGzip(old_text)) + TarEnd();
+  std::string target = TarFile("usr/share/doc/p/changelog.Debian.gz", GnuGzip("p (1.1) fixes\n" + old_text)) +
+                       TarFile("usr/share/man/man1/new.1.gz", GnuGzip(TextBytes(9000, 32))) + TarEnd();
+  LayerDeltaStats stats;
+  RoundTrip(base, target, &stats);
+  // The changelog; the new man page goes as it is (zstd -3 of its text is not smaller).
+  EXPECT_EQ(stats.method_target_bytes[static_cast<int>(Method::kInnerGzip)],
+            GnuGzip("p (1.1) fixes\n" + old_text).size());
+  EXPECT_LT(stats.method_delta_bytes[static_cast<int>(Method::kInnerGzip)], 3000u);
+  // Not made by GNU gzip (a corrupted tail): no exact rebuild, so the bytes go another way.
+  std::string odd = GnuGzip(TextBytes(5000, 33));
+  odd[odd.size() - 5] ^= 1;
+  std::string odd_target = TarFile("usr/share/doc/p/changelog.Debian.gz", odd) + TarEnd();
+  RoundTrip(base, odd_target, &stats);
+  EXPECT_EQ(stats.method_target_bytes[static_cast<int>(Method::kInnerGzip)], 0u);
 }
 
 TEST(RawDelta, RoundTripsArbitraryBytesAcrossWindows) {

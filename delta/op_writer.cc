@@ -94,9 +94,10 @@ void OpWriter::Xor(uint64_t base_offset, std::string_view base, std::string_view
 
 void OpWriter::Payload(Method method, uint64_t base_offset, uint64_t base_length,
                        uint64_t target_length, std::string_view payload) {
-  format::Op op = method == Method::kZstdRef ? format::Op::kZstdRef
+  format::Op op = method == Method::kZstdRef  ? format::Op::kZstdRef
                   : method == Method::kBsdiff ? format::Op::kBsdiff
-                                              : format::Op::kRsync;
+                  : method == Method::kRsync  ? format::Op::kRsync
+                                              : format::Op::kGzip;
   Tag(op, {base_offset, base_length, target_length, payload.size()});
   frame_.Write(payload);
   Account(method, target_length, payload.size());

@@ -27,9 +27,9 @@ std::string CompressWithPrefix(std::string_view data, std::string_view prefix, i
   if (!prefix.empty()) {
     int log = WindowLogFor(prefix.size() + data.size());
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, std::max(log, 17));
-    if (prefix.size() + data.size() > (8u << 20)) {
-      ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
-    }
+    // Long-distance matching finds the reference at every level (without it the fast levels'
+    // match finders may miss the prefix entirely).
+    ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
     ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   }
   if (!ZSTD_isError(rc)) rc = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
