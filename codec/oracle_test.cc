@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdlib>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,9 @@ struct OracleCase {
   std::string command;  // compresses $IN to $OUT
   std::string family;   // the deflate family (or "zstd") the recipe must name
 };
+
+// Names the case in test output instead of dumping its bytes.
+void PrintTo(const OracleCase& c, std::ostream* os) { *os << c.command; }
 
 bool Covered(const std::string& family) {
   if (family == "zstd") return true;

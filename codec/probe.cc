@@ -18,6 +18,10 @@ namespace {
 
 constexpr size_t kSniffBytes = ZSTD_FRAMEHEADERSIZE_MAX;
 constexpr int kZstdMaxLevel = 19;  // the zstd CLI's highest level without --ultra
+// libzstd's multi-threaded mode emits nothing until a whole job (several MiB) is compressed, so a
+// wrong zstd candidate is first screened by its single-threaded twin, which emits every 128 KiB
+// block and writes the same bytes for the first job, over this much input.
+constexpr uint64_t kZstdScreenBytes = 1 << 20;
 
 // Thrown inside one candidate's run when its output first differs from the blob.
 struct Mismatch {
@@ -175,10 +179,34 @@ std::vector<Recipe> ZstdCandidates(const ZSTD_frameHeader& f) {
   return out;
 }
 
+// False if `recipe`'s output differs from the blob within the first `limit` input bytes.
+bool PassesScreen(const Recipe& recipe, const std::function<std::unique_ptr<Reader>()>& open_blob,
+                  image::Compression compression, uint64_t limit, uint64_t* longest) {
+  std::unique_ptr<Reader> expected = open_blob();
+  std::unique_ptr<Reader> raw = open_blob();
+  std::unique_ptr<Reader> plain = OpenDecompressed(*raw, compression);
+  LimitedReader prefix(*plain, limit);
+  CompareWriter compare(*expected);
+  try {
+    Compressor c(recipe, compare);
+    Copy(prefix, c);  // not finished: only what the encoder emitted so far is compared
+  } catch (const Mismatch& m) {
+    *longest = std::max(*longest, m.offset);
+    return false;
+  }
+  return true;
+}
+
 // Runs `recipe` over the blob's uncompressed stream against the blob; true if every byte, the
 // length and the sha256 match. Updates `longest` with the matched prefix length on a mismatch.
 bool TryCandidate(const Recipe& recipe, const std::function<std::unique_ptr<Reader>()>& open_blob,
                   image::Compression compression, const ProbeResult& facts, uint64_t* longest) {
+  if (recipe.compression == image::Compression::kZstd && recipe.zstd.workers > 0 &&
+      facts.uncompressed_size > kZstdScreenBytes) {
+    Recipe twin = recipe;
+    twin.zstd.workers = 0;
+    if (!PassesScreen(twin, open_blob, compression, kZstdScreenBytes, longest)) return false;
+  }
   std::unique_ptr<Reader> expected = open_blob();
   std::unique_ptr<Reader> raw = open_blob();
   std::unique_ptr<Reader> plain = OpenDecompressed(*raw, compression);

@@ -1,11 +1,13 @@
 #include "deflate/go_flate.h"
 
+#include <algorithm>
 #include <string>
+#include <vector>
 
 #include "common/error.h"
-#include "deflate/go_lazy.h"
 #include "deflate/go_fast.h"
 #include "deflate/go_huffman.h"
+#include "deflate/go_lazy.h"
 
 namespace outpost::deflate {
 namespace go_internal {
@@ -166,7 +168,9 @@ std::unique_ptr<Encoder> NewGoEncoder(int level, Writer& out) {
     case -1:
       return std::make_unique<ChainCompressor>(out, ChainLevel(6));
     default:
-      if (level >= 2 && level <= 9) return std::make_unique<ChainCompressor>(out, ChainLevel(level));
+      if (level >= 2 && level <= 9) {
+        return std::make_unique<ChainCompressor>(out, ChainLevel(level));
+      }
       throw InvalidArgument("go flate: invalid compression level ", std::to_string(level),
                             " (want -2..9)");
   }

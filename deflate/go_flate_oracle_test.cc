@@ -149,6 +149,22 @@ TEST(GoFlateOracle, WritesSplitAtRandomPointsGiveGosOutput) {
   }
 }
 
+// Go slides its window when a Write finds the position past 65274. If a Write ends so that the
+// position stops exactly there, the next match search already runs in the slid window and cannot
+// reach bytes 32507..32768 back; with one big Write it can. Go's output then depends on the
+// split, and ours must follow it.
+TEST(GoFlateOracle, WriteSplitAtTheSlidePointChangesGosOutputAndOurs) {
+  std::string input = RandomBytes(200000, 12);
+  input.replace(65274, 50, input.substr(32600, 50));
+  std::string go_whole = GoCompress(input, 6);
+  std::string go_split = GoCompress(input, 6, "-chunk 65535");
+  EXPECT_NE(go_whole, go_split);
+  EXPECT_TRUE(OurCompress(input, 6) == go_whole) << Diff(OurCompress(input, 6), go_whole);
+  std::vector<size_t> pieces(3, 65535);
+  EXPECT_TRUE(OurCompress(input, 6, pieces) == go_split)
+      << Diff(OurCompress(input, 6, pieces), go_split);
+}
+
 TEST(GoFlateOracle, SyncFlushesMatchGosFlush) {
   std::string input = LayerMix(2 << 20, 10);
   for (size_t every : {100, 5000, 70000, 300001}) {

@@ -18,6 +18,14 @@ constexpr int kHashSize = 1 << kHashBits;
 constexpr int kMaxHashOffset = 1 << 24;
 constexpr size_t kMaxBlockTokens = 1 << 14;
 constexpr int kLoadSlack = 16;  // bytes past the window that 8-byte compares may read
+// hash_prev_ entry for "no earlier position": stepping back this far always leaves the window.
+constexpr uint32_t kFarAway = 0xffff;
+
+uint32_t Load32(const uint8_t* p) {
+  uint32_t v;
+  std::memcpy(&v, p, 4);
+  return v;
+}
 
 uint32_t Hash4(const uint8_t* b) {
   uint32_t v = uint32_t{b[3]} | uint32_t{b[2]} << 8 | uint32_t{b[1]} << 16 | uint32_t{b[0]} << 24;
@@ -45,7 +53,7 @@ ChainMatcher::ChainMatcher(const LevelParams& params, BlockWriter& blocks)
       blocks_(blocks),
       window_(2 * kWindowSize + kLoadSlack),
       hash_head_(kHashSize),
-      hash_prev_(kWindowSize) {
+      hash_prev_(kWindowSize, kFarAway) {
   tokens_.reserve(kMaxBlockTokens + 1);
 }
 
@@ -71,7 +79,6 @@ void ChainMatcher::Slide() {
     auto rebase = [delta](uint32_t& v) {
       v = static_cast<int>(v) > delta ? static_cast<uint32_t>(static_cast<int>(v) - delta) : 0;
     };
-    std::for_each(hash_prev_.begin(), hash_prev_.end(), rebase);
     std::for_each(hash_head_.begin(), hash_head_.end(), rebase);
   }
 }
@@ -96,46 +103,68 @@ void ChainMatcher::AddToken(Token t, int block_end) {
   }
 }
 
+// Records that `index` follows `head` (an absolute position, 0 for none) in its hash chain.
+void ChainMatcher::Link(int index, uint32_t head) {
+  uint32_t distance = head == 0 ? kFarAway : static_cast<uint32_t>(index + hash_offset_) - head;
+  hash_prev_[index & kWindowMask] = static_cast<uint16_t>(std::min(distance, kFarAway));
+}
+
 void ChainMatcher::InsertHash(int index) {
   uint32_t& head = hash_head_[Hash4(window_.data() + index)];
-  hash_prev_[index & kWindowMask] = head;
+  Link(index, head);
   head = static_cast<uint32_t>(index + hash_offset_);
 }
 
-// Go's findMatch: walks the chain from prev_head for a match longer than 3 at pos.
+// Go's findMatch: walks the chain from prev_head for a match longer than 3 at pos. Everything
+// the walk touches lives in locals so the compiler keeps it in registers.
 bool ChainMatcher::FindMatch(int pos, int prev_head, int lookahead, int* out_length,
                              int* out_offset) const {
   const uint8_t* win = window_.data();
+  const uint16_t* prev = hash_prev_.data();
   const int max_look = std::min(kMaxMatch, lookahead);
   const int nice = std::min(max_look, p_.nice);
   int tries = p_.chain;
   int length = kMinMatch - 1;
   if (length >= p_.good) tries >>= 2;
-  bool ok = false;
-  uint8_t w_end = win[pos + length];
-  const int min_index = pos - kWindowSize;
+  int offset = 0;
+  const uint8_t* here = win + pos;
+  // A longer match must agree on the 4 bytes ending at `length` (Go tests the last one only;
+  // testing 4 rejects more candidates early and changes nothing else).
+  uint32_t w_end = Load32(here + length - 3);
+  // Go stops at candidates before min_index or before the window start; stepping back from
+  // min_index itself always lands before it.
+  const int limit = std::max(pos - kWindowSize, 0);
   for (int i = prev_head; tries > 0; --tries) {
-    if (w_end == win[i + length]) {
-      int n = static_cast<int>(CommonPrefix(win + i, win + pos, static_cast<size_t>(max_look)));
+    if (w_end == Load32(win + i + length - 3)) {
+      int n = static_cast<int>(CommonPrefix(win + i, here, static_cast<size_t>(max_look)));
       if (n > length && (n > kMinMatch || pos - i <= 4096)) {
         length = n;
-        *out_offset = pos - i;
-        ok = true;
+        offset = pos - i;
         if (n >= nice) break;
-        w_end = win[pos + n];
+        w_end = Load32(here + n - 3);
       }
     }
-    if (i == min_index) break;
-    i = static_cast<int>(hash_prev_[i & kWindowMask]) - hash_offset_;
-    if (i < min_index || i < 0) break;
+    i -= prev[i & kWindowMask];
+    if (i < limit) break;
   }
-  if (ok) *out_length = length;
-  return ok;
+  if (offset == 0) return false;
+  *out_length = length;
+  *out_offset = offset;
+  return true;
 }
 
 void ChainMatcher::Step(bool sync) {
   if (window_end_ - index_ < kMinMatch + kMaxMatch && !sync) return;
-  const bool lazy = p_.fast_skip_hashing == kSkipNever;
+  if (p_.fast_skip_hashing == kSkipNever) {
+    Run<true>(sync);
+  } else {
+    Run<false>(sync);
+  }
+}
+
+// The body of Go's deflate(), compiled once for the lazy levels and once for levels 2-3.
+template <bool lazy>
+void ChainMatcher::Run(bool sync) {
   max_insert_index_ = window_end_ - (kMinMatch - 1);
   for (;;) {
     const int lookahead = window_end_ - index_;
@@ -154,9 +183,11 @@ void ChainMatcher::Step(bool sync) {
       }
     }
     if (index_ < max_insert_index_) {
+      // The next position's head is usually needed next; start loading it now.
+      __builtin_prefetch(&hash_head_[Hash4(window_.data() + index_ + 1)]);
       uint32_t& head = hash_head_[Hash4(window_.data() + index_)];
       chain_head_ = static_cast<int>(head);
-      hash_prev_[index_ & kWindowMask] = static_cast<uint32_t>(chain_head_);
+      Link(index_, head);
       head = static_cast<uint32_t>(index_ + hash_offset_);
     }
     const int prev_length = length_;
@@ -172,15 +203,18 @@ void ChainMatcher::Step(bool sync) {
     if ((!lazy && length_ >= kMinMatch) ||
         (lazy && prev_length >= kMinMatch && length_ <= prev_length)) {
       // Emit a match: the one just found (levels 2-3) or the previous position's (lazy).
-      if (!lazy) {
-        tokens_.push_back(MatchToken(static_cast<uint32_t>(length_), static_cast<uint32_t>(offset_)));
-      } else {
-        tokens_.push_back(
-            MatchToken(static_cast<uint32_t>(prev_length), static_cast<uint32_t>(prev_offset)));
-      }
+      const Token match = lazy ? MatchToken(static_cast<uint32_t>(prev_length),
+                                            static_cast<uint32_t>(prev_offset))
+                               : MatchToken(static_cast<uint32_t>(length_),
+                                            static_cast<uint32_t>(offset_));
       if (length_ <= p_.fast_skip_hashing) {
         int new_index = lazy ? index_ + prev_length - 1 : index_ + length_;
         int index = index_ + 1;
+        // Start loading every head the skipped positions will update before updating any.
+        const int insert_end = std::min(new_index, max_insert_index_);
+        for (int k = index; k < insert_end; ++k) {
+          __builtin_prefetch(&hash_head_[Hash4(window_.data() + k)]);
+        }
         for (; index < new_index; ++index) {
           if (index < max_insert_index_) InsertHash(index);
         }
@@ -192,10 +226,7 @@ void ChainMatcher::Step(bool sync) {
       } else {
         index_ += length_;
       }
-      if (tokens_.size() == kMaxBlockTokens) {
-        WriteBlock(index_);
-        tokens_.clear();
-      }
+      AddToken(match, index_);
     } else {
       if (!lazy || byte_available_) {
         int i = lazy ? index_ - 1 : index_;

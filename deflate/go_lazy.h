@@ -36,9 +36,12 @@ class ChainMatcher {
   void Step(bool sync);
 
  private:
+  template <bool lazy>
+  void Run(bool sync);
   void Slide();
   bool FindMatch(int pos, int prev_head, int lookahead, int* length, int* offset) const;
   void InsertHash(int index);
+  void Link(int index, uint32_t head);
   void WriteBlock(int index);
   void AddToken(Token t, int block_end);
 
@@ -46,7 +49,10 @@ class ChainMatcher {
   BlockWriter& blocks_;
   std::vector<uint8_t> window_;    // 2 * 32 KiB plus slack for 8-byte loads
   std::vector<uint32_t> hash_head_;  // newest position + hash_offset_ per hash, 0 if none
-  std::vector<uint32_t> hash_prev_;  // previous position + hash_offset_ with the same hash
+  // Per position (mod 32 KiB), how far back the previous position with the same hash is,
+  // capped at 65535 (also for "none"). Go stores absolute positions here; a distance walks the
+  // same chain, ends it at the same place and halves the table.
+  std::vector<uint16_t> hash_prev_;
   std::vector<Token> tokens_;
   int hash_offset_ = 1;
   int chain_head_ = -1;

@@ -20,7 +20,7 @@ using kp::kMaxStoreBlockSize;
 
 // Levels 0, -2 and 1-6: input is cut into fixed windows, each compressed on its own (levels 1-6
 // still match into the previous 32 KiB).
-class WindowedEncoder final : public Encoder {
+class WindowedEncoder final : public KlauspostEncoder {
  public:
   enum class Mode { kStored, kHuffmanOnly, kFast };
 
@@ -31,13 +31,17 @@ class WindowedEncoder final : public Encoder {
     if (mode_ != Mode::kFast) return;
     fast_ = kp::FastEncoder::Create(level);
     tokens_ = std::make_unique<kp::Tokens>();
-    // The dictionary is matched like input whose tokens are dropped.
-    if (dictionary.size() > static_cast<size_t>(kp::kMaxMatchOffset)) {
-      dictionary = dictionary.substr(dictionary.size() - kp::kMaxMatchOffset);
-    }
-    fast_->Encode(*tokens_, reinterpret_cast<const uint8_t*>(dictionary.data()),
-                  static_cast<int32_t>(dictionary.size()));
+    UseDictionary(dictionary);
+  }
+
+  void Reset(Writer& out, std::string_view dictionary) override {
+    writer_.Reset(out);
+    window_end_ = 0;
+    finished_ = false;
+    if (mode_ != Mode::kFast) return;
+    fast_->Reset();
     tokens_->Reset();
+    UseDictionary(dictionary);
   }
 
   void Write(const uint8_t* data, size_t n) override {
@@ -68,6 +72,16 @@ class WindowedEncoder final : public Encoder {
   }
 
  private:
+  // The dictionary is matched like input whose tokens are dropped.
+  void UseDictionary(std::string_view dictionary) {
+    if (dictionary.size() > static_cast<size_t>(kp::kMaxMatchOffset)) {
+      dictionary = dictionary.substr(dictionary.size() - kp::kMaxMatchOffset);
+    }
+    fast_->Encode(*tokens_, reinterpret_cast<const uint8_t*>(dictionary.data()),
+                  static_cast<int32_t>(dictionary.size()));
+    tokens_->Reset();
+  }
+
   BlockInput Window() const { return BlockInput{window_.data(), window_end_}; }
 
   void Step(bool sync) {
@@ -134,8 +148,8 @@ class WindowedEncoder final : public Encoder {
 
 }  // namespace
 
-std::unique_ptr<Encoder> NewKlauspostEncoder(int level, Writer& out,
-                                             std::string_view dictionary) {
+std::unique_ptr<KlauspostEncoder> NewKlauspostEncoder(int level, Writer& out,
+                                                      std::string_view dictionary) {
   using Mode = WindowedEncoder::Mode;
   if (level == -1) level = 5;
   if (level == 0) return std::make_unique<WindowedEncoder>(Mode::kStored, 0, out, dictionary);

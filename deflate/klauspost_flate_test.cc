@@ -172,6 +172,23 @@ TEST(KlauspostFlate, FinishTwiceWritesNothingMoreAndWriteAfterFinishThrows) {
   }
 }
 
+TEST(KlauspostFlate, ResetGivesTheBytesOfANewEncoder) {
+  std::string first = Mixed(150000);
+  std::string second = Mixed(90000).substr(1000);
+  std::string dict = first.substr(first.size() - 16384);
+  for (int level = -2; level <= 9; ++level) {
+    StringWriter a;
+    StringWriter b;
+    auto enc = NewKlauspostEncoder(level, a);
+    enc->Write(reinterpret_cast<const uint8_t*>(first.data()), first.size());
+    enc->SyncFlush();  // left unfinished on purpose
+    enc->Reset(b, dict);
+    enc->Write(reinterpret_cast<const uint8_t*>(second.data()), second.size());
+    enc->Finish();
+    EXPECT_EQ(b.str(), Compress(level, second, 0, dict)) << "level " << level;
+  }
+}
+
 TEST(KlauspostFlate, UnsupportedLevelIsInvalidArgument) {
   NullWriter out;
   for (int level : {-3, 10}) {

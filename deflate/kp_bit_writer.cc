@@ -37,9 +37,18 @@ void HuffmanBitWriter::WriteOutBits() {
   nbits_ -= 48;
   nbytes_ += 6;
   if (nbytes_ >= kBufferFlushSize) {
-    out_.Write(bytes_.data(), nbytes_);
+    out_->Write(bytes_.data(), nbytes_);
     nbytes_ = 0;
   }
+}
+
+void HuffmanBitWriter::Reset(Writer& out) {
+  out_ = &out;
+  bits_ = 0;
+  nbits_ = 0;
+  nbytes_ = 0;
+  last_header_ = 0;
+  last_huffman_ = false;
 }
 
 void HuffmanBitWriter::WriteOwedEob() {
@@ -57,7 +66,7 @@ void HuffmanBitWriter::Flush() {
     nbits_ = nbits_ > 8 ? nbits_ - 8 : 0;
   }
   bits_ = 0;
-  if (nbytes_ > 0) out_.Write(bytes_.data(), nbytes_);
+  if (nbytes_ > 0) out_->Write(bytes_.data(), nbytes_);
   nbytes_ = 0;
 }
 
@@ -67,9 +76,9 @@ void HuffmanBitWriter::WriteBytes(const uint8_t* data, size_t n) {
     bits_ >>= 8;
     nbits_ -= 8;
   }
-  if (nbytes_ > 0) out_.Write(bytes_.data(), nbytes_);
+  if (nbytes_ > 0) out_->Write(bytes_.data(), nbytes_);
   nbytes_ = 0;
-  if (n > 0) out_.Write(data, n);
+  if (n > 0) out_->Write(data, n);
 }
 
 bool HuffmanBitWriter::CanReuse(const Tokens& t) const {
@@ -269,7 +278,7 @@ void HuffmanBitWriter::WriteTokens(const Tokens& t, const HuffmanEncoder& lit,
       nbits -= 48;
       nbytes_ += 6;
       if (nbytes_ >= kBufferFlushSize) {
-        out_.Write(bytes_.data(), nbytes_);
+        out_->Write(bytes_.data(), nbytes_);
         nbytes_ = 0;
       }
     }
@@ -379,7 +388,7 @@ void HuffmanBitWriter::WriteHuffLiterals(const uint8_t* p, size_t n, const HCode
       nbits -= 48;
       nbytes_ += 6;
       if (nbytes_ >= kBufferFlushSize) {
-        out_.Write(bytes_.data(), nbytes_);
+        out_->Write(bytes_.data(), nbytes_);
         nbytes_ = 0;
       }
     }

@@ -25,7 +25,11 @@ class HuffmanBitWriter {
  public:
   // Writes to `out` (not owned; must outlive this). penalty: log2 of the size penalty a new table
   // pays against reusing the open one (7 for levels 1-6, 8 for 7-9, 10 for Huffman-only).
-  HuffmanBitWriter(Writer& out, unsigned penalty) : out_(out), log_new_table_penalty_(penalty) {}
+  HuffmanBitWriter(Writer& out, unsigned penalty) : out_(&out), log_new_table_penalty_(penalty) {}
+
+  // Starts a new stream to `out`: pending bits are dropped and no block is open. The code
+  // tables keep their contents, as the original's do (they are never reused across a reset).
+  void Reset(Writer& out);
 
   // Tokens of a block, dynamic/fixed/stored/reused as the original decides. `sync`: the block
   // must end here (flush or end of stream). May append an EOB to `tokens`.
@@ -66,7 +70,7 @@ class HuffmanBitWriter {
   void WriteFixedTokens(Tokens& tokens, bool sync);
   void WriteHuffLiterals(const uint8_t* p, size_t n, const HCode* enc);
 
-  Writer& out_;
+  Writer* out_;
   unsigned log_new_table_penalty_;
   uint64_t bits_ = 0;
   unsigned nbits_ = 0;

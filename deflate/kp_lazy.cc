@@ -50,21 +50,30 @@ int MatchLength(const uint8_t* a, const uint8_t* b, int max) {
 
 // Hash chains over a 64 KiB window that slides by 32 KiB; lazy matching (a match is taken only
 // if the match at the next byte is not longer).
-class LazyEncoder final : public Encoder {
+class LazyEncoder final : public KlauspostEncoder {
  public:
   LazyEncoder(int level, Writer& out, std::string_view dictionary)
       : params_(ParamsFor(level)), writer_(out, 8), window_(2 * kWindowSize) {
     hash_head_.resize(1 << kHashBits);
     hash_prev_.resize(kWindowSize);
     tokens_ = std::make_unique<Tokens>();
-    if (dictionary.size() > static_cast<size_t>(kWindowSize)) {
-      dictionary = dictionary.substr(dictionary.size() - kWindowSize);
-    }
-    int n = static_cast<int>(dictionary.size());
-    std::memcpy(window_.data(), dictionary.data(), dictionary.size());
-    for (int i = 0; i + kMinMatchLength <= n; ++i) Insert(i, Hash4(&window_[i]));
-    window_end_ = n;
-    index_ = n;
+    UseDictionary(dictionary);
+  }
+
+  void Reset(Writer& out, std::string_view dictionary) override {
+    writer_.Reset(out);
+    std::fill(hash_head_.begin(), hash_head_.end(), 0);
+    std::fill(hash_prev_.begin(), hash_prev_.end(), 0);
+    hash_offset_ = 1;
+    index_ = window_end_ = block_start_ = 0;
+    byte_available_ = sync_ = finished_ = false;
+    tokens_->Reset();
+    length_ = kMinMatchLength - 1;
+    offset_ = 0;
+    ii_ = 0;
+    max_insert_index_ = 0;
+    chain_head_ = -1;
+    UseDictionary(dictionary);
   }
 
   void Write(const uint8_t* data, size_t n) override {
@@ -96,6 +105,19 @@ class LazyEncoder final : public Encoder {
   }
 
  private:
+  // The dictionary is hashed into the window; the first block's stored-size estimate then
+  // counts it too (block_start_ stays 0), as in the original.
+  void UseDictionary(std::string_view dictionary) {
+    if (dictionary.size() > static_cast<size_t>(kWindowSize)) {
+      dictionary = dictionary.substr(dictionary.size() - kWindowSize);
+    }
+    int n = static_cast<int>(dictionary.size());
+    std::memcpy(window_.data(), dictionary.data(), dictionary.size());
+    for (int i = 0; i + kMinMatchLength <= n; ++i) Insert(i, Hash4(&window_[i]));
+    window_end_ = n;
+    index_ = n;
+  }
+
   void Insert(int pos, uint32_t h) {
     hash_prev_[pos & kWindowMask] = hash_head_[h];
     hash_head_[h] = static_cast<uint32_t>(pos + hash_offset_);
@@ -326,7 +348,7 @@ void ThrowIfFinished(bool finished) {
   }
 }
 
-std::unique_ptr<Encoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary) {
+std::unique_ptr<KlauspostEncoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary) {
   return std::make_unique<LazyEncoder>(level, out, dictionary);
 }
 

@@ -6,7 +6,7 @@
 #include <string_view>
 
 #include "common/io.h"
-#include "deflate/encoder.h"
+#include "deflate/klauspost_flate.h"
 
 namespace outpost::deflate::kp {
 
@@ -14,6 +14,6 @@ namespace outpost::deflate::kp {
 void ThrowIfFinished(bool finished);
 
 // See NewKlauspostEncoder; level is 7..9.
-std::unique_ptr<Encoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary);
+std::unique_ptr<KlauspostEncoder> NewLazyEncoder(int level, Writer& out, std::string_view dictionary);
 
 }  // namespace outpost::deflate::kp

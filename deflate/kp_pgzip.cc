@@ -30,13 +30,12 @@ void WriteKlauspostPgzip(Reader& in, Writer& out, int level, size_t block_size) 
   std::string tail;  // dictionary for the next block
   uLong crc = crc32(0, nullptr, 0);
   uint64_t size = 0;
-  bool first = true;
+  auto encoder = NewKlauspostEncoder(level, out);  // validates the level
+  out.Write(header, sizeof(header));
   for (bool last = false; !last;) {
     size_t n = ReadUpTo(in, block.data(), block_size);
     last = n < block_size;
-    auto encoder = NewKlauspostEncoder(level, out, tail);  // validates the level
-    if (first) out.Write(header, sizeof(header));
-    first = false;
+    encoder->Reset(out, tail);
     encoder->Write(block.data(), n);
     encoder->SyncFlush();
     if (last) encoder->Finish();
