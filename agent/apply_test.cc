@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "hub/diff.h"
+#include "hub/image_signature.h"
 #include "hub/test_images.h"
 #include "protocol/bundle_file.h"
 
@@ -226,6 +227,32 @@ TEST_F(ApplyTest, NothingIsCreatedWhenApplyFails) {
   fs::path fresh = dir_.path() / "fresh";
   EXPECT_EQ(KindOf([&] { Apply("oci:" + fresh.string() + ":v2"); }), Error::Kind::kCorruption);
   EXPECT_FALSE(fs::exists(fresh));
+}
+
+TEST_F(ApplyTest, TarEntryPathWithDotDotIsSecurityAndLeavesTheStore) {
+  MakePair(true);
+  Files base = {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}};
+  TestLayer evil;
+  evil.gzip = false;
+  evil.raw_tar = outpost::testing::TarWithName("../../etc/cron.d/evil", "* * * * * root true\n");
+  WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2", {{base, true}, evil});
+  Diff();
+  ExpectRefused(Error::Kind::kSecurity);
+}
+
+TEST_F(ApplyTest, SignatureModeRoundTripsWithoutTheBaseAtTheHub) {
+  MakePair(true);
+  fs::path sig = dir_.path() / "site.sig";
+  hub::SignImage(storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1"), {}, dir_.path())
+      .Save(sig);
+  hub::DiffOptions o;
+  o.from_signature = sig;
+  o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
+  o.output = bundle_;
+  o.scratch = dir_.path();
+  hub::DiffReport r = hub::Diff(o);
+  EXPECT_LT(r.bundle_bytes, r.registry_bytes);
+  EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
 }
 
 }  // namespace

@@ -41,8 +41,10 @@ void RunDiff(const DiffArgs& a) {
   hub::DiffReport r = hub::Diff(o);
   if (!a.quiet) {
     for (const hub::LayerReport& l : r.layers) {
+      std::string what = l.method == protocol::Method::kPresent ? "held by the far side"
+                                                                  : hub::SummaryLine(l.payload_bytes, l.blob_bytes);
       std::printf("  %s %-9s %s%s\n", l.digest.short_hex().c_str(), std::string(protocol::MethodName(l.method)).c_str(),
-                  hub::SummaryLine(l.payload_bytes, l.blob_bytes).c_str(), l.note.empty() ? "" : ("  (" + l.note + ")").c_str());
+                  what.c_str(), l.note.empty() ? "" : ("  (" + l.note + ")").c_str());
     }
   }
   std::printf("%s: %s\n", a.output.c_str(), hub::SummaryLine(r.bundle_bytes, r.registry_bytes).c_str());

@@ -230,7 +230,8 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
     FileReader in(files.tar_path());
     index = delta::TarIndex::Build(in);
   } catch (const Error& e) {
-    if (e.kind() != Error::Kind::kCorruption) throw;
+    // Not a tar, or an unsafe one: shipped whole, and the far side's path check refuses it.
+    if (e.kind() != Error::Kind::kCorruption && e.kind() != Error::Kind::kSecurity) throw;
   }
   BaseCandidate* best = index ? MostSimilar(*index) : nullptr;
   if (best == nullptr) return out;
@@ -338,7 +339,7 @@ DiffReport Planner::Run() {
   LoadBases();
   DiffReport report;
   header_.target_reference = o_.to.text;
-  header_.created_by = std::string("outpost ") + kVersion;
+  header_.created_by = kVersion;
   header_.manifest = {to_.manifest.blob.digest, to_.manifest.blob.bytes.size(), to_.manifest.blob.media_type,
                       writer_.AppendZstd(to_.manifest.blob.bytes)};
   header_.config = {to_.config.digest, to_.config.bytes.size(), to_.manifest.config.media_type,

@@ -38,7 +38,12 @@ void ImageSignature::Save(const std::filesystem::path& path) const {
   PutU32(out, kVersion);
   PutU32(out, static_cast<uint32_t>(header.size()));
   out.Write(header);
-  for (const SignedLayer& l : layers) l.signature.Write(out);
+  for (const SignedLayer& l : layers) {
+    StringWriter one;  // a layer signature reads to its end: each goes with its length
+    l.signature.Write(one);
+    PutU32(out, static_cast<uint32_t>(one.str().size()));
+    out.Write(one.str());
+  }
   out.Commit();
 }
 
@@ -67,7 +72,8 @@ ImageSignature ImageSignature::Load(const std::filesystem::path& path) {
       layer.diff_id = Digest::Parse(l.at("diff_id").get<std::string>());
       layer.size = l.at("size").get<uint64_t>();
       layer.media_type = l.at("media_type").get<std::string>();
-      layer.signature = delta::Signature::Read(in);
+      LimitedReader one(in, GetU32(in, what));
+      layer.signature = delta::Signature::Read(one);
       sig.layers.push_back(std::move(layer));
     }
   } catch (const nlohmann::json::exception&) {

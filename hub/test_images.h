@@ -5,6 +5,7 @@
 
 #include <zlib.h>
 
+#include <cstdio>
 #include <map>
 #include <string>
 #include <vector>
@@ -57,9 +58,26 @@ inline std::string Noise(size_t n, uint32_t seed) {
 }
 
 struct TestLayer {
+  TestLayer() = default;
+  TestLayer(Files f, bool gz) : files(std::move(f)), gzip(gz) {}
   Files files;
   bool gzip = true;
+  std::string raw_tar;  // when not empty: the layer's tar as is (files ignored)
 };
+
+// A tar whose single entry is named `name` even when unsafe (the tar writer refuses those):
+// written as "x" * name.size(), then renamed in the header with its checksum fixed.
+inline std::string TarWithName(const std::string& name, const std::string& content) {
+  std::string tar = MakeTar({{std::string(name.size(), 'x'), content}});
+  tar.replace(0, name.size(), name);
+  tar.replace(148, 8, "        ");
+  unsigned sum = 0;
+  for (size_t i = 0; i < 512; ++i) sum += static_cast<unsigned char>(tar[i]);
+  char field[8];
+  std::snprintf(field, sizeof(field), "%06o", sum);
+  tar.replace(148, 7, std::string(field, 6) + '\0');
+  return tar;
+}
 
 // Writes an image of `layers` (bottom first) into the store `ref` names (created if needed),
 // tagged with the reference's tag; returns the manifest digest.
@@ -68,7 +86,7 @@ inline Digest WriteImage(const std::string& ref, const std::vector<TestLayer>& l
   bool archive = !store->HoldsCompressedLayers();
   std::string diff_ids, descs;
   for (const TestLayer& l : layers) {
-    std::string tar = MakeTar(l.files);
+    std::string tar = l.raw_tar.empty() ? MakeTar(l.files) : l.raw_tar;
     bool gz = l.gzip && !archive;
     std::string blob = gz ? Gzip(tar) : tar;
     Digest d = Digest::Of(blob);

@@ -11,6 +11,7 @@
 # then zstd -19, "docker" is the compressed bytes of the layers the far side lacks.
 #
 # usage: delta_bench.sh [OUTPOST_BINARY] [CORPUS_OUT_DIR] [SCENARIO/VARIANT ...]
+#   env ONLY_OUTPOST=1: measure outpost and docker native only (the generic differs take long).
 #   env BSDIFF_MAX_BYTES (default 100000000): bsdiff is skipped for larger layers (it needs
 #   ~17x the layer in RAM and minutes per 100 MB); the table says "skipped".
 set -euo pipefail
@@ -98,6 +99,13 @@ max() { printf '%s\n' "$@" | sort -n | tail -1; }
 for pair in "${pairs[@]}"; do
   v1=$corpus/$pair/v1 v2=$corpus/$pair/v2
   rm -f "$work"/acc.* "$work/bsdiff.skipped"
+  # outpost: diff (with the recipe proof) and apply into a fresh layout
+  rm -rf "$work/out" "$work/b.bundle"
+  measure op.d "$outpost" diff --quiet --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
+  measure op.a "$outpost" apply --quiet "$work/b.bundle" --base "oci:$v1" --into "oci:$work/out"
+  want=$(manifest_digest "$v2") got=$(manifest_digest "$work/out")
+  if [[ $want != "$got" ]]; then echo "delta_bench: $pair: outpost rebuilt $got, source is $want" >&2; exit 1; fi
+  row "$pair" outpost "$(stat -c %s "$work/b.bundle")" "$(secs op.d)" "$(secs op.a)" "$(max "$(rss op.d)" "$(rss op.a)") digest-ok"
   mapfile -t old_layers < <(layers "$v1")
   mapfile -t new_layers < <(layers "$v2")
   declare -A have=()
@@ -108,6 +116,7 @@ for pair in "${pairs[@]}"; do
     read -r nd ns <<<"${new_layers[$i]}"
     [[ -n ${have[$nd]:-} ]] && continue
     native=$((native + ns))
+    [[ -n ${ONLY_OUTPOST:-} ]] && continue
     od=${old_layers[$i]%% *}
     gzip -dc "$v1/blobs/sha256/$od" >"$work/tars/old"
     gzip -dc "$v2/blobs/sha256/$nd" >"$work/tars/new"
@@ -115,18 +124,13 @@ for pair in "${pairs[@]}"; do
   done
   unset have
   # balena-style: the whole uncompressed image, old vs new
+  if [[ -z ${ONLY_OUTPOST:-} ]]; then
   : >"$work/tars/old.img"; : >"$work/tars/new.img"
   for l in "${old_layers[@]}"; do gzip -dc "$v1/blobs/sha256/${l%% *}" >>"$work/tars/old.img"; done
   for l in "${new_layers[@]}"; do gzip -dc "$v2/blobs/sha256/${l%% *}" >>"$work/tars/new.img"; done
   rdiff_pair balena "$work/tars/old.img" "$work/tars/new.img"
+  fi
   rm -rf "$work/tars"
-  # outpost: diff (with the recipe proof) and apply into a fresh layout
-  rm -rf "$work/out" "$work/b.bundle"
-  measure op.d "$outpost" diff --quiet --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
-  measure op.a "$outpost" apply --quiet "$work/b.bundle" --base "oci:$v1" --into "oci:$work/out"
-  want=$(manifest_digest "$v2") got=$(manifest_digest "$work/out")
-  if [[ $want != "$got" ]]; then echo "delta_bench: $pair: outpost rebuilt $got, source is $want" >&2; exit 1; fi
-  row "$pair" outpost "$(stat -c %s "$work/b.bundle")" "$(secs op.d)" "$(secs op.a)" "$(max "$(rss op.d)" "$(rss op.a)") digest-ok"
   row "$pair" "docker native" "$native" - - -
   for t in xdelta3 zstd-patch bsdiff rdiff balena; do
     if [[ -f $work/acc.$t ]]; then
