@@ -1,5 +1,8 @@
 #include "image/image.h"
 
+#include <algorithm>
+#include <cctype>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -15,11 +18,6 @@ bool EndsWith(std::string_view s, std::string_view suffix) {
 
 bool StartsWith(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
-}
-
-bool IsKnownManifestType(std::string_view t) {
-  return t == media::kOciManifest || t == media::kOciIndex || t == media::kDockerManifest ||
-         t == media::kDockerList;
 }
 
 // Parses a JSON object or throws Corruption naming `what`.
@@ -48,10 +46,20 @@ Digest ParseDigestField(const Json& obj, const std::string& what) {
   return Digest::Parse(text);
 }
 
+// RFC 6838 "type/subtype" with the characters it allows (suffixes and parameters included).
+bool IsWellFormedMediaType(std::string_view t) {
+  size_t slash = t.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == t.size() || t.size() > 255) return false;
+  return std::all_of(t.begin(), t.end(), [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || std::string_view("!#$&^_.+-/;= \"").find(c) != std::string_view::npos;
+  });
+}
+
 Descriptor ParseDescriptor(const Json& obj, const std::string& what) {
   if (!obj.is_object()) throw Corruption(what, ": descriptor is not an object");
   Descriptor d;
   d.media_type = StringField(obj, "mediaType", what);
+  if (!IsWellFormedMediaType(d.media_type)) throw Corruption(what, ": malformed media type \"", d.media_type, "\"");
   d.digest = ParseDigestField(obj, what);
   auto size = obj.find("size");
   if (size == obj.end() || !size->is_number_integer() || size->get<int64_t>() < 0) {
@@ -117,6 +125,11 @@ Compression SniffCompression(std::string_view b) {
   return Compression::kNone;
 }
 
+bool IsManifestMediaType(std::string_view t) {
+  return t == media::kOciManifest || t == media::kOciIndex || t == media::kDockerManifest ||
+         t == media::kDockerList;
+}
+
 bool IsImageConfigMediaType(std::string_view t) {
   return t == media::kOciConfig || t == media::kDockerConfig;
 }
@@ -168,7 +181,7 @@ ManifestBlob ManifestBlob::FromBytes(std::string bytes, std::string_view media_t
   } else {
     throw Corruption(what, ": neither a manifest nor an index (no mediaType, config or manifests)");
   }
-  if (!IsKnownManifestType(blob.media_type)) {
+  if (!IsManifestMediaType(blob.media_type)) {
     throw Unsupported(what, ": unknown manifest media type \"", blob.media_type, "\"");
   }
   blob.bytes = std::move(bytes);
@@ -189,14 +202,12 @@ Manifest Manifest::Parse(const ManifestBlob& blob) {
   for (size_t i = 0; i < layers.size(); ++i) {
     m.layers.push_back(ParseDescriptor(layers[i], what + " layer " + std::to_string(i)));
   }
-  if (!m.is_image()) return m;  // an artifact: its blobs may be of any type
-  for (size_t i = 0; i < m.layers.size(); ++i) {
-    if (!IsLayerMediaType(m.layers[i].media_type)) {
-      throw Unsupported(what, " layer ", std::to_string(i), ": unknown layer media type \"",
-                        m.layers[i].media_type, "\"");
-    }
-  }
   return m;
+}
+
+bool Manifest::is_image() const {
+  return IsImageConfigMediaType(config.media_type) &&
+         std::all_of(layers.begin(), layers.end(), [](const Descriptor& l) { return IsLayerMediaType(l.media_type); });
 }
 
 Index Index::Parse(const ManifestBlob& blob) {
@@ -206,6 +217,7 @@ Index Index::Parse(const ManifestBlob& blob) {
   CheckSchemaVersion(doc, what);
   Index index;
   index.blob = blob;
+  if (doc.contains("manifests") && doc["manifests"].is_null()) doc["manifests"] = Json::array();  // Go's nil slice
   const Json& manifests = ArrayField(doc, "manifests", what);
   for (size_t i = 0; i < manifests.size(); ++i) {
     index.manifests.push_back(ParseDescriptor(manifests[i], what + " entry " + std::to_string(i)));
@@ -242,13 +254,10 @@ std::vector<Descriptor> ReferencedDescriptors(const ManifestBlob& blob) {
 }
 
 void VerifyDescriptor(const Descriptor& desc, std::string_view bytes, std::string_view what) {
-  if (static_cast<int64_t>(bytes.size()) != desc.size) {
-    throw Corruption(std::string(what), ": size is ", std::to_string(bytes.size()), " bytes, expected ",
-                     std::to_string(desc.size));
-  }
   Digest got = Digest::Of(bytes);
-  if (got != desc.digest) {
-    throw Corruption(std::string(what), ": digest is ", got.str(), ", expected ", desc.digest.str());
+  if (got != desc.digest || static_cast<int64_t>(bytes.size()) != desc.size) {
+    throw Corruption(std::string(what), ": digest is ", got.str(), " (", std::to_string(bytes.size()),
+                     " bytes), expected ", desc.digest.str(), " (", std::to_string(desc.size), " bytes)");
   }
 }
 

@@ -45,8 +45,9 @@ bool IsLayerMediaType(std::string_view media_type);
 Compression LayerCompression(std::string_view media_type);
 // Detects compression from a blob's first bytes (gzip magic 1f 8b, zstd magic 28 b5 2f fd).
 Compression SniffCompression(std::string_view first_bytes);
-// True for the image config media types (OCI and Docker). A manifest whose config has another
-// media type is an artifact (a signature, an SBOM, a Helm chart).
+// True for the manifest and index media types outpost reads (OCI, Docker v2 schema 2).
+bool IsManifestMediaType(std::string_view media_type);
+// True for the image config media types (OCI and Docker).
 bool IsImageConfigMediaType(std::string_view media_type);
 // The uncompressed layer media type of the same family: OCI layers become kOciLayer, Docker
 // layers kDockerLayer. Throws Unsupported for a media type that is not a layer.
@@ -94,13 +95,14 @@ struct Manifest {
   Descriptor config;
   std::vector<Descriptor> layers;
 
-  // Parses and validates: schemaVersion 2, config and layer descriptors with known media
+  // Parses and validates: schemaVersion 2, config and layer descriptors with well-formed media
   // types, valid sha256 digests and non-negative sizes. Throws Corruption / Unsupported with a
-  // message that names the manifest digest and the offending field. An artifact manifest (config
-  // media type not an image config) may name blobs of any media type.
+  // message that names the manifest digest and the offending field. Blobs of other media types
+  // than layers are allowed: that makes the manifest an artifact (see is_image).
   static Manifest Parse(const ManifestBlob& blob);
-  // True when the config is an image config (not an artifact).
-  bool is_image() const { return IsImageConfigMediaType(config.media_type); }
+  // True for a container image: an image config and only layer media types. False for an
+  // artifact (a signature, an SBOM, an attestation, a Helm chart).
+  bool is_image() const;
 };
 
 // An OCI image index or Docker manifest list.

@@ -53,9 +53,13 @@ TEST(ManifestTest, UnknownManifestMediaTypeIsUnsupported) {
             Error::Kind::kUnsupported);
 }
 
-TEST(ManifestTest, UnknownLayerMediaTypeInImageIsUnsupported) {
-  EXPECT_EQ(KindOf([] { Manifest::Parse(ManifestBlob::FromBytes(OciManifest("application/x-foo"))); }),
-            Error::Kind::kUnsupported);
+TEST(ManifestTest, NonLayerMediaTypeMakesAnArtifact) {
+  EXPECT_FALSE(Manifest::Parse(ManifestBlob::FromBytes(OciManifest("application/vnd.example+json"))).is_image());
+}
+
+TEST(ManifestTest, MalformedLayerMediaTypeIsCorruption) {
+  EXPECT_EQ(KindOf([] { Manifest::Parse(ManifestBlob::FromBytes(OciManifest("not a media type"))); }),
+            Error::Kind::kCorruption);
 }
 
 TEST(ManifestTest, SchemaOneIsUnsupported) {

@@ -1,6 +1,7 @@
 #include "storage/docker_archive_store.h"
 
 #include <algorithm>
+#include <cctype>
 #include <map>
 #include <set>
 
@@ -114,14 +115,29 @@ class DockerArchiveReader : public ImageStore {
     if (images_.empty()) throw Corruption(what, ": no images");
   }
 
+  // entry[key], matching the key's case loosely as Docker's (Go's) JSON decoder does; Jib writes
+  // "config", "layers", "repoTags".
+  static const Json* Field(const Json& entry, std::string_view key) {
+    for (auto it = entry.begin(); it != entry.end(); ++it) {
+      const std::string& k = it.key();
+      if (k.size() == key.size() && std::equal(k.begin(), k.end(), key.begin(), [](char a, char b) {
+            return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+          })) {
+        return &*it;
+      }
+    }
+    return nullptr;
+  }
+
   void LoadEntry(const Json& entry, const std::string& what) {
-    if (!entry.is_object() || !entry.contains("Config") || !entry["Config"].is_string() ||
-        !entry.contains("Layers") || !entry["Layers"].is_array()) {
+    const Json* config_field = entry.is_object() ? Field(entry, "Config") : nullptr;
+    const Json* layers_field = entry.is_object() ? Field(entry, "Layers") : nullptr;
+    if (!config_field || !config_field->is_string() || !layers_field || !layers_field->is_array()) {
       throw Corruption(what, ": needs \"Config\" and \"Layers\"");
     }
-    std::string config_path = entry["Config"].get<std::string>();
+    std::string config_path = config_field->get<std::string>();
     image::Config config = ParseConfig(config_path);
-    const Json& layers = entry["Layers"];
+    const Json& layers = *layers_field;
     if (layers.size() != config.diff_ids.size()) {
       throw Corruption(what, ": ", std::to_string(layers.size()), " layers but the config lists ",
                        std::to_string(config.diff_ids.size()), " diff_ids");
@@ -133,7 +149,7 @@ class DockerArchiveReader : public ImageStore {
       sizes.push_back(AddLayer(layers[i].get<std::string>(), config.diff_ids[i]));
     }
     ArchiveImage img;
-    if (auto tags = entry.find("RepoTags"); tags != entry.end() && tags->is_array()) {
+    if (const Json* tags = Field(entry, "RepoTags"); tags && tags->is_array()) {
       for (const Json& t : *tags) {
         if (t.is_string()) img.repo_tags.push_back(t.get<std::string>());
       }

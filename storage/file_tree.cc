@@ -152,7 +152,6 @@ class TarTree : public FileTree {
       if (err.kind() == Error::Kind::kSecurity) throw;
       throw Error(err.kind(), file_.string() + ": " + err.what());
     }
-    if (members_.empty()) throw Corruption(file_.string(), ": not a tar archive (no members)");
   }
 
   void Add(const tar::Entry& e) {

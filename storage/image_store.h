@@ -74,6 +74,14 @@ class ImageStore {
   // the tag when there is none.
   virtual image::ManifestBlob ReadManifest(const std::string& tag_or_digest) = 0;
 
+  // The descriptor `tag_or_digest` resolves to, without reading the manifest, when the store
+  // keeps one (an OCI layout's index.json entry); nullopt otherwise. Lets inspect report a
+  // manifest that does not match its descriptor and still check the blobs it names.
+  virtual std::optional<image::Descriptor> Resolve(const std::string& tag_or_digest) {
+    (void)tag_or_digest;
+    return std::nullopt;
+  }
+
   // True when the store holds the blob.
   virtual bool HasBlob(const Digest& digest) = 0;
 

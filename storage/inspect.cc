@@ -38,6 +38,10 @@ class Inspector {
   void Index(const image::ManifestBlob& blob, bool top) {
     for (const image::Descriptor& entry : image::Index::Parse(blob).manifests) {
       if (top) out_.entries.push_back(entry);
+      if (!image::IsManifestMediaType(entry.media_type)) {
+        Blob(entry);  // an index may name other things; check their bytes all the same
+        continue;
+      }
       std::optional<image::ManifestBlob> child = Child(entry);
       if (!child) continue;
       try {
@@ -94,11 +98,27 @@ class Inspector {
       image::VerifyDescriptor(entry, child.bytes, store_.DescribeBlob(entry.digest));
       return child;
     } catch (const Error& e) {
-      Problem(e.kind() == Error::Kind::kNotFound ? store_.DescribeBlob(entry.digest) + ": manifest is missing"
-                                                  : std::string(e.what()));
+      if (e.kind() == Error::Kind::kNotFound) {
+        out_.absent.push_back(entry);  // a partial index, not damage: the blobs it names are absent too
+        return std::nullopt;
+      }
+      Problem(e.what());
+      return ReadUnverified(entry);
+    }
+  }
+
+ public:
+  // The bytes stored under `d` parsed as a manifest although they do not match it, so the blobs
+  // they name still get checked; nullopt when they cannot be read or parsed (already reported).
+  std::optional<image::ManifestBlob> ReadUnverified(const image::Descriptor& d) {
+    try {
+      return image::ManifestBlob::FromBytes(ReadAll(*store_.OpenBlob(d.digest, 0)), d.media_type);
+    } catch (const Error&) {
       return std::nullopt;
     }
   }
+
+ private:
 
   ImageStore& store_;
   const InspectOptions& options_;
@@ -163,12 +183,27 @@ void ImageText(const ImageReport& r, const std::string& indent, std::string* out
   }
 }
 
+// Reads the manifest `tag_or_digest` names. When it does not match the descriptor the store
+// holds for it, records that and goes on with the stored bytes.
+image::ManifestBlob ReadTop(ImageStore& store, const std::string& tag_or_digest, Inspector& inspector,
+                            InspectReport& report) {
+  try {
+    return store.ReadManifest(tag_or_digest);
+  } catch (const Error& e) {
+    std::optional<image::Descriptor> desc = e.kind() == Error::Kind::kCorruption ? store.Resolve(tag_or_digest) : std::nullopt;
+    std::optional<image::ManifestBlob> stored = desc ? inspector.ReadUnverified(*desc) : std::nullopt;
+    if (!stored) throw;
+    report.problems.push_back(e.what());
+    return *stored;
+  }
+}
+
 }  // namespace
 
 InspectReport Inspect(ImageStore& store, const std::string& tag_or_digest, const InspectOptions& options) {
   InspectReport report;
-  report.top = store.ReadManifest(tag_or_digest);
   Inspector inspector(store, options, report);
+  report.top = ReadTop(store, tag_or_digest, inspector, report);
   if (report.top.is_index() && options.platform) {
     image::Descriptor entry = PickPlatform(report.top, *options.platform, store);
     report.top = store.ReadManifest(entry.digest.str());
@@ -189,6 +224,9 @@ std::string ReportToJson(const InspectReport& report) {
     Json manifests = Json::array();
     for (const ImageReport& r : report.images) manifests.push_back(ImageJson(r));
     j["manifests"] = manifests;
+    Json absent = Json::array();
+    for (const image::Descriptor& d : report.absent) absent.push_back(d.digest.str());
+    j["absent"] = absent;
   } else {
     j = ImageJson(report.images.at(0));
   }
@@ -207,6 +245,7 @@ std::string ReportToText(const InspectReport& report) {
   for (const image::Descriptor& e : report.entries) {
     out += "  " + (e.platform ? e.platform->str() : std::string("(no platform)")) + "  " + e.digest.str() + "\n";
   }
+  for (const image::Descriptor& d : report.absent) out += "  (not in this store: " + d.digest.str() + ")\n";
   for (const ImageReport& r : report.images) {
     out += "\n";
     ImageText(r, "  ", &out);

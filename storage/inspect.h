@@ -32,6 +32,8 @@ struct InspectReport {
   std::vector<image::Descriptor> entries;   // the index's entries (empty for an image)
   std::vector<ImageReport> images;          // every image reached (one for an image reference)
   std::vector<std::string> problems;        // one line per mismatching, missing or bad blob
+  std::vector<image::Descriptor> absent;    // index entries whose manifest the store does not
+                                            // hold (`docker save` keeps one platform of many)
 };
 
 struct InspectOptions {
@@ -46,7 +48,7 @@ InspectReport Inspect(ImageStore& store, const std::string& tag_or_digest, const
 
 // The report as one JSON object: digest, media_type, config, platform, layers[] (digest,
 // diff_id, size, media_type, compression, gzip{...}) for an image; manifests[] (the same per
-// image, plus platform) for an index; and problems[].
+// image, plus platform) for an index, with absent[] (digests of entries not held); problems[].
 std::string ReportToJson(const InspectReport& report);
 
 // The report as text for a terminal.

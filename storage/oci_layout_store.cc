@@ -30,7 +30,8 @@ class OciLayoutStore : public ImageStore {
 
   std::vector<std::string> ListTags() override {
     std::set<std::string> tags;
-    for (const Json& entry : ReadIndex()["manifests"]) {
+    Json index = ReadIndex();
+    for (const Json& entry : index["manifests"]) {
       std::string tag = TagOf(entry);
       if (!tag.empty()) tags.insert(tag);
     }
@@ -38,22 +39,19 @@ class OciLayoutStore : public ImageStore {
   }
 
   image::ManifestBlob ReadManifest(const std::string& tag_or_digest) override {
-    Json index = ReadIndex();
-    const Json& entries = index["manifests"];
-    if (tag_or_digest.empty()) {
-      if (entries.size() == 1) return ReadEntry(entries[0]);
-      return FromBytes(tree_->ReadSmall(kIndexFile), "", tree_->DescribeMember(kIndexFile));
-    }
-    bool by_digest = Digest::IsValid(tag_or_digest);
-    for (const Json& entry : entries) {
-      if (by_digest ? entry.value("digest", "") == tag_or_digest : TagOf(entry) == tag_or_digest) {
-        return ReadEntry(entry);
-      }
-    }
-    if (by_digest) return ReadByDigest(Digest::Parse(tag_or_digest));
+    if (std::optional<Json> entry = FindEntry(tag_or_digest)) return ReadEntry(*entry);
+    if (tag_or_digest.empty()) return FromBytes(tree_->ReadSmall(kIndexFile), "", tree_->DescribeMember(kIndexFile));
+    if (Digest::IsValid(tag_or_digest)) return ReadByDigest(Digest::Parse(tag_or_digest));
     std::string known;
     for (const std::string& t : ListTags()) known += (known.empty() ? "" : ", ") + t;
     throw NotFound(Describe(), ": no tag \"", tag_or_digest, "\" (tags: ", known.empty() ? "none" : known, ")");
+  }
+
+  std::optional<image::Descriptor> Resolve(const std::string& tag_or_digest) override {
+    std::optional<Json> entry = FindEntry(tag_or_digest);
+    if (!entry) return std::nullopt;
+    return image::Descriptor{(*entry).value("mediaType", ""), Digest::Parse((*entry)["digest"].get<std::string>()),
+                             (*entry)["size"].get<int64_t>(), std::nullopt, ""};
   }
 
   bool HasBlob(const Digest& d) override { return tree_->Size(BlobPath(d)).has_value(); }
@@ -121,7 +119,7 @@ class OciLayoutStore : public ImageStore {
     if (!tree_->Size(kIndexFile)) throw Corruption(what, ": missing");
     Json doc = Json::parse(tree_->ReadSmall(kIndexFile), nullptr, false);
     if (doc.is_discarded() || !doc.is_object()) throw Corruption(what, ": malformed JSON");
-    if (!doc.contains("manifests")) doc["manifests"] = Json::array();
+    if (!doc.contains("manifests") || doc["manifests"].is_null()) doc["manifests"] = Json::array();  // Docker 25 writes null
     if (!doc["manifests"].is_array()) throw Corruption(what, ": \"manifests\" is not an array");
     for (const Json& e : doc["manifests"]) {
       if (!e.is_object() || !e.contains("digest") || !e["digest"].is_string() ||
@@ -132,6 +130,21 @@ class OciLayoutStore : public ImageStore {
     return doc;
   }
 
+  // The index.json entry `tag_or_digest` names; for "" the only entry, if it is a manifest.
+  std::optional<Json> FindEntry(const std::string& tag_or_digest) {
+    Json index = ReadIndex();
+    const Json& entries = index["manifests"];
+    if (tag_or_digest.empty()) {
+      if (entries.size() == 1 && image::IsManifestMediaType(entries[0].value("mediaType", ""))) return entries[0];
+      return std::nullopt;
+    }
+    bool by_digest = Digest::IsValid(tag_or_digest);
+    for (const Json& entry : entries) {
+      if (by_digest ? entry.value("digest", "") == tag_or_digest : TagOf(entry) == tag_or_digest) return entry;
+    }
+    return std::nullopt;
+  }
+
   static std::string TagOf(const Json& entry) {
     auto a = entry.find("annotations");
     if (a == entry.end() || !a->is_object()) return "";
@@ -140,8 +153,8 @@ class OciLayoutStore : public ImageStore {
   }
 
   image::ManifestBlob ReadEntry(const Json& entry) {
-    Digest d = Digest::Parse(entry["digest"].get<std::string>());
-    image::Descriptor desc{entry.value("mediaType", ""), d, entry["size"].get<int64_t>(), std::nullopt, ""};
+    image::Descriptor desc = *Resolve(entry["digest"].get<std::string>());
+    const Digest& d = desc.digest;
     std::string what = DescribeBlob(d);
     if (!HasBlob(d)) throw NotFound(what, ": manifest named by index.json is missing");
     std::string bytes = tree_->ReadSmall(BlobPath(d));
