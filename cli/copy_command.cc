@@ -2,6 +2,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.h"
@@ -11,6 +12,8 @@
 
 namespace outpost::cli {
 namespace {
+
+namespace fs = std::filesystem;
 
 struct CopyArgs {
   std::string source;
@@ -22,10 +25,26 @@ struct CopyArgs {
 
 void PrintLine(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
 
+void CopyInto(const storage::Reference& src_ref, storage::ImageStore& src, const storage::Reference& dst_ref,
+              const CopyArgs& args);
+
 void RunCopy(const CopyArgs& args) {
   storage::Reference src_ref = storage::Reference::Parse(args.source);
   storage::Reference dst_ref = storage::Reference::Parse(args.destination);
   auto src = storage::OpenStore(src_ref, args.store, /*for_write=*/false);
+  // A layout directory this copy creates is removed again if the copy fails: no partial output.
+  bool new_layout = dst_ref.transport == storage::Reference::Transport::kOci && !fs::exists(dst_ref.location);
+  try {
+    CopyInto(src_ref, *src, dst_ref, args);
+  } catch (...) {
+    std::error_code ignored;
+    if (new_layout) fs::remove_all(dst_ref.location, ignored);
+    throw;
+  }
+}
+
+void CopyInto(const storage::Reference& src_ref, storage::ImageStore& src, const storage::Reference& dst_ref,
+              const CopyArgs& args) {
   auto dst = storage::OpenStore(dst_ref, args.store, /*for_write=*/true);
   storage::CopyOptions options;
   if (!args.platform.empty()) options.platform = image::Platform::Parse(args.platform);
@@ -34,7 +53,7 @@ void RunCopy(const CopyArgs& args) {
   std::string tag = dst_ref.tag;
   if (tag.empty() && !src_ref.tag.empty() && src_ref.tag[0] != '@') tag = src_ref.tag;
   if (tag.empty() && dst_ref.transport == storage::Reference::Transport::kOci) tag = "latest";
-  storage::CopyResult result = storage::CopyImage(*src, src_ref.tag_or_digest(), *dst, tag, options);
+  storage::CopyResult result = storage::CopyImage(src, src_ref.tag_or_digest(), *dst, tag, options);
   if (!args.quiet) PrintLine("copied " + result.destination_digest.str() + " to " + dst_ref.text);
 }
 

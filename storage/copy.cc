@@ -43,9 +43,26 @@ class Copier {
     CopyBlob(m.config);
     if (dst_.HoldsCompressedLayers() || !NeedsDecompression(m)) {
       for (const image::Descriptor& layer : m.layers) CopyBlob(layer);
+      if (src_.SynthesizesManifests() && dst_.HoldsCompressedLayers()) return OciManifestFor(m);
       return blob;
     }
     return DecompressInto(m);
+  }
+
+  // An OCI manifest for an image read from a store without manifests of its own (whose layers
+  // are uncompressed tars): same config and layer bytes, accurate media types.
+  image::ManifestBlob OciManifestFor(const image::Manifest& m) {
+    auto descriptor = [](std::string_view media_type, const image::Descriptor& d) {
+      return Json{{"mediaType", media_type}, {"digest", d.digest.str()}, {"size", d.size}};
+    };
+    Json layers = Json::array();
+    for (const image::Descriptor& l : m.layers) layers.push_back(descriptor(image::media::kOciLayer, l));
+    Json doc = {{"schemaVersion", 2},
+                {"mediaType", image::media::kOciManifest},
+                {"config", descriptor(image::media::kOciConfig, m.config)},
+                {"layers", layers}};
+    rewritten_ = true;
+    return image::ManifestBlob::FromBytes(doc.dump(), image::media::kOciManifest);
   }
 
   static bool NeedsDecompression(const image::Manifest& m) {
@@ -153,8 +170,10 @@ CopyResult CopyImage(ImageStore& src, const std::string& selector, ImageStore& d
   result.destination_digest = written.digest;
   result.rewritten = copier.rewritten();
   if (result.rewritten && options.notice) {
-    options.notice("layers decompressed for " + dst.Describe() + ": manifest " + top.digest.str() + " became " +
-                   written.digest.str() + " (the config digest, i.e. the image ID, is unchanged)");
+    options.notice(std::string(dst.HoldsCompressedLayers() ? "wrote an OCI manifest (the source has none of its own)"
+                                                           : "layers decompressed for " + dst.Describe()) +
+                   ": manifest " + top.digest.str() + " became " + written.digest.str() +
+                   " (the config digest, i.e. the image ID, is unchanged)");
   }
   return result;
 }

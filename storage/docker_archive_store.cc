@@ -50,6 +50,7 @@ class DockerArchiveReader : public ImageStore {
   DockerArchiveReader(std::unique_ptr<FileTree> tree) : tree_(std::move(tree)) { Load(); }
 
   std::string Describe() const override { return tree_->Describe(); }
+  bool SynthesizesManifests() const override { return true; }
   std::string DescribeBlob(const Digest& d) const override {
     auto it = members_.find(d);
     return it == members_.end() ? Describe() + " blob " + d.str() : tree_->DescribeMember(it->second.path);

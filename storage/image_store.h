@@ -103,6 +103,12 @@ class ImageStore {
   // (the config, and so the image ID, stays identical).
   virtual bool HoldsCompressedLayers() const { return true; }
 
+  // True when the store keeps no manifests of its own and makes them up from other metadata (a
+  // docker-archive's manifest.json, presented as skopeo does). Copying out of such a store into
+  // one that keeps compressed layers writes an OCI manifest instead, naming the same config and
+  // layer bytes with accurate media types.
+  virtual bool SynthesizesManifests() const { return false; }
+
   // Makes a batch of writes durable and visible. Stores that write a single file
   // (docker-archive) assemble it here; nothing of the batch is visible before. Others: no-op.
   virtual void Commit() {}
