@@ -161,8 +161,11 @@ HttpResponse HttpConnection::Send(const HttpRequest& request) {
     }
     if (ec) {
       Close();
-      // A kept-alive connection the server already closed: reconnect once.
-      if (reused && attempt == 0 && ec != beast::error::timeout) continue;
+      // A kept-alive connection the server already closed: reconnect once, but only for requests
+      // that are safe to repeat blindly (a repeated PATCH or POST could land twice; the upload
+      // code asks the registry where it stands instead).
+      bool repeatable = verb != http::verb::patch && verb != http::verb::post;
+      if (reused && repeatable && attempt == 0 && ec != beast::error::timeout) continue;
       throw NetworkError(request.method, " ", Where(origin_), request.url.target, ": ", ec.message());
     }
     break;

@@ -61,7 +61,7 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
 }
 
 int Shell(const std::string& command, std::string* out) {
-  FILE* p = popen((command + " 2>&1").c_str(), "r");
+  FILE* p = popen(("( " + command + " ) 2>&1").c_str(), "r");
   std::string text;
   char buf[4096];
   while (size_t n = fread(buf, 1, sizeof(buf), p)) text.append(buf, n);
