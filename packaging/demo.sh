@@ -66,3 +66,6 @@ echo "docker-archive config    $(field config "$work/archive.json")"
 [[ $(field digest "$work/copy.json") == "$manifest_digest" ]] || { echo "demo: oci copy changed the manifest digest" >&2; exit 1; }
 [[ $(field config "$work/archive.json") == "$config_digest" ]] || { echo "demo: docker-archive changed the image ID" >&2; exit 1; }
 echo "demo: OK (oci copy is byte-identical; the docker-archive keeps the image ID)"
+
+echo; echo "== the main job: diff an old and a new image into a signed bundle, apply it at a site"
+bash packaging/demo-delta.sh "$outpost"
