@@ -30,14 +30,14 @@ inline std::string TarHeader(std::string_view name, uint64_t size, char type = '
                              std::string_view linkname = {}, uint64_t mtime = 1700000000) {
   auto block = [&](std::string_view n, uint64_t sz, char t) {
     std::string b(512, '\0');
-    std::memcpy(b.data(), n.data(), std::min<size_t>(n.size(), 100));
+    n.substr(0, 100).copy(b.data(), 100);
     std::snprintf(b.data() + 100, 8, "%07o", 0644);
     std::snprintf(b.data() + 108, 8, "%07o", 0);
     std::snprintf(b.data() + 116, 8, "%07o", 0);
     std::snprintf(b.data() + 124, 12, "%011llo", static_cast<unsigned long long>(sz));
     std::snprintf(b.data() + 136, 12, "%011llo", static_cast<unsigned long long>(mtime));
     b[156] = t;
-    std::memcpy(b.data() + 157, linkname.data(), std::min<size_t>(linkname.size(), 100));
+    linkname.substr(0, 100).copy(b.data() + 157, 100);
     std::memcpy(b.data() + 257, "ustar\0" "00", 8);
     std::memset(b.data() + 148, ' ', 8);
     unsigned sum = 0;
