@@ -170,7 +170,10 @@ StagedLayer Applier::Stage(size_t i) {
   }
   if (e.method == Method::kPresent && !base->by_digest && e.recipe.empty() &&
       image::LayerCompression(e.media_type) != image::Compression::kNone && !to_archive_) {
-    throw NotFound("layer ", e.digest.str(), ": the --base stores hold only its uncompressed tar and the bundle carries no recipe to recompress it");
+    throw NotFound("layer ", e.digest.str(),
+                   ": the --base stores hold only its uncompressed tar and the bundle carries no recipe to "
+                   "recompress it; make the bundle with --from naming what this site holds (e.g. its "
+                   "docker-archive)");
   }
   s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
   auto payload = bundle_.OpenSpan(e.payload, "layer " + e.digest.str());

@@ -60,8 +60,9 @@ class ApplyTest : public ::testing::Test {
     WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
   }
 
-  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr) {
+  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& recipe_cache = {}) {
     hub::DiffOptions o;
+    o.recipe_cache = recipe_cache;
     o.from = {storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v1")};
     o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
     o.output = bundle_;
@@ -253,6 +254,51 @@ TEST_F(ApplyTest, SignatureModeRoundTripsWithoutTheBaseAtTheHub) {
   hub::DiffReport r = hub::Diff(o);
   EXPECT_LT(r.bundle_bytes, r.registry_bytes);
   EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, LayerWithNoRecipeShipsAsRawDeltaAndRoundTrips) {
+  Files v1 = {{"app/lib.so", Noise(400000, 7)}, {"app/z.txt", "one\n"}};
+  Files v2 = v1;
+  v2["app/z.txt"] = "two\n";  // the compressed streams differ only near their end
+  TestLayer old_layer(v1, true), new_layer(v2, true);
+  old_layer.window_bits = new_layer.window_bits = 12;
+  WriteImage("oci:" + (dir_.path() / "hub").string() + ":v1", {old_layer});
+  new_digest_ = WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2", {new_layer});
+  WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {old_layer});
+  hub::DiffReport r = Diff();
+  ASSERT_EQ(r.layers.size(), 1u);
+  EXPECT_EQ(r.layers[0].method, protocol::Method::kRawDelta);
+  EXPECT_NE(r.layers[0].note.find("no recipe"), std::string::npos);
+  EXPECT_LT(r.layers[0].payload_bytes, r.layers[0].blob_bytes / 10);
+  EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, RecipeCacheIsFilledOnceAndUsedByTheNextDiff) {
+  MakePair(true);
+  fs::path cache_dir = dir_.path() / "cache";
+  hub::DiffReport first = Diff(nullptr, cache_dir);
+  size_t entries = 0;
+  for (const auto& e : fs::directory_iterator(cache_dir / "sha256")) entries += e.is_regular_file();
+  EXPECT_EQ(entries, 3u);  // every gzip layer of the target, the present one too
+  std::string bundle = ReadFileToString(bundle_, 1 << 30);
+  hub::DiffReport second = Diff(nullptr, cache_dir);
+  EXPECT_EQ(ReadFileToString(bundle_, 1 << 30), bundle);
+  EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, WrongCachedRecipeIsCaughtByTheAgentAndLeavesTheStore) {
+  MakePair(true);
+  fs::path cache_dir = dir_.path() / "cache";
+  Diff(nullptr, cache_dir);
+  for (const auto& e : fs::directory_iterator(cache_dir / "sha256")) {
+    std::string text = ReadFileToString(e.path());
+    size_t level = text.find("zlib:6");
+    ASSERT_NE(level, std::string::npos) << text;
+    text.replace(level, 6, "zlib:1");
+    WriteFileAtomic(e.path(), text);
+  }
+  Diff(nullptr, cache_dir);
+  ExpectRefused(Error::Kind::kCorruption);
 }
 
 }  // namespace

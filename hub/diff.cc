@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -12,6 +13,7 @@
 #include "hub/image_source.h"
 #include "hub/layer_codec.h"
 #include "hub/layer_rebuild.h"
+#include "hub/recipe_cache.h"
 #include "protocol/bundle_file.h"
 #include "protocol/bundle_printer.h"
 #include "protocol/zstd_stream.h"
@@ -57,7 +59,7 @@ struct TargetFiles {
 class Planner {
  public:
   explicit Planner(const DiffOptions& options)
-      : o_(options), scratch_(options.scratch, "outpost-diff-"), writer_(scratch_.path()) {}
+      : o_(options), scratch_(options.scratch, "outpost-diff-"), writer_(scratch_.path()), cache_(options.recipe_cache) {}
 
   DiffReport Run();
 
@@ -71,6 +73,8 @@ class Planner {
   BaseCandidate* MostSimilar(const delta::TarIndex& target);
   size_t UseBase(BaseCandidate& b);
   protocol::LayerEntry PlanLayer(size_t i, LayerReport* report);
+  using BlobOpener = std::function<std::unique_ptr<Reader>()>;
+  std::optional<std::string> RecipeFor(const LayerRef& t, const BlobOpener& open_blob, LayerReport* report);
   TargetFiles SpoolTarget(const LayerRef& t);
   std::vector<Candidate> Encode(const LayerRef& t, const TargetFiles& files, const std::optional<std::string>& recipe,
                                 std::vector<std::unique_ptr<ScratchFile>>* outputs);
@@ -88,6 +92,8 @@ class Planner {
   std::vector<LayerRef> signed_layers_;
   protocol::Header header_;
   NullProgress null_progress_;
+  RecipeCache cache_;
+  std::vector<std::string> warnings_;
   int scratch_counter_ = 0;
 
   std::filesystem::path NewScratch(const char* name) {
@@ -265,15 +271,41 @@ void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
   entry->payload.encoding = c.encoding;
 }
 
+// A layer that ships as a tar (present, tar delta) is proven by its rebuilt tar's diffID: its
+// recipe was proven on the whole blob when it was probed (or cached). A blob that ships as bytes
+// (whole, raw delta) is proven by its rebuilt blob's digest.
 void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   if (base && base->signature) return;  // no base bytes here: the far side's digests decide
   BaseAccess access;
-  if (base && (entry.method == Method::kPresent || entry.method == Method::kTarDelta)) access.tar = &BaseTar(*base);
+  bool via_tar = entry.method == Method::kPresent || entry.method == Method::kTarDelta;
+  if (base && via_tar) access.tar = &BaseTar(*base);
   if (base && entry.method == Method::kRawDelta) access.blob = &BaseBlob(*base);
   auto payload = writer_.ReadBack(entry.payload);
   NullWriter sink;
   TempDir proof(scratch_.path(), "proof-");
-  RebuildBlobOf(entry, *payload, access, proof.path(), sink);
+  if (via_tar) {
+    RebuildTar(entry, *payload, access, proof.path(), sink);
+  } else {
+    RebuildBlobOf(entry, *payload, access, proof.path(), sink);
+  }
+}
+
+// The layer's recipe: from the cache, else probed (one full compression, proven on the whole
+// blob) and cached. Empty for an uncompressed layer; nullopt when no recipe rebuilds the blob.
+std::optional<std::string> Planner::RecipeFor(const LayerRef& t, const BlobOpener& open_blob, LayerReport* report) {
+  if (t.compression == image::Compression::kNone) return std::string();
+  if (auto cached = cache_.Find(t.desc.digest, t.diff_id)) return cached;
+  RecipeResult recipe = ProbeRecipe(open_blob, t.compression);
+  if (!recipe.recipe) {
+    report->note = recipe.reason;
+    return std::nullopt;
+  }
+  try {
+    cache_.Store(t.desc.digest, t.diff_id, *recipe.recipe);
+  } catch (const Error& e) {
+    warnings_.push_back(std::string("recipe cache not updated: ") + e.what());
+  }
+  return recipe.recipe;
 }
 
 protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
@@ -288,29 +320,24 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
   if (BaseCandidate* b = FindByDigest(t.desc.digest)) {
     entry.method = Method::kPresent;
     entry.base = UseBase(*b);
-    // The far side may hold only the tar (`docker save`): the recipe lets it recompress.
-    RecipeResult recipe = ProbeRecipe([&] { return t.store->OpenBlob(t.desc.digest); }, t.compression);
-    entry.recipe = recipe.recipe.value_or("");
-    if (!recipe.recipe) report->note = "no recipe: " + recipe.reason;
+    // The far side may hold only the tar (`docker save`): the recipe lets it recompress. Probed
+    // once per blob, then cached (a layer that shipped earlier is cached already).
+    entry.recipe = RecipeFor(t, [&] { return t.store->OpenBlob(t.desc.digest); }, report).value_or("");
     report->method = entry.method;
     return entry;
   }
   header_.registry_bytes += entry.size;
   TargetFiles files = SpoolTarget(t);
-  RecipeResult recipe =
-      ProbeRecipe([&] { return std::make_unique<FileReader>(files.blob->path()); }, t.compression);
-  if (recipe.recipe) {
-    entry.recipe = *recipe.recipe;
-  } else {
-    report->note = "no recipe: " + recipe.reason;
-  }
-  BaseCandidate* same_tar = recipe.recipe ? FindByDiffId(t.diff_id) : nullptr;
+  std::optional<std::string> recipe =
+      RecipeFor(t, [&] { return std::make_unique<FileReader>(files.blob->path()); }, report);
+  entry.recipe = recipe.value_or("");
+  BaseCandidate* same_tar = recipe ? FindByDiffId(t.diff_id) : nullptr;
   std::vector<std::unique_ptr<ScratchFile>> outputs;
   std::vector<Candidate> candidates;
   if (same_tar) {
     candidates.push_back({Method::kPresent, same_tar, nullptr, 0, protocol::Encoding::kRaw});
   } else {
-    candidates = Encode(t, files, recipe.recipe, &outputs);
+    candidates = Encode(t, files, recipe, &outputs);
   }
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.bytes < b.bytes; });
   for (const Candidate& c : candidates) {
@@ -353,6 +380,7 @@ DiffReport Planner::Run() {
   report.manifest = to_.manifest.blob.digest;
   report.registry_bytes = header_.registry_bytes;
   report.bundle_bytes = std::filesystem::file_size(o_.output);
+  report.warnings = std::move(warnings_);
   return report;
 }
 

@@ -5,8 +5,9 @@
 // its tar and the recipe rebuilds the blob), recipe + tar delta against the most similar base
 // layer (TarIndex similarity across every --from layer), raw delta of the blob against a base
 // blob (no recipe), or the whole blob. Before the bundle is written every layer is rebuilt from
-// the exact payload bytes that ship and its blob sha256 is checked; a choice that fails its
-// proof falls back to the whole blob. Layers stream through scratch files: memory stays bounded
+// the exact payload bytes that ship: a layer shipped as a tar must give its diffID (its recipe
+// was proven on the whole blob by the probe, or earlier and kept in the recipe cache), a blob
+// shipped as bytes must give its digest; a choice that fails its proof falls back to the next. Layers stream through scratch files: memory stays bounded
 // whatever the layer size.
 #pragma once
 
@@ -35,6 +36,8 @@ struct DiffOptions {
   std::filesystem::path scratch = std::filesystem::temp_directory_path();
   Progress* progress = nullptr;  // nullptr: quiet
   delta::EncodeOptions delta_options;
+  // Where proven recipes are kept across runs (RecipeCache); empty: probe every layer afresh.
+  std::filesystem::path recipe_cache;
 };
 
 struct LayerReport {
@@ -50,6 +53,7 @@ struct DiffReport {
   uint64_t bundle_bytes = 0;
   uint64_t registry_bytes = 0;  // what a registry would ship for the same update
   std::vector<LayerReport> layers;
+  std::vector<std::string> warnings;  // nothing failed, but an operator should know (cache)
 };
 
 // Writes the bundle to options.output (atomically). Throws what the stores throw, Corruption for

@@ -30,10 +30,11 @@ inline std::string MakeTar(const Files& files, int64_t mtime = 1700000000) {
   return std::move(out.str());
 }
 
-// gzip of `data` made by zlib at `level` (OS byte 3, MTIME 0, no name).
-inline std::string Gzip(const std::string& data, int level = 6) {
+// gzip of `data` made by zlib at `level` with a `window_bits` window (OS byte 3, MTIME 0, no
+// name). A window other than 15 makes a blob no recipe candidate reproduces.
+inline std::string Gzip(const std::string& data, int level = 6, int window_bits = MAX_WBITS) {
   z_stream z{};
-  if (deflateInit2(&z, level, Z_DEFLATED, 16 + MAX_WBITS, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw IOError("deflateInit2");
+  if (deflateInit2(&z, level, Z_DEFLATED, 16 + window_bits, 8, Z_DEFAULT_STRATEGY) != Z_OK) throw IOError("deflateInit2");
   std::string out(deflateBound(&z, data.size()) + 64, '\0');
   z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
   z.avail_in = static_cast<uInt>(data.size());
@@ -63,6 +64,7 @@ struct TestLayer {
   Files files;
   bool gzip = true;
   std::string raw_tar;  // when not empty: the layer's tar as is (files ignored)
+  int window_bits = 15;  // zlib's window for a gzip layer; 12: a layer with no recipe
 };
 
 // A tar whose single entry is named `name` even when unsafe (the tar writer refuses those):
@@ -88,7 +90,7 @@ inline Digest WriteImage(const std::string& ref, const std::vector<TestLayer>& l
   for (const TestLayer& l : layers) {
     std::string tar = l.raw_tar.empty() ? MakeTar(l.files) : l.raw_tar;
     bool gz = l.gzip && !archive;
-    std::string blob = gz ? Gzip(tar) : tar;
+    std::string blob = gz ? Gzip(tar, 6, l.window_bits) : tar;
     Digest d = Digest::Of(blob);
     StringReader r(blob);
     store->WriteBlob(d, static_cast<int64_t>(blob.size()), r);
