@@ -223,7 +223,7 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
   if (t.compression == image::Compression::kNone) {
     encode_into(Method::kWhole, nullptr, protocol::Encoding::kZstd, [&](Writer& w) {
       FileReader in(files.blob->path());
-      protocol::ZstdWriter z(w, kWholeZstdLevel);
+      protocol::ZstdWriter z(w, kWholeZstdLevel, static_cast<uint64_t>(t.desc.size));
       Copy(in, z);
       z.Finish();
     });

@@ -12,11 +12,12 @@ ZSTD_DCtx* D(void* p) { return static_cast<ZSTD_DCtx*>(p); }
 
 }  // namespace
 
-ZstdWriter::ZstdWriter(Writer& out, int level)
+ZstdWriter::ZstdWriter(Writer& out, int level, std::optional<uint64_t> size)
     : out_(out), ctx_(ZSTD_createCCtx()), buf_(std::make_unique<uint8_t[]>(ZSTD_CStreamOutSize())) {
   if (ctx_ == nullptr) throw IOError("zstd: out of memory");
   ZSTD_CCtx_setParameter(C(ctx_), ZSTD_c_compressionLevel, level);
   ZSTD_CCtx_setParameter(C(ctx_), ZSTD_c_checksumFlag, 1);
+  if (size) ZSTD_CCtx_setPledgedSrcSize(C(ctx_), *size);
 }
 
 ZstdWriter::~ZstdWriter() { ZSTD_freeCCtx(C(ctx_)); }
@@ -68,7 +69,7 @@ size_t ZstdReader::Read(uint8_t* buf, size_t n) {
 
 std::string ZstdCompress(std::string_view data, int level) {
   StringWriter sink;
-  ZstdWriter z(sink, level);
+  ZstdWriter z(sink, level, data.size());
   z.Write(reinterpret_cast<const uint8_t*>(data.data()), data.size());
   z.Finish();
   return std::move(sink.str());

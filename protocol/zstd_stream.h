@@ -2,6 +2,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -13,7 +14,10 @@ namespace outpost::protocol {
 // object). Finish() ends the frame; without it the frame is incomplete.
 class ZstdWriter : public Writer {
  public:
-  ZstdWriter(Writer& out, int level);
+  // `size`, when known, is the exact number of bytes that will be written: declared in the frame
+  // and used to size zstd's tables (a small input then costs a small context). Writing another
+  // count fails at Finish.
+  ZstdWriter(Writer& out, int level, std::optional<uint64_t> size = std::nullopt);
   ~ZstdWriter() override;
   ZstdWriter(const ZstdWriter&) = delete;
   ZstdWriter& operator=(const ZstdWriter&) = delete;
