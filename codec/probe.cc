@@ -5,11 +5,13 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 #include <optional>
 #include <vector>
 
 #include "codec/decompress.h"
 #include "codec/deflate_family.h"
+#include "codec/gzip_format.h"
 #include "codec/rebuild.h"
 #include "common/error.h"
 
@@ -17,6 +19,9 @@ namespace outpost::codec {
 namespace {
 
 constexpr size_t kSniffBytes = ZSTD_FRAMEHEADERSIZE_MAX;
+// Enough for any gzip header seen in practice (FEXTRA, FNAME, FCOMMENT); a longer one takes the
+// surveying path.
+constexpr size_t kHeadBytes = 64 << 10;
 constexpr int kZstdMaxLevel = 19;  // the zstd CLI's highest level without --ultra
 // libzstd's multi-threaded mode emits nothing until a whole job (several MiB) is compressed, so a
 // wrong zstd candidate is first screened by its single-threaded twin, which emits every 128 KiB
@@ -179,12 +184,32 @@ std::vector<Recipe> ZstdCandidates(const ZSTD_frameHeader& f) {
   return out;
 }
 
+// Where a candidate run reads: the blob to compare against, and its uncompressed stream.
+struct Sources {
+  std::function<std::unique_ptr<Reader>()> open_blob;
+  std::function<std::unique_ptr<Reader>()> open_plain;
+};
+
+// The uncompressed stream of a blob, owning the blob's reader.
+class OwningDecompressor : public Reader {
+ public:
+  OwningDecompressor(std::unique_ptr<Reader> raw, image::Compression compression)
+      : raw_(std::move(raw)), plain_(OpenDecompressed(*raw_, compression)) {}
+  size_t Read(uint8_t* buf, size_t n) override { return plain_->Read(buf, n); }
+
+ private:
+  std::unique_ptr<Reader> raw_;
+  std::unique_ptr<Reader> plain_;
+};
+
+Sources Decompressing(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression) {
+  return {open_blob, [open_blob, compression] { return std::make_unique<OwningDecompressor>(open_blob(), compression); }};
+}
+
 // False if `recipe`'s output differs from the blob within the first `limit` input bytes.
-bool PassesScreen(const Recipe& recipe, const std::function<std::unique_ptr<Reader>()>& open_blob,
-                  image::Compression compression, uint64_t limit, uint64_t* longest) {
-  std::unique_ptr<Reader> expected = open_blob();
-  std::unique_ptr<Reader> raw = open_blob();
-  std::unique_ptr<Reader> plain = OpenDecompressed(*raw, compression);
+bool PassesScreen(const Recipe& recipe, const Sources& src, uint64_t limit, uint64_t* longest) {
+  std::unique_ptr<Reader> expected = src.open_blob();
+  std::unique_ptr<Reader> plain = src.open_plain();
   LimitedReader prefix(*plain, limit);
   CompareWriter compare(*expected);
   try {
@@ -199,17 +224,15 @@ bool PassesScreen(const Recipe& recipe, const std::function<std::unique_ptr<Read
 
 // Runs `recipe` over the blob's uncompressed stream against the blob; true if every byte, the
 // length and the sha256 match. Updates `longest` with the matched prefix length on a mismatch.
-bool TryCandidate(const Recipe& recipe, const std::function<std::unique_ptr<Reader>()>& open_blob,
-                  image::Compression compression, const ProbeResult& facts, uint64_t* longest) {
+bool TryCandidate(const Recipe& recipe, const Sources& src, const ProbeResult& facts, uint64_t* longest) {
   if (recipe.compression == image::Compression::kZstd && recipe.zstd.workers > 0 &&
       facts.uncompressed_size > kZstdScreenBytes) {
     Recipe twin = recipe;
     twin.zstd.workers = 0;
-    if (!PassesScreen(twin, open_blob, compression, kZstdScreenBytes, longest)) return false;
+    if (!PassesScreen(twin, src, kZstdScreenBytes, longest)) return false;
   }
-  std::unique_ptr<Reader> expected = open_blob();
-  std::unique_ptr<Reader> raw = open_blob();
-  std::unique_ptr<Reader> plain = OpenDecompressed(*raw, compression);
+  std::unique_ptr<Reader> expected = src.open_blob();
+  std::unique_ptr<Reader> plain = src.open_plain();
   CompareWriter compare(*expected);
   HashingWriter hashing(&compare);
   try {
@@ -257,9 +280,10 @@ ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob) {
       break;
   }
   uint64_t longest = 0;
+  Sources src = Decompressing(open_blob, s.compression);
   for (const Recipe& r : candidates) {
     ++result.candidates_tried;
-    if (TryCandidate(r, open_blob, s.compression, result, &longest)) {
+    if (TryCandidate(r, src, result, &longest)) {
       result.exact = true;
       result.recipe = r;
       return result;
@@ -268,6 +292,42 @@ ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob) {
   return NoRecipe(result, Concat("none of ", std::to_string(candidates.size()), " candidate encoders for ", fingerprint,
                                  " reproduces the blob (longest matching prefix ", std::to_string(longest), " of ",
                                  std::to_string(result.blob_size), " bytes)"));
+}
+
+ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob, const KnownBlob& known) {
+  std::string head(kHeadBytes, '\0');
+  head.resize(ReadUpTo(*open_blob(), reinterpret_cast<uint8_t*>(head.data()), head.size()));
+  ProbeResult result;
+  result.blob_digest = known.digest;
+  result.blob_size = known.size;
+  result.diff_id = known.diff_id;
+  result.uncompressed_size = known.uncompressed_size;
+  std::vector<Recipe> candidates;
+  switch (SniffCompression(head)) {
+    case image::Compression::kNone:
+      result.exact = true;
+      return result;
+    case image::Compression::kGzip:
+      if (auto h = GzipHeader::Parse(head)) candidates = GzipCandidates(*h);
+      break;
+    case image::Compression::kZstd: {
+      ZSTD_frameHeader f{};
+      size_t ret = ZSTD_getFrameHeader(&f, head.data(), head.size());
+      if (!ZSTD_isError(ret) && ret == 0 && f.frameType != ZSTD_skippableFrame) candidates = ZstdCandidates(f);
+      break;
+    }
+  }
+  uint64_t longest = 0;
+  Sources src{open_blob, known.open_plain};
+  for (const Recipe& r : candidates) {
+    ++result.candidates_tried;
+    if (TryCandidate(r, src, result, &longest)) {
+      result.exact = true;
+      result.recipe = r;
+      return result;
+    }
+  }
+  return Probe(open_blob);  // its survey names the reason (members, frames, longest prefix)
 }
 
 ProbeResult ProbeBytes(std::string_view blob) {

@@ -34,6 +34,22 @@ struct ProbeResult {
 // blob itself does not decompress, and whatever `open_blob` throws.
 ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob);
 
+// What a caller has already verified about a blob (its digests, checked while spooling it), and
+// a way to read its uncompressed stream without decompressing it again (e.g. a spooled tar).
+struct KnownBlob {
+  Digest digest;
+  uint64_t size = 0;
+  Digest diff_id;
+  uint64_t uncompressed_size = 0;
+  std::function<std::unique_ptr<Reader>()> open_plain;
+};
+
+// Probe without the survey pass: candidates come from the blob's header alone and each one
+// compresses `known.open_plain()`'s stream, trusting `known`'s facts (a match is still proven on
+// the blob's every byte, its size and its sha256). When no candidate matches it runs
+// Probe(open_blob), whose survey names the reason. Throws like Probe.
+ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob, const KnownBlob& known);
+
 // Probes a blob held in memory (a compressed file inside a layer).
 ProbeResult ProbeBytes(std::string_view blob);
 

@@ -66,5 +66,39 @@ TEST(ProbeTest, CorruptBlobIsCorruption) {
   EXPECT_THROW(ProbeBytes(blob), Error);
 }
 
+// Probe with known facts over in-memory `blob` and its uncompressed `data`.
+ProbeResult ProbeKnown(const std::string& blob, const std::string& data, const Digest& digest) {
+  auto open = [](const std::string& bytes) {
+    return [&bytes] { return std::make_unique<StringReader>(bytes); };
+  };
+  KnownBlob known{digest, blob.size(), Digest::Of(data), data.size(), open(data)};
+  return Probe(open(blob), known);
+}
+
+TEST(ProbeTest, KnownFactsFindTheSameRecipeWithoutASurvey) {
+  std::string data = SampleText(300000);
+  std::string blob = Compress("v1 gzip hdr=1f8b08000000000004ff deflate=zlib:1:mem=8:strategy=0:wbits=15", data);
+  ProbeResult r = ProbeKnown(blob, data, Digest::Of(blob));
+  ASSERT_TRUE(r.exact) << r.reason;
+  EXPECT_EQ(r.recipe.str(), ProbeBytes(blob).recipe.str());
+}
+
+TEST(ProbeTest, KnownFactsStillProveTheSha256) {
+  std::string data = SampleText(100000);
+  std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6", data);
+  // A caller that got the digest wrong: no candidate can prove it; the fallback survey finds the
+  // real digest and the recipe, which is then right for these bytes.
+  ProbeResult r = ProbeKnown(blob, data, Digest::Of("something else"));
+  ASSERT_TRUE(r.exact) << r.reason;
+  EXPECT_EQ(r.blob_digest, Digest::Of(blob));
+}
+
+TEST(ProbeTest, KnownFactsFallBackToTheSurveyForTheReason) {
+  std::string one = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6", "a");
+  ProbeResult r = ProbeKnown(one + one, "aa", Digest::Of(one + one));
+  EXPECT_FALSE(r.exact);
+  EXPECT_NE(r.reason.find("2 members"), std::string::npos) << r.reason;
+}
+
 }  // namespace
 }  // namespace outpost::codec

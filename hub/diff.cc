@@ -73,8 +73,8 @@ class Planner {
   BaseCandidate* MostSimilar(const delta::TarIndex& target);
   size_t UseBase(BaseCandidate& b);
   protocol::LayerEntry PlanLayer(size_t i, LayerReport* report);
-  using BlobOpener = std::function<std::unique_ptr<Reader>()>;
-  std::optional<std::string> RecipeFor(const LayerRef& t, const BlobOpener& open_blob, LayerReport* report);
+  std::optional<std::string> RecipeFor(const LayerRef& t, const std::function<RecipeResult()>& probe,
+                                       LayerReport* report);
   TargetFiles SpoolTarget(const LayerRef& t);
   std::vector<Candidate> Encode(const LayerRef& t, const TargetFiles& files, const std::optional<std::string>& recipe,
                                 std::vector<std::unique_ptr<ScratchFile>>* outputs);
@@ -292,10 +292,11 @@ void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
 
 // The layer's recipe: from the cache, else probed (one full compression, proven on the whole
 // blob) and cached. Empty for an uncompressed layer; nullopt when no recipe rebuilds the blob.
-std::optional<std::string> Planner::RecipeFor(const LayerRef& t, const BlobOpener& open_blob, LayerReport* report) {
+std::optional<std::string> Planner::RecipeFor(const LayerRef& t, const std::function<RecipeResult()>& probe,
+                                              LayerReport* report) {
   if (t.compression == image::Compression::kNone) return std::string();
   if (auto cached = cache_.Find(t.desc.digest, t.diff_id)) return cached;
-  RecipeResult recipe = ProbeRecipe(open_blob, t.compression);
+  RecipeResult recipe = probe();
   if (!recipe.recipe) {
     report->note = recipe.reason;
     return std::nullopt;
@@ -322,14 +323,17 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
     entry.base = UseBase(*b);
     // The far side may hold only the tar (`docker save`): the recipe lets it recompress. Probed
     // once per blob, then cached (a layer that shipped earlier is cached already).
-    entry.recipe = RecipeFor(t, [&] { return t.store->OpenBlob(t.desc.digest); }, report).value_or("");
+    entry.recipe = RecipeFor(t, [&] {
+      return ProbeRecipe([&] { return t.store->OpenBlob(t.desc.digest); }, t.compression);
+    }, report).value_or("");
     report->method = entry.method;
     return entry;
   }
   header_.registry_bytes += entry.size;
   TargetFiles files = SpoolTarget(t);
-  std::optional<std::string> recipe =
-      RecipeFor(t, [&] { return std::make_unique<FileReader>(files.blob->path()); }, report);
+  std::optional<std::string> recipe = RecipeFor(t, [&] {
+    return ProbeSpooledRecipe(files.blob->path(), t.desc.digest, files.tar_path(), t.diff_id);
+  }, report);
   entry.recipe = recipe.value_or("");
   BaseCandidate* same_tar = recipe ? FindByDiffId(t.diff_id) : nullptr;
   std::vector<std::unique_ptr<ScratchFile>> outputs;

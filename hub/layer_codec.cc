@@ -21,6 +21,15 @@ RecipeResult ProbeRecipe(const std::function<std::unique_ptr<Reader>()>& open_bl
   return {r.recipe.str(), ""};
 }
 
+RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest& digest,
+                                const std::filesystem::path& tar, const Digest& diff_id) {
+  codec::KnownBlob known{digest, std::filesystem::file_size(blob), diff_id, std::filesystem::file_size(tar),
+                         [tar] { return std::make_unique<FileReader>(tar); }};
+  codec::ProbeResult r = codec::Probe([blob] { return std::make_unique<FileReader>(blob); }, known);
+  if (!r.exact) return {std::nullopt, r.reason};
+  return {r.recipe.str(), ""};
+}
+
 void RebuildBlob(Reader& tar, std::string_view recipe, Writer& out) {
   if (recipe.empty()) {
     Copy(tar, out);

@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/digest.h"
 #include "common/io.h"
 #include "image/image.h"
 
@@ -32,6 +33,12 @@ struct RecipeResult {
 // once per pass; compressed with `compression`) from its uncompressed tar. Never throws for
 // "no recipe"; throws Corruption when the blob itself does not decompress.
 RecipeResult ProbeRecipe(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression);
+
+// The same for a compressed blob spooled to `blob` whose uncompressed tar is spooled to `tar`,
+// both already checked against `digest` and `diff_id`: candidates read the tar instead of
+// decompressing the blob again, and the blob is not surveyed first.
+RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest& digest,
+                                const std::filesystem::path& tar, const Digest& diff_id);
 
 // Writes the blob that `recipe` makes from `tar` into `out`. Throws InvalidArgument for a recipe
 // this build does not understand (the bundle came from a newer hub), Corruption on bad input.
