@@ -245,6 +245,19 @@ bool TryCandidate(const Recipe& recipe, const Sources& src, const ProbeResult& f
   return hashing.count() == facts.blob_size && hashing.Finish() == facts.blob_digest;
 }
 
+// Runs the candidates in order until one is proven; records it (exact) in `result`.
+bool TryInOrder(const std::vector<Recipe>& candidates, const Sources& src, ProbeResult* result, uint64_t* longest) {
+  for (const Recipe& r : candidates) {
+    ++result->candidates_tried;
+    if (TryCandidate(r, src, *result, longest)) {
+      result->exact = true;
+      result->recipe = r;
+      return true;
+    }
+  }
+  return false;
+}
+
 ProbeResult NoRecipe(ProbeResult r, const std::string& why) {
   r.exact = false;
   r.reason = "no recipe: " + why;
@@ -280,15 +293,7 @@ ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob) {
       break;
   }
   uint64_t longest = 0;
-  Sources src = Decompressing(open_blob, s.compression);
-  for (const Recipe& r : candidates) {
-    ++result.candidates_tried;
-    if (TryCandidate(r, src, result, &longest)) {
-      result.exact = true;
-      result.recipe = r;
-      return result;
-    }
-  }
+  if (TryInOrder(candidates, Decompressing(open_blob, s.compression), &result, &longest)) return result;
   return NoRecipe(result, Concat("none of ", std::to_string(candidates.size()), " candidate encoders for ", fingerprint,
                                  " reproduces the blob (longest matching prefix ", std::to_string(longest), " of ",
                                  std::to_string(result.blob_size), " bytes)"));
@@ -318,15 +323,7 @@ ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob, con
     }
   }
   uint64_t longest = 0;
-  Sources src{open_blob, known.open_plain};
-  for (const Recipe& r : candidates) {
-    ++result.candidates_tried;
-    if (TryCandidate(r, src, result, &longest)) {
-      result.exact = true;
-      result.recipe = r;
-      return result;
-    }
-  }
+  if (TryInOrder(candidates, Sources{open_blob, known.open_plain}, &result, &longest)) return result;
   return Probe(open_blob);  // its survey names the reason (members, frames, longest prefix)
 }
 
