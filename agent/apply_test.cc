@@ -60,9 +60,9 @@ class ApplyTest : public ::testing::Test {
     WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
   }
 
-  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& recipe_cache = {}) {
+  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& cache = {}) {
     hub::DiffOptions o;
-    o.recipe_cache = recipe_cache;
+    o.cache = cache;
     o.from = {storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v1")};
     o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
     o.output = bundle_;
@@ -278,7 +278,7 @@ TEST_F(ApplyTest, RecipeCacheIsFilledOnceAndUsedByTheNextDiff) {
   fs::path cache_dir = dir_.path() / "cache";
   hub::DiffReport first = Diff(nullptr, cache_dir);
   size_t entries = 0;
-  for (const auto& e : fs::directory_iterator(cache_dir / "sha256")) entries += e.is_regular_file();
+  for (const auto& e : fs::directory_iterator(cache_dir / "recipes" / "sha256")) entries += e.is_regular_file();
   EXPECT_EQ(entries, 3u);  // every gzip layer of the target, the present one too
   std::string bundle = ReadFileToString(bundle_, 1 << 30);
   hub::DiffReport second = Diff(nullptr, cache_dir);
@@ -290,7 +290,7 @@ TEST_F(ApplyTest, WrongCachedRecipeIsCaughtByTheAgentAndLeavesTheStore) {
   MakePair(true);
   fs::path cache_dir = dir_.path() / "cache";
   Diff(nullptr, cache_dir);
-  for (const auto& e : fs::directory_iterator(cache_dir / "sha256")) {
+  for (const auto& e : fs::directory_iterator(cache_dir / "recipes" / "sha256")) {
     std::string text = ReadFileToString(e.path());
     size_t level = text.find("zlib:6");
     ASSERT_NE(level, std::string::npos) << text;

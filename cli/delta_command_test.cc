@@ -31,7 +31,7 @@ class DeltaCommandTest : public ::testing::Test {
   std::string Path(const std::string& name) const { return (dir_.path() / name).string(); }
 
   std::string DiffCommand(const std::string& extra = "") const {
-    return OutpostBinary() + " diff --no-recipe-cache --from oci:" + Path("hub") + ":v1 --to oci:" + Path("hub") +
+    return OutpostBinary() + " diff --no-cache --from oci:" + Path("hub") + ":v1 --to oci:" + Path("hub") +
            ":v2 -o " + Path("b.bundle") + " " + extra;
   }
 

@@ -9,7 +9,7 @@
 #include "cli/store_options.h"
 #include "common/error.h"
 #include "hub/diff.h"
-#include "hub/recipe_cache.h"
+#include "hub/layer_cache.h"
 #include "protocol/signing.h"
 
 namespace outpost::cli {
@@ -22,8 +22,8 @@ struct DiffArgs {
   std::string output;
   std::string sign_key;
   bool quiet = false;
-  std::string recipe_cache = hub::RecipeCache::DefaultDir().string();
-  bool no_recipe_cache = false;
+  std::string cache = hub::LayerCache::DefaultDir().string();
+  bool no_cache = false;
   storage::StoreOptions store;
 };
 
@@ -34,7 +34,7 @@ void RunDiff(const DiffArgs& a) {
   o.from_signature = a.from_signature;
   o.output = a.output;
   o.store_options = a.store;
-  if (!a.no_recipe_cache) o.recipe_cache = a.recipe_cache;
+  if (!a.no_cache) o.cache = a.cache;
   std::optional<protocol::SigningKey> key;
   if (!a.sign_key.empty()) {
     key = protocol::SigningKey::LoadPrivate(a.sign_key);
@@ -67,10 +67,11 @@ void AddDiffCommand(CLI::App& app) {
   cmd->add_option("--to", a->to, "The target image")->required();
   cmd->add_option("-o,--output", a->output, "Bundle file to write")->required();
   cmd->add_option("--sign-key", a->sign_key, "Sign the bundle with this private key (from `outpost keygen`)");
-  auto* cache = cmd->add_option("--recipe-cache", a->recipe_cache,
-                                 "Keep proven recipes here, so a layer is probed (compressed) only the first time")
+  auto* cache = cmd->add_option("--cache", a->cache,
+                                 "Keep proven recipes and tar indexes here, so a layer is compressed and indexed only "
+                                 "the first time")
                      ->capture_default_str();
-  cmd->add_flag("--no-recipe-cache", a->no_recipe_cache, "Probe every layer afresh and keep nothing")->excludes(cache);
+  cmd->add_flag("--no-cache", a->no_cache, "Probe and index every layer afresh and keep nothing")->excludes(cache);
   AddStoreOptions(cmd, &a->store);
   cmd->add_flag("-q,--quiet", a->quiet, "No progress and no per-layer lines");
   cmd->footer(std::string("Example:\n  outpost diff --from oci:/srv/app:1.0 --to oci:/srv/app:2.0 -o app-2.0.bundle --sign-key hub.key\n\n") +

@@ -106,6 +106,11 @@ struct TarIndex {
 
   // Reads the whole tar from `tar` (once, streaming). Throws Corruption if it does not parse.
   static TarIndex Build(outpost::Reader& tar);
+
+  // The index as bytes (docs/recipe-format.md, "Hub cache"), and back. Parse throws Corruption
+  // for anything Serialize did not write (truncation, trailing bytes, offsets out of order).
+  std::string Serialize() const;
+  static TarIndex Parse(std::string_view bytes);
 };
 
 // How much of `target` `base` can supply, cheaply, from the indexes alone: the fraction of the

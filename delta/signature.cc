@@ -23,31 +23,6 @@ constexpr size_t kChunkBytes = 1 << 20;
 // A signature is held in memory; this bounds what a corrupt one can make us allocate.
 constexpr size_t kMaxSignatureBytes = 1ull << 30;
 
-void PutBytes(std::string* out, std::string_view bytes) {
-  PutVarint(out, bytes.size());
-  out->append(bytes);
-}
-
-std::string_view GetBytes(std::string_view in, size_t* pos) {
-  uint64_t n = GetVarint(in, pos, kWhat);
-  if (n > in.size() - *pos) throw Corruption(kWhat, " is truncated");
-  std::string_view out = in.substr(*pos, n);
-  *pos += n;
-  return out;
-}
-
-Digest GetDigest(std::string_view in, size_t* pos) {
-  if (in.size() - *pos < 32) throw Corruption(kWhat, " is truncated");
-  std::array<uint8_t, 32> bytes;
-  std::memcpy(bytes.data(), in.data() + *pos, 32);
-  *pos += 32;
-  return Digest(bytes);
-}
-
-void PutDigest(std::string* out, const Digest& d) {
-  out->append(reinterpret_cast<const char*>(d.bytes().data()), 32);
-}
-
 // A Writer that refuses to grow past `limit` bytes (a patch must not balloon).
 class BoundedStringWriter : public Writer {
  public:
@@ -209,22 +184,22 @@ Signature Signature::Read(outpost::Reader& in) {
   Signature sig;
   size_t pos = 0;
   sig.index.tar_size = GetVarint(body, &pos, kWhat);
-  sig.index.tar_digest = GetDigest(body, &pos);
+  sig.index.tar_digest = GetDigest(body, &pos, kWhat);
   uint64_t count = GetVarint(body, &pos, kWhat);
   if (count > body.size()) throw Corruption(kWhat, " has a bad entry count");
   for (uint64_t i = 0; i < count; ++i) {
     TarIndexEntry e;
-    e.name = std::string(GetBytes(body, &pos));
+    e.name = std::string(GetBytes(body, &pos, kWhat));
     if (pos >= body.size()) throw Corruption(kWhat, " is truncated");
     e.type = body[pos++];
     e.size = GetVarint(body, &pos, kWhat);
     e.header_offset = GetVarint(body, &pos, kWhat);
-    std::string header(GetBytes(body, &pos));
+    std::string header(GetBytes(body, &pos, kWhat));
     e.data_offset = e.header_offset + header.size();
     std::string blocks;
     if (e.size > 0) {
-      e.content = GetDigest(body, &pos);
-      blocks = std::string(GetBytes(body, &pos));
+      e.content = GetDigest(body, &pos, kWhat);
+      blocks = std::string(GetBytes(body, &pos, kWhat));
     }
     sig.index.entries.push_back(std::move(e));
     sig.headers.push_back(std::move(header));

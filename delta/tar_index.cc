@@ -3,7 +3,9 @@
 #include <unordered_map>
 #include <unordered_set>
 
+#include "common/error.h"
 #include "delta/layer_delta.h"
+#include "delta/varint.h"
 #include "tar/tar_reader.h"
 
 namespace outpost::delta {
@@ -42,6 +44,52 @@ TarIndex TarIndex::Build(outpost::Reader& in) {
   }
   index.tar_size = hashing.count();
   index.tar_digest = hashing.Finish();
+  return index;
+}
+
+std::string TarIndex::Serialize() const {
+  std::string out;
+  PutVarint(&out, tar_size);
+  PutDigest(&out, tar_digest);
+  PutVarint(&out, entries.size());
+  for (const TarIndexEntry& e : entries) {
+    PutBytes(&out, e.name);
+    out.push_back(e.type);
+    PutVarint(&out, e.size);
+    PutVarint(&out, e.header_offset);
+    PutVarint(&out, e.data_offset - e.header_offset);
+    if (e.size > 0) PutDigest(&out, e.content);
+  }
+  return out;
+}
+
+TarIndex TarIndex::Parse(std::string_view in) {
+  constexpr std::string_view kWhat = "tar index";
+  TarIndex index;
+  size_t pos = 0;
+  index.tar_size = GetVarint(in, &pos, kWhat);
+  index.tar_digest = GetDigest(in, &pos, kWhat);
+  uint64_t count = GetVarint(in, &pos, kWhat);
+  if (count > in.size()) throw Corruption(kWhat, " has a bad entry count");
+  uint64_t end = 0;  // where the previous entry's content ends
+  for (uint64_t i = 0; i < count; ++i) {
+    TarIndexEntry e;
+    e.name = std::string(GetBytes(in, &pos, kWhat));
+    if (pos >= in.size()) throw Corruption(kWhat, " is truncated");
+    e.type = in[pos++];
+    e.size = GetVarint(in, &pos, kWhat);
+    e.header_offset = GetVarint(in, &pos, kWhat);
+    uint64_t header_len = GetVarint(in, &pos, kWhat);
+    e.data_offset = e.header_offset + header_len;
+    if (e.header_offset < end || header_len > index.tar_size || e.data_offset > index.tar_size ||
+        e.size > index.tar_size - e.data_offset) {
+      throw Corruption(kWhat, ": entry ", std::to_string(i), " lies outside the tar or out of order");
+    }
+    end = e.data_offset + e.size;
+    if (e.size > 0) e.content = GetDigest(in, &pos, kWhat);
+    index.entries.push_back(std::move(e));
+  }
+  if (pos != in.size()) throw Corruption(kWhat, " has trailing bytes");
   return index;
 }
 

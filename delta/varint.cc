@@ -1,5 +1,7 @@
 #include "delta/varint.h"
 
+#include <cstring>
+
 #include "common/error.h"
 
 namespace outpost::delta {
@@ -22,6 +24,31 @@ void PutVarint(std::string* out, uint64_t v) {
     v >>= 7;
   }
   out->push_back(static_cast<char>(v));
+}
+
+void PutBytes(std::string* out, std::string_view bytes) {
+  PutVarint(out, bytes.size());
+  out->append(bytes);
+}
+
+std::string_view GetBytes(std::string_view in, size_t* pos, std::string_view what) {
+  uint64_t n = GetVarint(in, pos, what);
+  if (n > in.size() - *pos) throw Corruption(what, " is truncated");
+  std::string_view out = in.substr(*pos, n);
+  *pos += n;
+  return out;
+}
+
+void PutDigest(std::string* out, const Digest& d) {
+  out->append(reinterpret_cast<const char*>(d.bytes().data()), 32);
+}
+
+Digest GetDigest(std::string_view in, size_t* pos, std::string_view what) {
+  if (in.size() - *pos < 32) throw Corruption(what, " is truncated");
+  std::array<uint8_t, 32> bytes;
+  std::memcpy(bytes.data(), in.data() + *pos, 32);
+  *pos += 32;
+  return Digest(bytes);
 }
 
 void PutSignedVarint(std::string* out, int64_t v) {

@@ -1,10 +1,12 @@
-// LEB128 varints, the integer encoding of the delta formats (docs/layer-delta-format.md).
+// LEB128 varints, the integer encoding of the delta formats (docs/layer-delta-format.md), and
+// the length-prefixed bytes and raw digests built on them.
 #pragma once
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
+#include "common/digest.h"
 #include "common/io.h"
 
 namespace outpost::delta {
@@ -18,6 +20,15 @@ void PutSignedVarint(std::string* out, int64_t v);
 // input ends inside it or it is longer than 10 bytes.
 uint64_t GetVarint(std::string_view in, size_t* pos, std::string_view what);
 int64_t GetSignedVarint(std::string_view in, size_t* pos, std::string_view what);
+
+// Appends varint length + bytes.
+void PutBytes(std::string* out, std::string_view bytes);
+// Parses what PutBytes wrote (a view into `in`); Corruption naming `what` if it is cut short.
+std::string_view GetBytes(std::string_view in, size_t* pos, std::string_view what);
+// Appends the digest's 32 raw bytes.
+void PutDigest(std::string* out, const Digest& d);
+// Parses 32 raw digest bytes; Corruption naming `what` if fewer remain.
+Digest GetDigest(std::string_view in, size_t* pos, std::string_view what);
 
 // Reads a varint from a stream; same failures.
 uint64_t ReadVarint(outpost::Reader& in, std::string_view what);

@@ -13,7 +13,7 @@
 #include "hub/image_source.h"
 #include "hub/layer_codec.h"
 #include "hub/layer_rebuild.h"
-#include "hub/recipe_cache.h"
+#include "hub/layer_cache.h"
 #include "protocol/bundle_file.h"
 #include "protocol/bundle_printer.h"
 #include "protocol/zstd_stream.h"
@@ -59,7 +59,7 @@ struct TargetFiles {
 class Planner {
  public:
   explicit Planner(const DiffOptions& options)
-      : o_(options), scratch_(options.scratch, "outpost-diff-"), writer_(scratch_.path()), cache_(options.recipe_cache) {}
+      : o_(options), scratch_(options.scratch, "outpost-diff-"), writer_(scratch_.path()), cache_(options.cache) {}
 
   DiffReport Run();
 
@@ -70,6 +70,8 @@ class Planner {
   const RandomAccess& BaseTar(BaseCandidate& b);
   const RandomAccess& BaseBlob(BaseCandidate& b);
   const delta::TarIndex* BaseIndex(BaseCandidate& b);
+  // Runs a cache store; a failure only costs time next run, so it becomes a warning.
+  void Remember(const std::function<void()>& store);
   BaseCandidate* MostSimilar(const delta::TarIndex& target);
   size_t UseBase(BaseCandidate& b);
   protocol::LayerEntry PlanLayer(size_t i, LayerReport* report);
@@ -92,7 +94,7 @@ class Planner {
   std::vector<LayerRef> signed_layers_;
   protocol::Header header_;
   NullProgress null_progress_;
-  RecipeCache cache_;
+  LayerCache cache_;
   std::vector<std::string> warnings_;
   int scratch_counter_ = 0;
 
@@ -161,17 +163,27 @@ const RandomAccess& Planner::BaseBlob(BaseCandidate& b) {
 
 const delta::TarIndex* Planner::BaseIndex(BaseCandidate& b) {
   if (b.signature) return &b.signature->index;
+  if (!b.index && !b.index_failed) b.index = cache_.FindIndex(b.layer->diff_id);
   if (!b.index && !b.index_failed) {
     try {
       const RandomAccess& tar = BaseTar(b);
       RandomAccessReader r(tar, 0, tar.size());
       b.index = delta::TarIndex::Build(r);
+      Remember([&] { cache_.StoreIndex(*b.index); });
     } catch (const Error& e) {
       if (e.kind() != Error::Kind::kCorruption) throw;
       b.index_failed = true;  // not a tar: never a tar-delta base
     }
   }
   return b.index ? &*b.index : nullptr;
+}
+
+void Planner::Remember(const std::function<void()>& store) {
+  try {
+    store();
+  } catch (const Error& e) {
+    warnings_.push_back(std::string("cache not updated: ") + e.what());
+  }
 }
 
 BaseCandidate* Planner::MostSimilar(const delta::TarIndex& target) {
@@ -231,10 +243,13 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
     out.push_back({Method::kWhole, nullptr, &files.blob->path(), static_cast<uint64_t>(t.desc.size), protocol::Encoding::kRaw});
   }
   if (bases_.empty()) return out;
-  std::optional<delta::TarIndex> index;
+  std::optional<delta::TarIndex> index = cache_.FindIndex(t.diff_id);
   try {
-    FileReader in(files.tar_path());
-    index = delta::TarIndex::Build(in);
+    if (!index) {
+      FileReader in(files.tar_path());
+      index = delta::TarIndex::Build(in);
+      Remember([&] { cache_.StoreIndex(*index); });
+    }
   } catch (const Error& e) {
     // Not a tar, or an unsafe one: shipped whole, and the far side's path check refuses it.
     if (e.kind() != Error::Kind::kCorruption && e.kind() != Error::Kind::kSecurity) throw;
@@ -295,17 +310,13 @@ void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
 std::optional<std::string> Planner::RecipeFor(const LayerRef& t, const std::function<RecipeResult()>& probe,
                                               LayerReport* report) {
   if (t.compression == image::Compression::kNone) return std::string();
-  if (auto cached = cache_.Find(t.desc.digest, t.diff_id)) return cached;
+  if (auto cached = cache_.FindRecipe(t.desc.digest, t.diff_id)) return cached;
   RecipeResult recipe = probe();
   if (!recipe.recipe) {
     report->note = recipe.reason;
     return std::nullopt;
   }
-  try {
-    cache_.Store(t.desc.digest, t.diff_id, *recipe.recipe);
-  } catch (const Error& e) {
-    warnings_.push_back(std::string("recipe cache not updated: ") + e.what());
-  }
+  Remember([&] { cache_.StoreRecipe(t.desc.digest, t.diff_id, *recipe.recipe); });
   return recipe.recipe;
 }
 

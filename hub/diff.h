@@ -36,8 +36,9 @@ struct DiffOptions {
   std::filesystem::path scratch = std::filesystem::temp_directory_path();
   Progress* progress = nullptr;  // nullptr: quiet
   delta::EncodeOptions delta_options;
-  // Where proven recipes are kept across runs (RecipeCache); empty: probe every layer afresh.
-  std::filesystem::path recipe_cache;
+  // Where proven recipes and tar indexes are kept across runs (LayerCache); empty: probe and
+  // index every layer afresh.
+  std::filesystem::path cache;
 };
 
 struct LayerReport {

@@ -5,9 +5,9 @@
 # the target's manifest digest equal to the source's (checked against the layout's index.json);
 # a mismatch fails the run.
 #
-# outpost's diff runs twice: "outpost" starts with an empty recipe cache (every recipe is probed:
-# one full compression per layer), "outpost cached" runs again with the cache the first run
-# filled. "go gzip (ref)" is Go's own compress/gzip (level 6, in memory) compressing the
+# outpost's diff runs twice: "outpost" starts with an empty hub cache (every recipe is probed:
+# one full compression per layer; every tar indexed), "outpost cached" runs again with the cache
+# the first run filled. "go gzip (ref)" is Go's own compress/gzip (level 6, in memory) compressing the
 # uncompressed layers the far side lacks once: the yardstick of the issue's time goals (diff at
 # most 2x it, apply at most 1.5x it; cached diff at least 50 MB/s of those uncompressed layers).
 # A summary under the table prints those ratios per pair.
@@ -112,8 +112,8 @@ for pair in "${pairs[@]}"; do
   # outpost: diff with an empty recipe cache, again with the cache filled, and apply into a
   # fresh layout
   rm -rf "$work/out" "$work/b.bundle" "$work/cache"
-  measure op.d "$outpost" diff --quiet --recipe-cache "$work/cache" --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
-  measure op.w "$outpost" diff --quiet --recipe-cache "$work/cache" --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
+  measure op.d "$outpost" diff --quiet --cache "$work/cache" --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
+  measure op.w "$outpost" diff --quiet --cache "$work/cache" --from "oci:$v1" --to "oci:$v2" -o "$work/b.bundle"
   measure op.a "$outpost" apply --quiet "$work/b.bundle" --base "oci:$v1" --into "oci:$work/out"
   want=$(manifest_digest "$v2") got=$(manifest_digest "$work/out")
   if [[ $want != "$got" ]]; then echo "delta_bench: $pair: outpost rebuilt $got, source is $want" >&2; exit 1; fi
