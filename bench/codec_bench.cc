@@ -1,9 +1,12 @@
 // codec_bench: the codec's speed goals, measured side by side on one machine, printed as a table.
 //
-//   codec_bench [MEGABYTES] [WORKDIR]     (default 300 MB in /tmp/outpost-codec-bench)
+//   codec_bench [MEGABYTES|TAR] [WORKDIR] [rebuild]   (default 300 MB in /tmp/outpost-codec-bench)
 //
+// A TAR argument (an existing file, e.g. a real layer) is used as is instead of generated input;
+// `rebuild` prints only the rebuild rows.
 // Rows: rebuilding a tar with the Go level-6 recipe vs Go's own compress/gzip (the goflate
-// oracle's -bench mode, which times compression of in-memory input); probing a blob that no
+// oracle's -bench mode, which times compression of in-memory input), file to file and as apply
+// does it (with the sha256 of the blob); probing a blob that no
 // candidate reproduces vs one decompression of it; decompression vs `gzip -d`.
 #include <chrono>
 #include <cstdio>
@@ -40,10 +43,13 @@ double GoSeconds(const fs::path& tar, const fs::path& work) {
   return std::stod(ReadFileToString(out));
 }
 
-void RebuildFile(const std::string& recipe, const fs::path& in, const fs::path& out_path) {
+// Rebuilds `in` into `out_path`, hashing the blob on the way when `hash` is set (as apply does).
+void RebuildFile(const std::string& recipe, const fs::path& in, const fs::path& out_path, bool hash = false) {
   FileReader in_file(in);
   AtomicFile out(out_path);
-  Rebuild(Recipe::Parse(recipe), in_file, out);
+  HashingWriter hashing(&out);
+  Rebuild(Recipe::Parse(recipe), in_file, hash ? static_cast<Writer&>(hashing) : out);
+  if (hash) hashing.Finish();
   out.Commit();
 }
 
@@ -57,11 +63,13 @@ void Row(const char* what, double ours, const char* other_name, double other) {
 int main(int argc, char** argv) {
   using namespace outpost;
   using namespace outpost::codec;
-  int megabytes = argc > 1 ? std::atoi(argv[1]) : 300;
+  bool given = argc > 1 && fs::is_regular_file(argv[1]);
+  int megabytes = given ? 0 : argc > 1 ? std::atoi(argv[1]) : 300;
   fs::path work = argc > 2 ? argv[2] : "/tmp/outpost-codec-bench";
   fs::create_directories(work);
-  fs::path tar = work / "layer.tar";
-  if (!fs::exists(tar) || fs::file_size(tar) != uint64_t(megabytes) << 20) {
+  fs::path tar = given ? fs::path(argv[1]) : work / "layer.tar";
+  if (given) megabytes = static_cast<int>(fs::file_size(tar) >> 20);
+  if (!given && (!fs::exists(tar) || fs::file_size(tar) != uint64_t(megabytes) << 20)) {
     // Layer-like content: binaries, text, already-compressed files and zeros.
     Shell(Concat("(for i in $(seq 1 40); do cat /usr/bin/* 2>/dev/null | head -c 20000000; cat /usr/include/*.h; "
                  "cat /usr/share/doc/*/changelog.Debian.gz | head -c 5000000; head -c 3000000 /dev/zero; done) "
@@ -74,8 +82,13 @@ int main(int argc, char** argv) {
               std::string(28, '-').c_str(), std::string(12, '-').c_str(), std::string(9, '-').c_str());
 
   fs::path go_blob = work / "go6.gz";
-  double ours = Seconds([&] { RebuildFile("v1 gzip hdr=1f8b08000000000000ff deflate=go:6", tar, go_blob); });
-  Row("rebuild, recipe go:6 (file to file)", ours, "Go compress/gzip L6 (mem)", GoSeconds(tar, work));
+  const std::string go6 = "v1 gzip hdr=1f8b08000000000000ff deflate=go:6";
+  double go = GoSeconds(tar, work);
+  Row("rebuild, recipe go:6 (file to file)", Seconds([&] { RebuildFile(go6, tar, go_blob); }),
+      "Go compress/gzip L6 (mem)", go);
+  Row("rebuild go:6 + sha256 of blob (as apply)", Seconds([&] { RebuildFile(go6, tar, go_blob, true); }),
+      "Go compress/gzip L6 (mem)", go);
+  if (argc > 3 && std::string(argv[3]) == "rebuild") return 0;
 
   double inflate = Seconds([&] {
     FileReader in(go_blob);

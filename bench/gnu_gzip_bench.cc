@@ -9,7 +9,7 @@
 
 #include "common/file.h"
 #include "deflate/gnu_gzip.h"
-#include "deflate/gnu_gzip_testdata.h"
+#include "deflate/test_inputs.h"
 
 namespace {
 
@@ -27,7 +27,7 @@ int main(int argc, char** argv) {
   TempDir dir;
   fs::path input = argc > 1 ? fs::path(argv[1]) : dir.path() / "input";
   if (argc <= 1) {
-    std::string data = deflate::testdata::MixedBytes(30 << 20, 30);
+    std::string data = deflate::testing::MixedBytes(30 << 20, 30);
     std::ofstream(input, std::ios::binary).write(data.data(), std::streamsize(data.size()));
   }
   double mb = double(fs::file_size(input)) / 1e6;

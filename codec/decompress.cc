@@ -184,12 +184,36 @@ std::unique_ptr<Reader> OpenDecompressed(Reader& compressed, image::Compression 
   return std::make_unique<Passthrough>(compressed);
 }
 
-image::Compression SniffCompression(std::string_view b) {
-  auto at = [&](size_t i) { return static_cast<uint8_t>(b[i]); };
-  if (b.size() >= 2 && at(0) == kGzipId1 && at(1) == kGzipId2) return image::Compression::kGzip;
-  if (b.size() >= 4 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd && at(0) == 0x28) return image::Compression::kZstd;
-  if (b.size() >= 4 && (at(0) & 0xf0) == 0x50 && at(1) == 0x2a && at(2) == 0x4d && at(3) == 0x18) return image::Compression::kZstd;
-  return image::Compression::kNone;
+namespace {
+
+// Owns the compressed stream and its decoder; names the blob in every error.
+class NamedDecompressor : public Reader {
+ public:
+  NamedDecompressor(std::unique_ptr<Reader> compressed, image::Compression compression, std::string what)
+      : compressed_(std::move(compressed)),
+        decoder_(OpenDecompressed(*compressed_, compression)),
+        what_(std::move(what)) {}
+  size_t Read(uint8_t* buf, size_t n) override {
+    try {
+      return decoder_->Read(buf, n);
+    } catch (const Error& e) {
+      if (std::string_view(e.what()).starts_with(what_)) throw;  // `compressed` named it already
+      throw Error(e.kind(), Concat(what_, ": ", e.what()));
+    }
+  }
+
+ private:
+  std::unique_ptr<Reader> compressed_;
+  std::unique_ptr<Reader> decoder_;
+  std::string what_;
+};
+
+}  // namespace
+
+std::unique_ptr<Reader> OpenDecompressed(std::unique_ptr<Reader> compressed, image::Compression compression,
+                                         std::string what) {
+  if (compression == image::Compression::kNone) return compressed;
+  return std::make_unique<NamedDecompressor>(std::move(compressed), compression, std::move(what));
 }
 
 std::vector<GzipMember> InspectGzip(Reader& compressed) {

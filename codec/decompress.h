@@ -7,6 +7,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "codec/gzip_format.h"
@@ -85,9 +86,12 @@ class ZstdReader : public Reader {
 // GzipReader, ZstdReader, or `compressed` itself passed through for kNone.
 std::unique_ptr<Reader> OpenDecompressed(Reader& compressed, image::Compression compression);
 
-// The compression a blob's first bytes announce: gzip magic 1f 8b, zstd magic 28 b5 2f fd (or
-// a skippable frame 5X 2a 4d 18), otherwise none.
-image::Compression SniffCompression(std::string_view first_bytes);
+// The same, owning `compressed`, for a store or the hub turning a named blob into its tar: every
+// error a read throws (from the decoder or from `compressed`) keeps its kind and has its message
+// prefixed with `what` (e.g. "layer sha256:...") unless it starts with it already. kNone returns
+// `compressed` itself.
+std::unique_ptr<Reader> OpenDecompressed(std::unique_ptr<Reader> compressed, image::Compression compression,
+                                         std::string what);
 
 // Decodes a whole gzip stream and returns every member's description (for inspecting small
 // streams: a changelog inside a layer, a test blob). Throws like GzipReader.

@@ -100,11 +100,27 @@ TEST(ZstdReaderTest, TruncatedFrameIsCorruption) {
   }
 }
 
-TEST(DecompressTest, NoneIsPassthroughAndSniffingFindsMagic) {
+TEST(DecompressTest, NoneIsPassthrough) {
   EXPECT_EQ(Decompress("plain", image::Compression::kNone), "plain");
-  EXPECT_EQ(SniffCompression("\x1f\x8b\x08"), image::Compression::kGzip);
-  EXPECT_EQ(SniffCompression("\x28\xb5\x2f\xfd"), image::Compression::kZstd);
-  EXPECT_EQ(SniffCompression("bin/"), image::Compression::kNone);
+  auto owned = OpenDecompressed(std::make_unique<StringReader>("plain"), image::Compression::kNone, "test blob");
+  EXPECT_EQ(ReadAll(*owned), "plain");
+}
+
+TEST(DecompressTest, OwningReaderDecodesAndNamesTheBlobInErrors) {
+  std::string a = SampleText(100000, 5), b = "tail";
+  auto r = OpenDecompressed(std::make_unique<StringReader>(Compress(kZlib6, a) + Compress(kNamed, b)),
+                            image::Compression::kGzip, "test blob");
+  EXPECT_EQ(ReadAll(*r, 1 << 30), a + b);
+  std::string blob = ZstdFrame(SampleText(100000), 3);
+  auto cut = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, blob.size() / 2)),
+                              image::Compression::kZstd, "test blob");
+  try {
+    ReadAll(*cut, 1 << 30);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+    EXPECT_EQ(std::string(e.what()).rfind("test blob: ", 0), 0u) << e.what();
+  }
 }
 
 }  // namespace

@@ -65,7 +65,7 @@ bool FamilyCovered(const std::string& family) {
   return false;
 }
 
-bool IsCompressed(std::string_view head) { return SniffCompression(head) != image::Compression::kNone; }
+bool IsCompressed(std::string_view head) { return image::SniffCompression(head) != image::Compression::kNone; }
 
 class FixtureWalker {
  public:
@@ -99,7 +99,7 @@ class FixtureWalker {
     std::string bytes = ReadFileToString(path, kMaxLayerBytes);
     if (IsCompressed(bytes)) {
       ProbeBlob(rel, bytes);
-      if (SniffCompression(bytes) == image::Compression::kGzip) {
+      if (image::SniffCompression(bytes) == image::Compression::kGzip) {
         StringReader raw(bytes);
         GzipReader plain(raw);
         WalkTar(rel, plain);

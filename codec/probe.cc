@@ -110,7 +110,7 @@ Survey SurveyBlob(const std::function<std::unique_ptr<Reader>()>& open_blob, Pro
   std::string head(kSniffBytes, '\0');
   head.resize(ReadUpTo(hashed, reinterpret_cast<uint8_t*>(head.data()), head.size()));
   Survey s;
-  s.compression = SniffCompression(head);
+  s.compression = image::SniffCompression(head);
   if (s.compression == image::Compression::kZstd) {
     size_t ret = ZSTD_getFrameHeader(&s.zstd_frame, head.data(), head.size());
     if (ZSTD_isError(ret) || ret != 0) throw Corruption("zstd frame header is invalid or truncated");

@@ -5,6 +5,7 @@
 
 #include "codec/deflate_family.h"
 #include "codec/gzip_format.h"
+#include "common/async_io.h"
 #include "common/error.h"
 
 namespace outpost::codec {
@@ -28,26 +29,39 @@ class Passthrough : public Compressor::Impl {
   Writer& out_;
 };
 
+// The gzip trailer's CRC32 and ISIZE of the uncompressed bytes.
+struct Crc32 {
+  uint32_t value = 0;
+  uint64_t length = 0;
+  void Update(const uint8_t* data, size_t n) {
+    value = static_cast<uint32_t>(crc32_z(value, data, n));
+    length += n;
+  }
+};
+
 class GzipCompressor : public Compressor::Impl {
  public:
-  GzipCompressor(const Recipe& r, Writer& out) : out_(out), encoder_(MakeDeflateEncoder(r.deflate, out)) {
+  // `external`, if set, is the CRC32 of the same input computed elsewhere (Rebuild's reader
+  // thread), complete when Finish is called; otherwise the compressor computes its own.
+  GzipCompressor(const Recipe& r, Writer& out, const Crc32* external)
+      : out_(out), encoder_(MakeDeflateEncoder(r.deflate, out)), external_(external) {
     out_.Write(r.gzip_header);
   }
   void Write(const uint8_t* data, size_t n) override {
-    crc_ = static_cast<uint32_t>(crc32_z(crc_, data, n));
-    length_ += n;
+    if (external_ == nullptr) own_.Update(data, n);
     encoder_->Write(data, n);
   }
   void Finish() override {
     encoder_->Finish();
-    out_.Write(GzipTrailer(crc_, length_));
+    const Crc32& crc = external_ != nullptr ? *external_ : own_;
+    out_.Write(GzipTrailer(crc.value, crc.length));
   }
 
  private:
   Writer& out_;
   std::unique_ptr<deflate::Encoder> encoder_;
-  uint32_t crc_ = 0;
-  uint64_t length_ = 0;
+  const Crc32* external_;
+  Crc32 own_;
 };
 
 // libzstd's streaming compressor with the parameters the `zstd` CLI sets.
@@ -91,25 +105,36 @@ class ZstdCompressor : public Compressor::Impl {
   std::unique_ptr<uint8_t[]> buffer_;
 };
 
+std::unique_ptr<Compressor::Impl> MakeImpl(const Recipe& recipe, Writer& out, const Crc32* external_crc) {
+  switch (recipe.compression) {
+    case image::Compression::kNone: return std::make_unique<Passthrough>(out);
+    case image::Compression::kGzip: return std::make_unique<GzipCompressor>(recipe, out, external_crc);
+    case image::Compression::kZstd: return std::make_unique<ZstdCompressor>(recipe.zstd, out);
+  }
+  throw InvalidArgument("recipe has an unknown compression");
+}
+
 }  // namespace
 
-Compressor::Compressor(const Recipe& recipe, Writer& out) {
-  switch (recipe.compression) {
-    case image::Compression::kNone: impl_ = std::make_unique<Passthrough>(out); break;
-    case image::Compression::kGzip: impl_ = std::make_unique<GzipCompressor>(recipe, out); break;
-    case image::Compression::kZstd: impl_ = std::make_unique<ZstdCompressor>(recipe.zstd, out); break;
-  }
-}
+Compressor::Compressor(const Recipe& recipe, Writer& out) : impl_(MakeImpl(recipe, out, nullptr)) {}
 
 Compressor::~Compressor() = default;
 
 void Compressor::Write(const uint8_t* data, size_t n) { impl_->Write(data, n); }
 void Compressor::Finish() { impl_->Finish(); }
 
+// Three threads overlap: this one compresses; a reader thread reads the input and computes its
+// CRC32; a writer thread writes the output (and whatever `out` computes, e.g. its sha256).
 void Rebuild(const Recipe& recipe, Reader& uncompressed, Writer& out) {
-  Compressor c(recipe, out);
-  Copy(uncompressed, c);
-  c.Finish();
+  WriteBehindWriter behind(out);
+  Crc32 crc;
+  std::unique_ptr<Compressor::Impl> impl = MakeImpl(recipe, behind, &crc);
+  {
+    ReadAheadReader ahead(uncompressed, [&crc](const uint8_t* data, size_t n) { crc.Update(data, n); });
+    for (auto view = ahead.ReadView(); !view.empty(); view = ahead.ReadView()) impl->Write(view.data(), view.size());
+  }  // joins the reader thread: `crc` is complete
+  impl->Finish();
+  behind.Finish();
 }
 
 }  // namespace outpost::codec

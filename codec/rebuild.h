@@ -31,8 +31,10 @@ class Compressor : public Writer {
   std::unique_ptr<Impl> impl_;
 };
 
-// Reads `uncompressed` to its end and writes the blob `recipe` describes to `out`. Constant
-// memory. Throws what Compressor and the reader throw.
+// Reads `uncompressed` to its end and writes the blob `recipe` describes to `out`, with reading
+// (and the gzip CRC32) and writing on two helper threads that overlap compression; each of
+// `uncompressed` and `out` is used by one thread at a time and is done with when this returns.
+// Constant memory (a few MiB of buffers). Throws what Compressor, the reader and `out` throw.
 void Rebuild(const Recipe& recipe, Reader& uncompressed, Writer& out);
 
 }  // namespace outpost::codec

@@ -15,21 +15,15 @@
 
 #include "common/file.h"
 #include "deflate/gnu_gzip.h"
-#include "deflate/gnu_gzip_testdata.h"
+#include "deflate/oracle_harness.h"
+#include "deflate/test_inputs.h"
 
 namespace outpost::deflate {
 namespace {
 
 namespace fs = std::filesystem;
 
-std::string ReadFile(const fs::path& path) {
-  FileReader r(path);
-  return ReadAll(r, size_t(1) << 30);
-}
-
-void WriteFile(const fs::path& path, const std::string& data) {
-  std::ofstream(path, std::ios::binary).write(data.data(), std::streamsize(data.size()));
-}
+std::string ReadFile(const fs::path& path) { return ReadFileToString(path, size_t(1) << 30); }
 
 GnuGzipHeader Header(int level) {
   GnuGzipHeader h;
@@ -44,31 +38,16 @@ std::string Ours(const std::string& data, const GnuGzipHeader& header) {
   return out.str();
 }
 
-// What `gzip -c -n -L FILE` writes for `data` (read from a regular file, as gzip does for
-// Debian's packaging).
+// What `gzip -c -n -L` writes for `data` (read from a regular file, as gzip does for Debian's
+// packaging).
 std::string RealGzip(const std::string& data, int level) {
-  TempDir dir;
-  fs::path in = dir.path() / "in";
-  fs::path out = dir.path() / "out.gz";
-  WriteFile(in, data);
-  std::string cmd = "gzip -c -n -" + std::to_string(level) + " '" + in.string() + "' > '" +
-                    out.string() + "'";
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  return ReadFile(out);
-}
-
-// Offset of the first differing byte, for failure messages.
-size_t FirstDifference(const std::string& a, const std::string& b) {
-  size_t n = std::min(a.size(), b.size());
-  return size_t(std::mismatch(a.begin(), a.begin() + ptrdiff_t(n), b.begin()).first - a.begin());
+  return testing::RunOracle("gzip", "-c -n -" + std::to_string(level), data);
 }
 
 void ExpectSameAsGzip(const std::string& data, int level, const std::string& what) {
   std::string theirs = RealGzip(data, level);
   std::string ours = Ours(data, Header(level));
-  EXPECT_TRUE(ours == theirs) << what << " at -" << level << ": " << ours.size() << " vs "
-                              << theirs.size() << " bytes, first difference at "
-                              << FirstDifference(ours, theirs);
+  EXPECT_TRUE(ours == theirs) << what << " at -" << level << ": " << testing::Diff(ours, theirs);
 }
 
 void ExpectEveryLevelSameAsGzip(const std::string& data, const std::string& what) {
@@ -82,7 +61,7 @@ TEST(GnuGzipOracle, EmptyAndOneByteInputsMatchAtEveryLevel) {
 }
 
 TEST(GnuGzipOracle, EnglishTextMatchesAtEveryLevel) {
-  ExpectEveryLevelSameAsGzip(testdata::EnglishText(300000, 1), "text");
+  ExpectEveryLevelSameAsGzip(testing::EnglishText(300000, 1), "text");
 }
 
 TEST(GnuGzipOracle, SizesAroundWindowBoundariesMatch) {
@@ -90,26 +69,26 @@ TEST(GnuGzipOracle, SizesAroundWindowBoundariesMatch) {
   for (size_t size : {32767u, 32768u, 32769u, 65274u, 65535u, 65536u, 65537u, 65798u, 98304u,
                       131073u}) {
     for (int level : {1, 3, 4, 6, 9}) {
-      ExpectSameAsGzip(testdata::EnglishText(size, size), level, "text " + std::to_string(size));
-      ExpectSameAsGzip(testdata::RandomBytes(size, size), level, "random " + std::to_string(size));
+      ExpectSameAsGzip(testing::EnglishText(size, size), level, "text " + std::to_string(size));
+      ExpectSameAsGzip(testing::RandomBytes(size, size), level, "random " + std::to_string(size));
     }
   }
 }
 
 TEST(GnuGzipOracle, RandomBytesAndZeroRunsMatchAtEveryLevel) {
-  ExpectEveryLevelSameAsGzip(testdata::RandomBytes(1 << 20, 5), "random");
+  ExpectEveryLevelSameAsGzip(testing::RandomBytes(1 << 20, 5), "random");
   ExpectEveryLevelSameAsGzip(std::string(3 << 20, '\0'), "zeros");
 }
 
 TEST(GnuGzipOracle, MixedContentMatchesAtEveryLevel) {
-  ExpectEveryLevelSameAsGzip(testdata::MixedBytes(4 << 20, 9), "mixed");
+  ExpectEveryLevelSameAsGzip(testing::MixedBytes(4 << 20, 9), "mixed");
 }
 
 TEST(GnuGzipOracle, NameAndTimeMatchGzipWithoutNoName) {
   TempDir dir;
   fs::path file = dir.path() / "notes.txt";
-  std::string data = testdata::EnglishText(70000, 4);
-  WriteFile(file, data);
+  std::string data = testing::EnglishText(70000, 4);
+  WriteFileAtomic(file, data);
   constexpr uint32_t kMtime = 1700000000;
   std::string cmd = "touch -d @" + std::to_string(kMtime) + " '" + file.string() + "'";
   ASSERT_EQ(std::system(cmd.c_str()), 0);
@@ -145,7 +124,7 @@ TEST(GnuGzipOracle, ElfBinariesMatchAtEveryLevel) {
 }
 
 TEST(GnuGzipOracle, ThirtyMegabytesMatchAtLevelsSixAndNine) {
-  std::string data = testdata::MixedBytes(30 << 20, 30);
+  std::string data = testing::MixedBytes(30 << 20, 30);
   ExpectSameAsGzip(data, 6, "30 MB mixed");
   ExpectSameAsGzip(data, 9, "30 MB mixed");
 }

@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 #include "deflate/gnu_gzip.h"
-#include "deflate/gnu_gzip_testdata.h"
+#include "deflate/test_inputs.h"
 
 namespace outpost::deflate {
 namespace {
@@ -66,14 +66,14 @@ TEST(GnuGzipUnit, HeaderCarriesLevelFlagsNameAndTime) {
 }
 
 TEST(GnuGzipUnit, EveryLevelRoundTrips) {
-  std::string data = testdata::MixedBytes(200000, 7);
+  std::string data = testing::MixedBytes(200000, 7);
   for (int level = 1; level <= 9; ++level) {
     EXPECT_EQ(Gunzip(Gzip(data, level)), data) << "level " << level;
   }
 }
 
 TEST(GnuGzipUnit, OutputDoesNotDependOnHowWritesAreSplit) {
-  std::string data = testdata::MixedBytes(150000, 11);
+  std::string data = testing::MixedBytes(150000, 11);
   for (int level : {1, 6, 9}) {
     std::string whole = Gzip(data, level);
     EXPECT_EQ(Gzip(data, level, 1), whole) << "level " << level;
@@ -82,7 +82,7 @@ TEST(GnuGzipUnit, OutputDoesNotDependOnHowWritesAreSplit) {
 }
 
 TEST(GnuGzipUnit, CompressWritesHeaderBodyAndTrailer) {
-  std::string data = testdata::EnglishText(50000, 3);
+  std::string data = testing::EnglishText(50000, 3);
   StringReader in(data);
   StringWriter out;
   EXPECT_EQ(GnuGzipCompress(in, Header(9), out), data.size());

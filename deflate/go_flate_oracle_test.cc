@@ -2,23 +2,19 @@
 // CMake with Debian's golang-go) byte for byte, for every level and many kinds of input.
 #include <gtest/gtest.h>
 
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
-#include "common/file.h"
 #include "common/io.h"
 #include "deflate/go_flate.h"
+#include "deflate/oracle_harness.h"
 #include "deflate/test_inputs.h"
 
 namespace outpost::deflate {
 namespace {
 
-namespace fs = std::filesystem;
 using testing::Binaries;
+using testing::Diff;
 using testing::DocTar;
 using testing::EnglishText;
 using testing::LayerMix;
@@ -26,32 +22,11 @@ using testing::RandomBytes;
 using testing::TinyRecords;
 using testing::ZeroRuns;
 
-const int kAllLevels[] = {-2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-
-void WriteFile(const fs::path& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string SlurpFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+const auto& kAllLevels = testing::kGoLevels;
 
 // Runs the Go oracle on `input`: goflate -level L <args>.
 std::string GoCompress(const std::string& input, int level, const std::string& args = "") {
-  const fs::path oracle = GOFLATE_ORACLE;
-  if (!fs::exists(oracle)) {
-    ADD_FAILURE() << "Go oracle " << oracle << " was not built (is golang-go installed?)";
-    return "";
-  }
-  TempDir dir;
-  WriteFile(dir.path() / "in", input);
-  std::string cmd = oracle.string() + " -level " + std::to_string(level) + " " + args + " < " +
-                    (dir.path() / "in").string() + " > " + (dir.path() / "out").string();
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  return SlurpFile(dir.path() / "out");
+  return testing::RunOracle(GOFLATE_ORACLE, "-level " + std::to_string(level) + " " + args, input);
 }
 
 // Compresses with our encoder, writing in pieces of the given sizes (the rest in one piece)
@@ -59,36 +34,8 @@ std::string GoCompress(const std::string& input, int level, const std::string& a
 std::string OurCompress(const std::string& input, int level, const std::vector<size_t>& pieces = {},
                         size_t flush_every = 0) {
   StringWriter out;
-  auto enc = NewGoEncoder(level, out);
-  const auto* p = reinterpret_cast<const uint8_t*>(input.data());
-  size_t pos = 0, since_flush = 0;
-  auto write = [&](size_t n) {
-    while (n > 0) {
-      size_t k = n;
-      if (flush_every > 0) k = std::min(k, flush_every - since_flush);
-      enc->Write(p + pos, k);
-      pos += k;
-      n -= k;
-      since_flush += k;
-      if (flush_every > 0 && since_flush == flush_every) {
-        enc->SyncFlush();
-        since_flush = 0;
-      }
-    }
-  };
-  for (size_t n : pieces) write(std::min(n, input.size() - pos));
-  write(input.size() - pos);
-  enc->Finish();
+  testing::FeedEncoder(*NewGoEncoder(level, out), input, pieces, flush_every);
   return out.str();
-}
-
-// Describes where two outputs first differ, for failure messages.
-std::string Diff(const std::string& ours, const std::string& go) {
-  size_t i = 0;
-  while (i < ours.size() && i < go.size() && ours[i] == go[i]) ++i;
-  if (i == ours.size() && i == go.size()) return "identical";
-  return "first difference at byte " + std::to_string(i) + " of " + std::to_string(go.size()) +
-         " (ours: " + std::to_string(ours.size()) + " bytes)";
 }
 
 void ExpectExactAllLevels(const std::string& input) {
@@ -135,13 +82,7 @@ TEST(GoFlateOracle, SizesAroundBlockAndWindowBoundariesAreExact) {
 
 TEST(GoFlateOracle, WritesSplitAtRandomPointsGiveGosOutput) {
   std::string input = LayerMix(3 << 20, 8);
-  std::mt19937_64 rng(9);
-  std::vector<size_t> pieces;
-  for (size_t total = 0; total < input.size();) {
-    size_t n = rng() % 3 == 0 ? rng() % 16 : rng() % 100000;
-    pieces.push_back(n);
-    total += n;
-  }
+  std::vector<size_t> pieces = testing::RandomPieces(input.size(), 9);
   for (int level : kAllLevels) {
     std::string go = GoCompress(input, level);
     std::string ours = OurCompress(input, level, pieces);

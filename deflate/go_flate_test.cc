@@ -7,37 +7,22 @@
 
 #include "common/error.h"
 #include "common/io.h"
+#include "deflate/oracle_harness.h"
 
 namespace outpost::deflate {
 namespace {
+
+using testing::Hex;
 
 // The expected bytes below were produced by Go 1.19.8's compress/flate (tests/oracles/goflate,
 // e.g. `printf 'hello, ...' | goflate -level 6 | xxd -p`); the oracle tests compare with Go live.
 const std::string kSample = "hello, hello, hello, hello! abracadabra abracadabra";
 
-std::string Hex(const std::string& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 // Compresses `input` in one Write, or, if `flush_every` is set, in Writes of that size each
 // followed by a SyncFlush (what `goflate -flush N` does).
 std::string Compress(int level, const std::string& input, size_t flush_every = 0) {
   StringWriter out;
-  auto enc = NewGoEncoder(level, out);
-  const auto* p = reinterpret_cast<const uint8_t*>(input.data());
-  size_t step = flush_every > 0 ? flush_every : input.size();
-  for (size_t pos = 0; pos < input.size(); pos += step) {
-    size_t n = std::min(step, input.size() - pos);
-    enc->Write(p + pos, n);
-    if (n == flush_every) enc->SyncFlush();
-  }
-  enc->Finish();
+  testing::FeedEncoder(*NewGoEncoder(level, out), input, {}, flush_every);
   return out.str();
 }
 

@@ -3,12 +3,9 @@
 // golang-go and Go library packages) byte for byte; and rebuilds the pgzip layers of the real
 // fixtures (OUTPOST_FIXTURES) from their inflated content.
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <random>
 #include <string>
 #include <vector>
 
@@ -16,6 +13,7 @@
 #include "common/io.h"
 #include "deflate/klauspost_flate.h"
 #include "deflate/kp_pgzip.h"
+#include "deflate/oracle_harness.h"
 #include "deflate/test_inputs.h"
 #include "tar/tar_reader.h"
 
@@ -24,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using testing::Binaries;
+using testing::Diff;
 using testing::DocTar;
 using testing::EnglishText;
 using testing::LayerMix;
@@ -31,32 +30,11 @@ using testing::RandomBytes;
 using testing::TinyRecords;
 using testing::ZeroRuns;
 
-const int kAllLevels[] = {-2, -1, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9};
-
-void WriteFile(const fs::path& path, const std::string& data) {
-  std::ofstream out(path, std::ios::binary);
-  out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  ASSERT_TRUE(out.good()) << path;
-}
-
-std::string SlurpFile(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
+const auto& kAllLevels = testing::kGoLevels;
 
 // Runs the oracle on `input`: kpflate <args>.
 std::string Oracle(const std::string& input, const std::string& args) {
-  const fs::path oracle = KPFLATE_ORACLE;
-  if (!fs::exists(oracle)) {
-    ADD_FAILURE() << "oracle " << oracle << " was not built (is golang-go installed?)";
-    return "";
-  }
-  TempDir dir;
-  WriteFile(dir.path() / "in", input);
-  std::string cmd = oracle.string() + " " + args + " < " + (dir.path() / "in").string() + " > " +
-                    (dir.path() / "out").string();
-  EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
-  return SlurpFile(dir.path() / "out");
+  return testing::RunOracle(KPFLATE_ORACLE, args, input);
 }
 
 std::string OracleFlate(const std::string& input, int level, const std::string& dict = "",
@@ -65,36 +43,17 @@ std::string OracleFlate(const std::string& input, int level, const std::string& 
   if (flush_every > 0) args += " -flush " + std::to_string(flush_every);
   if (dict.empty()) return Oracle(input, args);
   TempDir dir;
-  WriteFile(dir.path() / "dict", dict);
+  WriteFileAtomic(dir.path() / "dict", dict);
   return Oracle(input, args + " -dict " + (dir.path() / "dict").string());
 }
 
 // Compresses with our encoder, writing in pieces of the given sizes (the rest in one piece)
-// and flushing after every `flush_every` bytes if non-zero.
+// and flushing after every `flush_every` bytes if non-zero (and after the last stretch, as the
+// oracle does).
 std::string OurFlate(const std::string& input, int level, const std::string& dict = "",
                      size_t flush_every = 0, const std::vector<size_t>& pieces = {}) {
   StringWriter out;
-  auto enc = NewKlauspostEncoder(level, out, dict);
-  const auto* p = reinterpret_cast<const uint8_t*>(input.data());
-  size_t pos = 0, since_flush = 0;
-  auto write = [&](size_t n) {
-    while (n > 0) {
-      size_t k = n;
-      if (flush_every > 0) k = std::min(k, flush_every - since_flush);
-      enc->Write(p + pos, k);
-      pos += k;
-      n -= k;
-      since_flush += k;
-      if (flush_every > 0 && since_flush == flush_every) {
-        enc->SyncFlush();
-        since_flush = 0;
-      }
-    }
-  };
-  for (size_t n : pieces) write(std::min(n, input.size() - pos));
-  write(input.size() - pos);
-  if (flush_every > 0 && since_flush > 0) enc->SyncFlush();
-  enc->Finish();
+  testing::FeedEncoder(*NewKlauspostEncoder(level, out, dict), input, pieces, flush_every, true);
   return out.str();
 }
 
@@ -103,15 +62,6 @@ std::string OurPgzip(const std::string& input, int level, size_t block_size) {
   StringWriter out;
   WriteKlauspostPgzip(in, out, level, block_size);
   return out.str();
-}
-
-// Describes where two outputs first differ, for failure messages.
-std::string Diff(const std::string& ours, const std::string& theirs) {
-  size_t i = 0;
-  while (i < ours.size() && i < theirs.size() && ours[i] == theirs[i]) ++i;
-  if (i == ours.size() && i == theirs.size()) return "identical";
-  return "first difference at byte " + std::to_string(i) + " of " +
-         std::to_string(theirs.size()) + " (ours: " + std::to_string(ours.size()) + " bytes)";
 }
 
 void ExpectExactAllLevels(const std::string& input, const std::string& dict = "") {
@@ -175,13 +125,7 @@ TEST(KlauspostFlateOracle, DictionariesAreExactAtEveryLevel) {
 
 TEST(KlauspostFlateOracle, WritesSplitAtRandomPointsGiveKlauspostsOutput) {
   std::string input = LayerMix(3 << 20, 8);
-  std::mt19937_64 rng(9);
-  std::vector<size_t> pieces;
-  for (size_t total = 0; total < input.size();) {
-    size_t n = rng() % 3 == 0 ? rng() % 16 : rng() % 100000;
-    pieces.push_back(n);
-    total += n;
-  }
+  std::vector<size_t> pieces = testing::RandomPieces(input.size(), 9);
   for (int level : kAllLevels) {
     std::string theirs = OracleFlate(input, level);
     std::string ours = OurFlate(input, level, "", 0, pieces);
@@ -232,25 +176,6 @@ TEST(KlauspostPgzipOracle, EmptyAndWholeBlockInputsAreExact) {
 }
 
 // --- Real pgzip layers from the fixtures ---
-
-std::string Gunzip(const std::string& data) {
-  z_stream z{};
-  EXPECT_EQ(inflateInit2(&z, 31), Z_OK);
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char buf[1 << 16];
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof(buf);
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - z.avail_out);
-  }
-  EXPECT_EQ(rc, Z_STREAM_END);
-  inflateEnd(&z);
-  return out;
-}
 
 // The blob whose name contains `id`: a file in directory `where`, or a member of tar `where`.
 std::string FindBlob(const fs::path& where, const std::string& id) {
@@ -318,7 +243,7 @@ TEST(KlauspostPgzipFixtures, PgzipLayersRebuildExactlyFromTheirTars) {
     std::string blob = FindBlob(fs::path(root) / layer.where, layer.id);
     ASSERT_FALSE(blob.empty());
     ASSERT_EQ(blob.substr(0, 10), std::string("\x1f\x8b\x08\x00\x00\x09\x6e\x88\x00\xff", 10));
-    std::string rebuilt = OurPgzip(Gunzip(blob), 5, kPgzipDefaultBlockSize);
+    std::string rebuilt = OurPgzip(testing::Inflate(blob, 31), 5, kPgzipDefaultBlockSize);
     EXPECT_EQ(rebuilt == blob, layer.exact) << Diff(rebuilt, blob);
   }
 }

@@ -1,7 +1,6 @@
 #include "deflate/klauspost_flate.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <algorithm>
 #include <string>
@@ -9,9 +8,13 @@
 #include "common/error.h"
 #include "common/io.h"
 #include "deflate/kp_pgzip.h"
+#include "deflate/oracle_harness.h"
 
 namespace outpost::deflate {
 namespace {
+
+using testing::Hex;
+using testing::Inflate;
 
 // The expected bytes below were produced by klauspost/compress v1.15.12 (tests/oracles/kpflate,
 // e.g. `kpflate -level 5 < sample | xxd -p`); the oracle tests compare with it live.
@@ -24,56 +27,13 @@ std::string Sample() {
   return s;
 }
 
-std::string Hex(const std::string& bytes) {
-  static const char kDigits[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : bytes) {
-    out += kDigits[c >> 4];
-    out += kDigits[c & 15];
-  }
-  return out;
-}
-
 // Compresses `input` in one Write, or in Writes of `flush_every` bytes each followed by a
 // SyncFlush (what `kpflate -flush N` does).
 std::string Compress(int level, const std::string& input, size_t flush_every = 0,
                      std::string_view dict = {}) {
   StringWriter out;
-  auto enc = NewKlauspostEncoder(level, out, dict);
-  const auto* p = reinterpret_cast<const uint8_t*>(input.data());
-  size_t step = flush_every > 0 ? flush_every : std::max<size_t>(input.size(), 1);
-  for (size_t pos = 0; pos < input.size(); pos += step) {
-    size_t n = std::min(step, input.size() - pos);
-    enc->Write(p + pos, n);
-    if (flush_every > 0) enc->SyncFlush();
-  }
-  enc->Finish();
+  testing::FeedEncoder(*NewKlauspostEncoder(level, out, dict), input, {}, flush_every, true);
   return out.str();
-}
-
-// Inflates raw DEFLATE (window_bits -15) or gzip (31) with zlib.
-std::string Inflate(const std::string& data, int window_bits, std::string_view dict = {}) {
-  z_stream z{};
-  EXPECT_EQ(inflateInit2(&z, window_bits), Z_OK);
-  if (!dict.empty()) {
-    inflateSetDictionary(&z, reinterpret_cast<const Bytef*>(dict.data()),
-                         static_cast<uInt>(dict.size()));
-  }
-  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  z.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    char buf[1 << 14];
-    z.next_out = reinterpret_cast<Bytef*>(buf);
-    z.avail_out = sizeof(buf);
-    rc = inflate(&z, Z_NO_FLUSH);
-    out.append(buf, sizeof(buf) - z.avail_out);
-    if (rc == Z_BUF_ERROR && z.avail_in == 0) break;
-  }
-  EXPECT_EQ(rc, Z_STREAM_END);
-  inflateEnd(&z);
-  return out;
 }
 
 // Mixed content: text, a little pseudo-random noise, and zeros.

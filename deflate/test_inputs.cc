@@ -159,6 +159,27 @@ std::string DocTar(size_t n) {
   return FillTo(std::move(out), n);
 }
 
+std::string MixedBytes(size_t n, uint64_t seed) {
+  Rng rng(seed);
+  std::string out;
+  out.reserve(n + 70000);
+  while (out.size() < n) {
+    size_t piece = 1 + rng.Below(40000);
+    switch (rng.Below(4)) {
+      case 0: out += EnglishText(piece, rng.Next()); break;
+      case 1: out.append(piece, '\0'); break;
+      case 2: out += RandomBytes(piece % 3000, rng.Next()); break;
+      default:
+        if (!out.empty()) {
+          size_t from = rng.Below(out.size());
+          out.append(out, from, std::min(piece, out.size() - from));
+        }
+    }
+  }
+  out.resize(n);
+  return out;
+}
+
 std::string LayerMix(size_t n, uint64_t seed) {
   Rng rng(seed);
   std::string bins = Binaries(8 << 20);

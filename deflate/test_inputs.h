@@ -23,6 +23,8 @@ std::string Binaries(size_t n);
 // A tar-like stream: 512-byte headers followed by padded file contents taken from /usr/share/doc
 // and /usr/share/common-licenses, up to `n` bytes.
 std::string DocTar(size_t n);
+// Text interleaved with zero runs, random stretches and repeats of earlier data.
+std::string MixedBytes(size_t n, uint64_t seed);
 // A layer-like mix of all of the above in pieces of varying size, `n` bytes.
 std::string LayerMix(size_t n, uint64_t seed);
 

@@ -1,17 +1,17 @@
 #include "hub/layer_codec.h"
 
+#include "codec/decompress.h"
 #include "codec/probe.h"
 #include "codec/rebuild.h"
 #include "codec/recipe.h"
 #include "common/error.h"
 #include "common/file.h"
-#include "storage/decompress.h"
 
 namespace outpost::hub {
 
 std::unique_ptr<Reader> Uncompress(std::unique_ptr<Reader> blob, image::Compression compression,
                                    std::string what) {
-  return storage::NewDecompressingReader(std::move(blob), compression, std::move(what));
+  return codec::OpenDecompressed(std::move(blob), compression, std::move(what));
 }
 
 RecipeResult ProbeRecipe(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression) {

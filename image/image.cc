@@ -120,8 +120,13 @@ Compression LayerCompression(std::string_view t) {
 }
 
 Compression SniffCompression(std::string_view b) {
-  if (b.size() >= 2 && b[0] == '\x1f' && b[1] == '\x8b') return Compression::kGzip;
-  if (b.size() >= 4 && b.substr(0, 4) == std::string_view("\x28\xb5\x2f\xfd", 4)) return Compression::kZstd;
+  auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
+  if (starts("\x1f\x8b")) return Compression::kGzip;
+  if (starts(std::string_view("\x28\xb5\x2f\xfd", 4))) return Compression::kZstd;
+  // A zstd stream may start with a skippable frame: magic 5X 2a 4d 18.
+  if (b.size() >= 4 && (static_cast<uint8_t>(b[0]) & 0xf0) == 0x50 && b.substr(1, 3) == "\x2a\x4d\x18") {
+    return Compression::kZstd;
+  }
   return Compression::kNone;
 }
 

@@ -43,7 +43,8 @@ bool IsLayerMediaType(std::string_view media_type);
 // The compression a layer media type declares. Throws Unsupported for a media type that is not
 // a layer.
 Compression LayerCompression(std::string_view media_type);
-// Detects compression from a blob's first bytes (gzip magic 1f 8b, zstd magic 28 b5 2f fd).
+// Detects compression from a blob's first bytes: gzip magic 1f 8b; zstd magic 28 b5 2f fd, or a
+// zstd skippable frame 5X 2a 4d 18 (a stream may start with one); otherwise kNone.
 Compression SniffCompression(std::string_view first_bytes);
 // True for the manifest and index media types outpost reads (OCI, Docker v2 schema 2).
 bool IsManifestMediaType(std::string_view media_type);

@@ -2,9 +2,9 @@
 
 #include <map>
 
+#include "codec/decompress.h"
 #include "common/error.h"
 #include "common/file.h"
-#include "storage/decompress.h"
 #include "tar/tar_reader.h"
 
 namespace outpost::storage {
@@ -134,8 +134,8 @@ class TarTree : public FileTree {
     if (got < 2 || magic[0] != 0x1f || magic[1] != 0x8b) return file_;
     temp_ = std::make_unique<TempDir>();
     fs::path plain = temp_->path() / "archive.tar";
-    auto in = NewDecompressingReader(std::make_unique<FileReader>(file_), image::Compression::kGzip,
-                                     file_.string());
+    auto in = codec::OpenDecompressed(std::make_unique<FileReader>(file_), image::Compression::kGzip,
+                                      file_.string());
     AtomicFile out(plain);
     Copy(*in, out);
     out.Commit();

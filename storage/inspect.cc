@@ -11,6 +11,16 @@ using Json = nlohmann::json;
 
 constexpr size_t kHeadBytes = 1024;  // enough for any gzip header with a file name
 
+// The gzip header at the front of `head`; nullopt when it is cut off or malformed (inspect
+// reports what it finds, it does not fail on a layer).
+std::optional<codec::GzipHeader> ParseGzipHead(std::string_view head) {
+  try {
+    return codec::GzipHeader::Parse(head);
+  } catch (const Error&) {
+    return std::nullopt;
+  }
+}
+
 // Walks an image or index, verifying blobs and filling `out`.
 class Inspector {
  public:
@@ -28,7 +38,7 @@ class Inspector {
       if (config && config->diff_ids.size() == m.layers.size()) layer.diff_id = config->diff_ids[i];
       if (std::optional<std::string> head = Blob(m.layers[i])) {
         layer.compression = image::SniffCompression(*head);
-        if (layer.compression == image::Compression::kGzip) layer.gzip = ParseGzipHeader(*head);
+        if (layer.compression == image::Compression::kGzip) layer.gzip = ParseGzipHead(*head);
       }
       r.layers.push_back(std::move(layer));
     }
@@ -142,7 +152,7 @@ Json LayerJson(const LayerReport& l) {
             {"media_type", l.descriptor.media_type},
             {"compression", image::CompressionName(l.compression)}};
   if (l.gzip) {
-    j["gzip"] = {{"mtime", l.gzip->mtime}, {"xfl", l.gzip->xfl}, {"os", l.gzip->os}, {"fname", l.gzip->fname}};
+    j["gzip"] = {{"mtime", l.gzip->mtime}, {"xfl", l.gzip->xfl}, {"os", l.gzip->os}, {"fname", l.gzip->name.value_or("")}};
   }
   return j;
 }
@@ -177,7 +187,7 @@ void ImageText(const ImageReport& r, const std::string& indent, std::string* out
             std::string(image::CompressionName(l.compression));
     if (l.gzip) {
       *out += "  MTIME " + std::to_string(l.gzip->mtime) + " XFL " + Hex2(l.gzip->xfl) + " OS " + Hex2(l.gzip->os) +
-              (l.gzip->fname.empty() ? "" : " FNAME " + l.gzip->fname);
+              (l.gzip->name ? " FNAME " + *l.gzip->name : "");
     }
     *out += "\n";
   }
