@@ -190,20 +190,8 @@ struct Sources {
   std::function<std::unique_ptr<Reader>()> open_plain;
 };
 
-// The uncompressed stream of a blob, owning the blob's reader.
-class OwningDecompressor : public Reader {
- public:
-  OwningDecompressor(std::unique_ptr<Reader> raw, image::Compression compression)
-      : raw_(std::move(raw)), plain_(OpenDecompressed(*raw_, compression)) {}
-  size_t Read(uint8_t* buf, size_t n) override { return plain_->Read(buf, n); }
-
- private:
-  std::unique_ptr<Reader> raw_;
-  std::unique_ptr<Reader> plain_;
-};
-
 Sources Decompressing(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression) {
-  return {open_blob, [open_blob, compression] { return std::make_unique<OwningDecompressor>(open_blob(), compression); }};
+  return {open_blob, [open_blob, compression] { return OpenDecompressed(open_blob(), compression, "the blob"); }};
 }
 
 // False if `recipe`'s output differs from the blob within the first `limit` input bytes.
@@ -308,7 +296,7 @@ ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob, con
   result.diff_id = known.diff_id;
   result.uncompressed_size = known.uncompressed_size;
   std::vector<Recipe> candidates;
-  switch (SniffCompression(head)) {
+  switch (image::SniffCompression(head)) {
     case image::Compression::kNone:
       result.exact = true;
       return result;
