@@ -185,7 +185,7 @@ StagedLayer Applier::Stage(size_t i) {
   if (to_archive_) {
     hub::RebuildTar(e, *payload, access, work.path(), counted);
   } else {
-    hub::RebuildBlobOf(e, *payload, access, work.path(), counted);
+    hub::RebuildBlobOf(e, *payload, access, counted);
   }
   progress().End();
   s.size = s.file->size();

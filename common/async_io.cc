@@ -75,8 +75,46 @@ std::exception_ptr ChunkChannel::error() {
 
 }  // namespace internal
 
+namespace {
+
+// Fills a channel's chunks with what is written, in order. Throws once the consumer has stopped.
+class ChannelWriter : public Writer {
+ public:
+  explicit ChannelWriter(internal::ChunkChannel& channel) : channel_(channel) {}
+  using Writer::Write;
+  void Write(const uint8_t* data, size_t n) override {
+    while (n > 0) {
+      if (current_ == nullptr) {
+        current_ = channel_.TakeFree();
+        if (current_ == nullptr) throw IOError("the reader of this stream stopped");
+        current_->size = 0;
+      }
+      size_t take = std::min(n, channel_.chunk_bytes() - current_->size);
+      std::memcpy(current_->data.get() + current_->size, data, take);
+      current_->size += take;
+      data += take;
+      n -= take;
+      if (current_->size == channel_.chunk_bytes()) Flush();
+    }
+  }
+  // Hands over the chunk being filled, if it holds anything.
+  void Flush() {
+    if (current_ != nullptr && current_->size > 0) channel_.PushFull(current_);
+    current_ = nullptr;
+  }
+
+ private:
+  internal::ChunkChannel& channel_;
+  internal::ChunkChannel::Chunk* current_ = nullptr;
+};
+
+}  // namespace
+
 ReadAheadReader::ReadAheadReader(Reader& inner, Observer observe, size_t chunks, size_t chunk_bytes)
     : channel_(chunks, chunk_bytes), thread_([this, &inner, observe = std::move(observe)] { Produce(inner, observe); }) {}
+
+ReadAheadReader::ReadAheadReader(std::function<void(Writer&)> produce, size_t chunks, size_t chunk_bytes)
+    : channel_(chunks, chunk_bytes), thread_([this, produce = std::move(produce)] { ProduceFrom(produce); }) {}
 
 ReadAheadReader::~ReadAheadReader() {
   channel_.Stop(nullptr);
@@ -95,6 +133,18 @@ void ReadAheadReader::Produce(Reader& inner, const Observer& observe) {
   } catch (...) {
     channel_.Done(std::current_exception());
   }
+}
+
+void ReadAheadReader::ProduceFrom(const std::function<void(Writer&)>& produce) {
+  ChannelWriter w(channel_);
+  std::exception_ptr error;
+  try {
+    produce(w);
+  } catch (...) {
+    error = std::current_exception();
+  }
+  w.Flush();  // the bytes written before an error come first
+  channel_.Done(error);
 }
 
 bool ReadAheadReader::Refill() {

@@ -68,6 +68,11 @@ class ReadAheadReader : public Reader {
  public:
   using Observer = std::function<void(const uint8_t* data, size_t n)>;
   explicit ReadAheadReader(Reader& inner, Observer observe = {}, size_t chunks = 4, size_t chunk_bytes = 512 << 10);
+  // Reads what `produce` writes into the Writer it is given, run on the background thread (e.g.
+  // a delta applied straight into a compressor, no scratch file between). What `produce` throws
+  // is rethrown by Read after the bytes written before it. If this reader goes away first, the
+  // producer's next Write throws and its thread ends.
+  explicit ReadAheadReader(std::function<void(Writer&)> produce, size_t chunks = 4, size_t chunk_bytes = 512 << 10);
   // Stops the background thread and waits for its current read to return.
   ~ReadAheadReader() override;
   ReadAheadReader(const ReadAheadReader&) = delete;
@@ -79,6 +84,7 @@ class ReadAheadReader : public Reader {
 
  private:
   void Produce(Reader& inner, const Observer& observe);
+  void ProduceFrom(const std::function<void(Writer&)>& produce);
   bool Refill();
 
   internal::ChunkChannel channel_;

@@ -77,6 +77,44 @@ TEST(ReadAhead, DestroyingItEarlyStopsTheThread) {
   EXPECT_EQ(r.Read(b, sizeof b), sizeof b);
 }
 
+TEST(ReadAhead, ReadsWhatAProducerWritesInOrder) {
+  std::string data = Pattern(3 << 20);
+  ReadAheadReader r(
+      [&](Writer& w) {
+        for (size_t at = 0; at < data.size(); at += 70001) w.Write(std::string_view(data).substr(at, 70001));
+      },
+      3, 64 << 10);
+  EXPECT_EQ(ReadAll(r, 8 << 20), data);
+}
+
+TEST(ReadAhead, ProducerErrorIsRethrownAfterTheBytesBeforeIt) {
+  ReadAheadReader r([](Writer& w) {
+    w.Write("good bytes");
+    throw Corruption("the delta is damaged");
+  });
+  uint8_t buf[64];
+  EXPECT_EQ(ReadUpTo(r, buf, 10), 10u);
+  try {
+    ReadUpTo(r, buf, sizeof(buf));
+    ADD_FAILURE() << "no error";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+  }
+}
+
+TEST(ReadAhead, DestroyingItEarlyStopsAnEndlessProducer) {
+  {
+    ReadAheadReader r(
+        [](Writer& w) {
+          for (;;) w.Write("forever ");
+        },
+        2, 4096);
+    uint8_t buf[16];
+    EXPECT_EQ(ReadUpTo(r, buf, sizeof(buf)), sizeof(buf));
+  }
+  SUCCEED();  // the destructor returned: the producer's Write threw and its thread ended
+}
+
 TEST(WriteBehind, WritesEveryByteInOrderByFinish) {
   std::string data = Pattern(2'000'003);
   StringWriter inner;

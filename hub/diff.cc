@@ -301,7 +301,7 @@ void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   if (via_tar) {
     RebuildTar(entry, *payload, access, proof.path(), sink);
   } else {
-    RebuildBlobOf(entry, *payload, access, proof.path(), sink);
+    RebuildBlobOf(entry, *payload, access, sink);
   }
 }
 

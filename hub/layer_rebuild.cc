@@ -1,5 +1,6 @@
 #include "hub/layer_rebuild.h"
 
+#include "common/async_io.h"
 #include "common/error.h"
 #include "delta/layer_delta.h"
 #include "hub/image_source.h"
@@ -57,7 +58,7 @@ void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAc
   } else {
     // A compressed blob shipped whole or as raw delta: rebuild and check it, then uncompress.
     ScratchFile blob(scratch / "blob");
-    RebuildBlobOf(entry, payload, base, scratch, blob.writer());
+    RebuildBlobOf(entry, payload, base, blob.writer());
     auto tar = Uncompress(std::make_unique<FileReader>(blob.path()), image::LayerCompression(entry.media_type),
                           "layer " + entry.digest.str());
     Copy(*tar, hashing);
@@ -70,15 +71,13 @@ void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAc
   }
 }
 
-void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
-                   const std::filesystem::path& scratch, Writer& blob_out) {
+void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& blob_out) {
   HashingWriter hashing(&blob_out);
   bool via_tar = entry.method == Method::kPresent || entry.method == Method::kTarDelta;
   if (via_tar && !entry.recipe.empty()) {
-    ScratchFile tar(scratch / "tar");
-    WriteTar(entry, payload, base, tar.writer());
-    FileReader tar_reader(tar.path());
-    RebuildBlob(tar_reader, entry.recipe, hashing);
+    // The tar streams into the compressor as it is rebuilt, on a second thread.
+    ReadAheadReader tar([&](Writer& w) { WriteTar(entry, payload, base, w); });
+    RebuildBlob(tar, entry.recipe, hashing);
   } else {
     WriteTar(entry, payload, base, hashing);
   }

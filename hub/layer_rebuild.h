@@ -23,9 +23,9 @@ struct BaseAccess {
 void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
                 const std::filesystem::path& scratch, Writer& tar_out);
 
-// Writes the entry's blob into `blob_out` and checks its digest and size. Needs a scratch
-// directory for the tar between delta and recipe. Throws like RebuildTar.
-void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
-                   const std::filesystem::path& scratch, Writer& blob_out);
+// Writes the entry's blob into `blob_out` and checks its digest and size. A tar rebuilt by the
+// delta streams into the recipe's compressor on a second thread (no scratch file). Throws like
+// RebuildTar.
+void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& blob_out);
 
 }  // namespace outpost::hub
