@@ -212,14 +212,17 @@ TEST(LayerDelta, RebuildWithEveryMtimeChangedCostsUnderHalfAByteAnEntry) {
   EXPECT_LT(delta.size(), 1000u);
 }
 
-TEST(LayerDelta, ChangedMtimesOfDirectoriesAndLinksRoundTrip) {
+TEST(LayerDelta, ChangedMtimesOfDirectoriesLinksAndLongNamesRoundTrip) {
+  std::string long_name = "usr/share/" + std::string(150, 'n');
   std::string base = TarHeader("usr/", 0, '5', {}, 5) + TarHeader("usr/l", 0, '2', "x", 6) +
-                     TarFile("usr/a", "aaa", 7) + TarFile("usr/b", "bbbb", 8) + TarEnd();
+                     TarFile("usr/a", "aaa", 7) + TarFile("usr/b", "bbbb", 8) +
+                     TarFile(long_name, "long", 3) + TarEnd();
   std::string target = TarHeader("usr/", 0, '5', {}, 9) + TarHeader("usr/l", 0, '2', "x", 9) +
-                       TarFile("usr/a", "aaa", 9) + TarFile("usr/b", "bbbc", 8) + TarEnd();
+                       TarFile("usr/a", "aaa", 9) + TarFile("usr/b", "bbbc", 8) +
+                       TarFile(long_name, "long", 9) + TarEnd();
   LayerDeltaStats stats;
   RoundTrip(base, target, &stats);
-  EXPECT_EQ(stats.copied_entries, 1u);
+  EXPECT_EQ(stats.copied_entries, 2u);
 }
 
 TEST(LayerDelta, HeaderWithNonStandardChecksumStillRoundTripsExactly) {

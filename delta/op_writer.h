@@ -24,8 +24,8 @@ class OpWriter {
   void Literal(std::string_view bytes);
   void Copy(uint64_t base_offset, uint64_t length);
   // Target bytes as bytewise differences (mod 256) from `base`, which is
-  // base[base_offset, +target.size()): a tar header against its base header, where mtime and
-  // checksum digits move by the same amounts in every entry.
+  // base[base_offset, +target.size()): a tar header against its base header where Header()
+  // does not fit.
   void Add(uint64_t base_offset, std::string_view base, std::string_view target);
   // A HEADER op: `target` (the previous entry's padding, then an entry's header blocks; the
   // padding is what aligns the target so far to 512 bytes) against `base`, which is
