@@ -1,4 +1,5 @@
 // ApplyLayerDelta, ApplyRawDelta and VerifyLayerDelta (declared in layer_delta.h).
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -6,11 +7,13 @@
 #include "delta/bsdiff.h"
 #include "delta/content_encoder.h"
 #include "delta/format.h"
+#include "delta/header_op.h"
 #include "delta/inner_gzip.h"
 #include "delta/signature.h"
 #include "delta/tar_guard.h"
 #include "delta/varint.h"
 #include "delta/zstd_util.h"
+#include "tar/tar_reader.h"
 
 namespace outpost::delta {
 namespace {
@@ -78,6 +81,7 @@ class Applier {
         case format::Op::kBsdiff: Payload(Method::kBsdiff); break;
         case format::Op::kRsync: Payload(Method::kRsync); break;
         case format::Op::kGzip: Payload(Method::kInnerGzip); break;
+        case format::Op::kHeader: Header(); break;
         default: throw Corruption("delta has unknown op ", std::to_string(tag));
       }
     }
@@ -89,16 +93,22 @@ class Applier {
   // Reads a base range (offset relative to the cursor, then length), checks it lies inside the
   // base and moves the cursor to its end.
   std::pair<uint64_t, uint64_t> BaseRange() {
+    uint64_t offset = BaseOffset();
+    uint64_t length = Field();
+    CheckRange(offset, length);
+    cursor_ = offset + length;
+    return {offset, length};
+  }
+
+  // Reads a base offset written relative to the cursor.
+  uint64_t BaseOffset() {
     uint64_t delta = Field();
     int64_t move = static_cast<int64_t>(delta >> 1) ^ -static_cast<int64_t>(delta & 1);
     uint64_t offset = cursor_ + static_cast<uint64_t>(move);
     if ((move < 0 && offset > cursor_) || (move > 0 && offset < cursor_)) {
       throw Corruption("delta refers to base bytes outside the base");
     }
-    uint64_t length = Field();
-    CheckRange(offset, length);
-    cursor_ = offset + length;
-    return {offset, length};
+    return offset;
   }
 
   // Checks [offset, offset + length) lies inside the base.
@@ -119,6 +129,10 @@ class Applier {
 
   void CopyOp() {
     auto [offset, length] = BaseRange();
+    CopyBase(offset, length);
+  }
+
+  void CopyBase(uint64_t offset, uint64_t length) {
     for (uint64_t done = 0; done < length;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
       base_.ReadAt(offset + done, buf_.get(), k);
@@ -138,6 +152,51 @@ class Applier {
       out_.Write(buf_.get(), k);
       done += k;
     }
+  }
+
+  // HEADER: the padding that aligns the output to 512 bytes and `blocks` header blocks, predicted
+  // from the base (delta/header_op.h), then maybe the entry's content copied from the base.
+  void Header() {
+    uint8_t flags;
+    ReadFull(ops_, &flags, 1, "delta header op");
+    if ((flags & ~header_op::kAllFlags) != 0) throw Corruption("delta header op has unknown flags");
+    uint64_t offset = BaseOffset(), blocks = Field();
+    if (blocks == 0 || blocks > format::kMaxEntryHeader / tar::kBlockSize) {
+      throw Corruption("delta header op has ", std::to_string(blocks), " blocks");
+    }
+    uint64_t pad = (tar::kBlockSize - out_.count() % tar::kBlockSize) % tar::kBlockSize;
+    uint64_t n = pad + blocks * tar::kBlockSize;
+    CheckRange(offset, n);
+    std::string header = ReadBase(base_, offset, n);
+    std::fill_n(header.begin(), pad, '\0');  // padding is predicted as zeros
+    if (flags & header_op::kPreviousMtime) header_op::SetLastMtime(&header, last_mtime_);
+    if (flags & header_op::kDiff) {
+      std::string x(n, '\0');
+      ReadFull(ops_, reinterpret_cast<uint8_t*>(x.data()), n, "delta header bytes");
+      for (size_t i = 0; i < n; ++i) header[i] = static_cast<char>(header[i] + x[i]);
+    }
+    if (flags & header_op::kChecksum) header_op::SetLastChecksum(&header);
+    last_mtime_ = header_op::LastMtime(header);
+    out_.Write(header);
+    cursor_ = offset + n;
+    if (flags & header_op::kContent) {
+      uint64_t size = EntrySize(std::string_view(header).substr(pad));
+      CheckRange(cursor_, size);
+      CopyBase(cursor_, size);
+      cursor_ += size;
+    }
+  }
+
+  // The content size the header blocks `header` declare; Corruption unless they are exactly one
+  // entry's headers.
+  static uint64_t EntrySize(std::string_view header) {
+    StringReader in{std::string(header)};
+    tar::Reader reader(in);
+    tar::Entry e;
+    if (!reader.Next(&e) || reader.offset() != header.size()) {
+      throw Corruption("delta header op copies content after bytes that are not a tar header");
+    }
+    return e.size;
   }
 
   void Payload(Method method) {
@@ -182,6 +241,7 @@ class Applier {
   TarGuard* guard_;
   std::unique_ptr<uint8_t[]> buf_;
   uint64_t cursor_ = 0;  // end of the last base range an op referred to
+  header_op::MtimeField last_mtime_{};  // of the last HEADER op's output
 };
 
 Digest Apply(const RandomAccess& base, outpost::Reader& delta, Writer& out, format::Kind kind) {

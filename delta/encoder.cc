@@ -30,16 +30,53 @@ class LayerEncoder {
     }
     size_t pad = static_cast<size_t>(PaddingAfter(previous_size));
     std::string_view raw = e.raw_prefix;
+    const TarIndexEntry* same = matcher_.SamePath(e.name);
+    if (HeaderOpFits(e, pad, same)) return HeaderEntry(tar, e, *same, pad);
     ops_.Literal(raw.substr(0, pad));
-    Header(e.name, raw.substr(pad));
+    Header(same, raw.substr(pad));
     if (e.size > 0) Content(tar, e);
   }
 
  private:
+  // The HEADER op covers the padding before the header blocks, which the applier derives from
+  // the target's 512-byte alignment; it needs the same path in the base with header blocks of
+  // the same length and as many base bytes before them as the padding.
+  static bool HeaderOpFits(const tar::Entry& e, size_t pad, const TarIndexEntry* same) {
+    size_t blocks = e.raw_prefix.size() - pad;
+    return same != nullptr && pad == PaddingAfter(e.offset) && blocks > 0 &&
+           blocks % tar::kBlockSize == 0 && same->data_offset - same->header_offset == blocks &&
+           same->header_offset >= pad;
+  }
+
+  // Padding and header as one HEADER op (or a copy when the base has the same bytes); an
+  // unchanged small file's content is copied by the same op when it follows the base header.
+  void HeaderEntry(tar::Reader& tar, const tar::Entry& e, const TarIndexEntry& same, size_t pad) {
+    uint64_t base_offset = same.header_offset - pad;
+    std::string base = ReadBase(base_, base_offset, e.raw_prefix.size());
+    std::string prediction = std::string(pad, '\0') + base.substr(pad);  // as the applier predicts
+    if (e.size > options_.window_bytes) {
+      HeaderBytes(base_offset, base, prediction, e.raw_prefix, 0);
+      return Content(tar, e);
+    }
+    std::string content = ReadEntryContent(tar, e.size);
+    bool copied = e.size > 0 && same.size == e.size && same.content == Digest::Of(content) &&
+                  ReadBase(base_, same.data_offset, same.size) == content;
+    HeaderBytes(base_offset, base, prediction, e.raw_prefix, copied ? e.size : 0);
+    if (copied) return Count(Outcome::kCopied);
+    if (e.size > 0) SmallFile(e, content);
+  }
+
+  // A copy when the base bytes are the target's, else a HEADER op against `prediction` (the base
+  // bytes with the padding zeroed).
+  void HeaderBytes(uint64_t base_offset, std::string_view base, std::string_view prediction,
+                   std::string_view target, uint64_t content_length) {
+    if (base == target) return ops_.Copy(base_offset, target.size() + content_length);
+    ops_.Header(base_offset, prediction, target, content_length);
+  }
+
   // A header is added bytewise with the base entry of the same path when their header blocks have the
   // same length (the usual case: only size, mtime and checksum differ), else sent as bytes.
-  void Header(const std::string& name, std::string_view header) {
-    const TarIndexEntry* same = matcher_.SamePath(name);
+  void Header(const TarIndexEntry* same, std::string_view header) {
     if (same != nullptr && same->data_offset - same->header_offset == header.size()) {
       std::string base_header = ReadBase(base_, same->header_offset, header.size());
       ops_.Add(same->header_offset, base_header, header);
@@ -50,7 +87,7 @@ class LayerEncoder {
 
   void Content(tar::Reader& tar, const tar::Entry& e) {
     uint64_t window = options_.window_bytes;
-    if (e.size <= window) return SmallFile(tar, e);
+    if (e.size <= window) return SmallFile(e, ReadEntryContent(tar, e.size));
     const TarIndexEntry* base = matcher_.Similar(e.name, e.size);
     Outcome outcome = Outcome::kCopied;
     for (uint64_t at = 0; at < e.size; at += window) {
@@ -60,8 +97,7 @@ class LayerEncoder {
     Count(outcome);
   }
 
-  void SmallFile(tar::Reader& tar, const tar::Entry& e) {
-    std::string content = ReadEntryContent(tar, e.size);
+  void SmallFile(const tar::Entry& e, const std::string& content) {
     const TarIndexEntry* same = matcher_.SameContent(Digest::Of(content));
     if (same != nullptr && ReadBase(base_, same->data_offset, same->size) == content) {
       ops_.Copy(same->data_offset, same->size);

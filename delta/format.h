@@ -25,6 +25,8 @@ enum class Op : uint8_t {
   kBsdiff = 0x05,   // same fields
   kRsync = 0x06,    // same fields
   kGzip = 0x07,     // same fields (inner-gzip method)
+  kHeader = 0x08,   // flags, base_off, blocks[, bytes[n]]: a tar header predicted from its base
+                    // header (delta/header_op.h), optionally followed by its copied content
 };
 
 // Bounds the applier enforces before allocating (a corrupt delta cannot make it allocate more).

@@ -6,6 +6,7 @@
 #include "deflate/gnu_gzip.h"
 #include "delta/op_writer.h"
 #include "delta/test_util.h"
+#include "delta/zstd_util.h"
 
 namespace outpost::delta {
 namespace {
@@ -190,6 +191,100 @@ TEST(LayerDelta, UnsafeRebuiltPathsAreRefusedAtApply) {
   std::string good = TarFile("fine", "ok") + TarEnd();
   EXPECT_EQ(Apply(base, HandMadeDelta(base, good)), good);
   EXPECT_EQ(ApplyError(base, HandMadeDelta(base, good.substr(0, 700))), Error::Kind::kCorruption);
+}
+
+// `n` files with varied mtimes; `rebuilt` gives every entry the same new mtime instead.
+std::string ManyFiles(int n, bool rebuilt) {
+  std::string tar;
+  for (int i = 0; i < n; ++i) {
+    uint64_t mtime = rebuilt ? 1800000000 : 1700000000 + 7919 * static_cast<uint64_t>(i);
+    tar += TarFile("usr/share/f" + std::to_string(i), TextBytes(100 + 37 * i % 3000, i), mtime);
+  }
+  return tar + TarEnd();
+}
+
+TEST(LayerDelta, RebuildWithEveryMtimeChangedCostsUnderHalfAByteAnEntry) {
+  std::string base = ManyFiles(2000, false);
+  std::string target = ManyFiles(2000, true);
+  LayerDeltaStats stats;
+  std::string delta = RoundTrip(base, target, &stats);
+  EXPECT_EQ(stats.copied_entries, 2000u);
+  EXPECT_LT(delta.size(), 1000u);
+}
+
+TEST(LayerDelta, ChangedMtimesOfDirectoriesLinksAndLongNamesRoundTrip) {
+  std::string long_name = "usr/share/" + std::string(150, 'n');
+  std::string base = TarHeader("usr/", 0, '5', {}, 5) + TarHeader("usr/l", 0, '2', "x", 6) +
+                     TarFile("usr/a", "aaa", 7) + TarFile("usr/b", "bbbb", 8) +
+                     TarFile(long_name, "long", 3) + TarEnd();
+  std::string target = TarHeader("usr/", 0, '5', {}, 9) + TarHeader("usr/l", 0, '2', "x", 9) +
+                       TarFile("usr/a", "aaa", 9) + TarFile("usr/b", "bbbc", 8) +
+                       TarFile(long_name, "long", 9) + TarEnd();
+  LayerDeltaStats stats;
+  RoundTrip(base, target, &stats);
+  EXPECT_EQ(stats.copied_entries, 2u);
+}
+
+TEST(LayerDelta, HeaderWithNonStandardChecksumStillRoundTripsExactly) {
+  std::string base = TarFile("usr/a", "content", 5) + TarEnd();
+  std::string target = TarFile("usr/a", "content", 6) + TarEnd();
+  // Seven digits and a NUL instead of six digits, NUL, space: same value, other bytes.
+  std::string digits = target.substr(148, 6);
+  target.replace(148, 8, "0" + digits + std::string(1, '\0'));
+  RoundTrip(base, target);
+  target[148 + 7] = ' ';  // seven digits and a space
+  RoundTrip(base, target);
+}
+
+// A delta whose op stream is `ops` as given, as a malicious or buggy encoder could write it.
+std::string RawOps(const std::string& base, std::string_view ops) {
+  StringWriter out;
+  out.Write(std::string("OPDL\x01\x02", 6));
+  for (int i = 0; i < 8; ++i) out.Write(std::string(1, static_cast<char>(base.size() >> (8 * i))));
+  out.Write(std::string_view(reinterpret_cast<const char*>(Digest::Of(base).bytes().data()), 32));
+  ZstdFrameWriter frame(out, 3, 20);
+  frame.Write(ops);
+  frame.Finish();
+  return out.str();
+}
+
+Error::Kind ApplyRawError(const std::string& base, const std::string& delta) {
+  StringRandomAccess base_ra(base);
+  StringReader in(delta);
+  StringWriter out;
+  try {
+    ApplyRawDelta(base_ra, in, out);
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  return Error::Kind::kInvalidArgument;
+}
+
+TEST(LayerDelta, BadHeaderOpsAreCorruption) {
+  std::string base = TarHeader("usr/a", 100000) + std::string(1000, 'c');
+  auto bad = [&](std::string_view ops) { return ApplyRawError(base, RawOps(base, ops)); };
+  using std::string_literals::operator""s;
+  EXPECT_EQ(bad("\x08"s), Error::Kind::kCorruption);               // no flags
+  EXPECT_EQ(bad("\x08\x00"s), Error::Kind::kCorruption);           // no offset
+  EXPECT_EQ(bad("\x08\x00\x00"s), Error::Kind::kCorruption);       // no block count
+  EXPECT_EQ(bad("\x08\x10\x00\x01"s), Error::Kind::kCorruption);   // unknown flag
+  EXPECT_EQ(bad("\x08\x00\x00\x00"s), Error::Kind::kCorruption);   // zero blocks
+  EXPECT_EQ(bad("\x08\x00\x00\x04"s), Error::Kind::kCorruption);   // blocks past the base end
+  EXPECT_EQ(bad("\x08\x00\x01\x01"s), Error::Kind::kCorruption);   // offset before the base
+  EXPECT_EQ(bad("\x08\x00\x00\xff\xff\xff\x7f"s), Error::Kind::kCorruption);  // huge count
+  EXPECT_EQ(bad("\x08\x01\x00\x01"s + std::string(100, '\0')), Error::Kind::kCorruption);  // short
+  // The copied content is longer than what the base has after the header.
+  EXPECT_EQ(bad("\x08\x08\x00\x01"s), Error::Kind::kCorruption);
+  // Content copied after a block that is not a tar header.
+  EXPECT_EQ(bad("\x08\x08\x02\x01"s), Error::Kind::kCorruption);
+  // A HEADER op with nothing wrong rebuilds the header.
+  std::string ok = "\x08\x00\x00\x01\x00\x80\x04"s;
+  ok += std::string(reinterpret_cast<const char*>(Digest::Of(base.substr(0, 512)).bytes().data()), 32);
+  StringRandomAccess base_ra(base);
+  StringReader in(RawOps(base, ok));
+  StringWriter out;
+  ApplyRawDelta(base_ra, in, out);
+  EXPECT_EQ(out.str(), base.substr(0, 512));
 }
 
 std::string GnuGzip(const std::string& plain) {

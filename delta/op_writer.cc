@@ -1,8 +1,10 @@
 #include "delta/op_writer.h"
 
+#include <algorithm>
 #include <string>
 
 #include "delta/varint.h"
+#include "tar/tar_reader.h"
 
 namespace outpost::delta {
 namespace {
@@ -101,6 +103,60 @@ void OpWriter::Add(uint64_t base_offset, std::string_view base, std::string_view
   BaseTag(format::Op::kAdd, base_offset, x.size(), {});
   frame_.Write(x);
   Account(Method::kAdd, x.size(), x.size());
+}
+
+namespace {
+
+// Differences (mod 256) of `target` from `prediction`; with `checksum`, the last block's checksum
+// field is left zero (the applier recomputes it).
+std::string Differences(std::string_view prediction, std::string_view target, bool checksum) {
+  std::string x(target);
+  for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<char>(x[i] - prediction[i]);
+  if (checksum) {
+    size_t at = x.size() - tar::kBlockSize + header_op::kChecksumOffset;
+    std::fill_n(x.begin() + static_cast<std::ptrdiff_t>(at), header_op::kChecksumBytes, '\0');
+  }
+  return x;
+}
+
+size_t NonZero(std::string_view x) {
+  return static_cast<size_t>(std::count_if(x.begin(), x.end(), [](char c) { return c != 0; }));
+}
+
+}  // namespace
+
+void OpWriter::Header(uint64_t base_offset, std::string_view base, std::string_view target,
+                      uint64_t content_length) {
+  std::string standard(target);
+  header_op::SetLastChecksum(&standard);
+  bool checksum = standard == target;
+  // Try the mtime choice of the previous HEADER op first, so that ties keep the stream regular.
+  std::string best;
+  bool best_mtime = used_previous_mtime_;
+  for (bool mtime : {used_previous_mtime_, !used_previous_mtime_}) {
+    std::string prediction(base);
+    if (mtime) header_op::SetLastMtime(&prediction, last_mtime_);
+    std::string x = Differences(prediction, target, checksum);
+    if (best.empty() || NonZero(x) < NonZero(best)) {
+      best = std::move(x);
+      best_mtime = mtime;
+    }
+  }
+  bool diff = NonZero(best) > 0;
+  uint8_t flags = (diff ? header_op::kDiff : 0) | (best_mtime ? header_op::kPreviousMtime : 0) |
+                  (checksum ? header_op::kChecksum : 0) |
+                  (content_length > 0 ? header_op::kContent : 0);
+  Flush();
+  std::string s{static_cast<char>(format::Op::kHeader), static_cast<char>(flags)};
+  PutSignedVarint(&s, static_cast<int64_t>(base_offset - cursor_));
+  PutVarint(&s, target.size() / tar::kBlockSize);
+  frame_.Write(s);
+  if (diff) frame_.Write(best);
+  cursor_ = base_offset + target.size() + content_length;
+  last_mtime_ = header_op::LastMtime(target);
+  used_previous_mtime_ = best_mtime;
+  Account(Method::kAdd, target.size(), diff ? best.size() : 0);
+  if (content_length > 0) Account(Method::kCopy, content_length, 0);
 }
 
 void OpWriter::Payload(Method method, uint64_t base_offset, uint64_t base_length,

@@ -6,6 +6,7 @@
 #include <string_view>
 
 #include "delta/format.h"
+#include "delta/header_op.h"
 #include "delta/layer_delta.h"
 #include "delta/zstd_util.h"
 
@@ -23,9 +24,17 @@ class OpWriter {
   void Literal(std::string_view bytes);
   void Copy(uint64_t base_offset, uint64_t length);
   // Target bytes as bytewise differences (mod 256) from `base`, which is
-  // base[base_offset, +target.size()): a tar header against its base header, where mtime and
-  // checksum digits move by the same amounts in every entry.
+  // base[base_offset, +target.size()): a tar header against its base header where Header()
+  // does not fit.
   void Add(uint64_t base_offset, std::string_view base, std::string_view target);
+  // A HEADER op: `target` (the previous entry's padding, then an entry's header blocks; the
+  // padding is what aligns the target so far to 512 bytes) against `base`, which is
+  // base[base_offset, +target.size()) with the padding bytes zeroed. Sends only what the applier cannot predict: the mtime may
+  // come from the previous HEADER op and a standard checksum is recomputed. With
+  // `content_length` > 0, the entry's content is base[base_offset + target.size(),
+  // +content_length) and costs nothing more.
+  void Header(uint64_t base_offset, std::string_view base, std::string_view target,
+              uint64_t content_length);
   void Payload(Method method, uint64_t base_offset, uint64_t base_length, uint64_t target_length,
                std::string_view payload);
   // Writes the END op with the target's size and digest and closes the frame.
@@ -59,6 +68,8 @@ class OpWriter {
   uint64_t pending_offset_ = 0;  // a copy not written yet (length 0: none)
   uint64_t pending_length_ = 0;
   uint64_t cursor_ = 0;          // end of the last base range an op referred to
+  header_op::MtimeField last_mtime_{};  // of the last HEADER op's target
+  bool used_previous_mtime_ = false;    // what the last HEADER op chose (ties keep it)
 };
 
 }  // namespace outpost::delta
