@@ -144,7 +144,13 @@ void CheckOptions(const EncodeOptions& options) {
 LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, outpost::Reader& target_tar,
                                  Writer& delta_out, const EncodeOptions& options) {
   CheckOptions(options);
-  TarIndex index = IndexBase(base_tar);
+  return EncodeLayerDelta(base_tar, IndexBase(base_tar), target_tar, delta_out, options);
+}
+
+LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, const TarIndex& index,
+                                 outpost::Reader& target_tar, Writer& delta_out,
+                                 const EncodeOptions& options) {
+  CheckOptions(options);
   LayerDeltaStats stats;
   OpWriter ops(delta_out, format::Kind::kLayer, index.tar_size, index.tar_digest,
                options.zstd_level, &stats, &base_tar);

@@ -58,12 +58,20 @@ struct LayerDeltaStats {
   Digest target_digest;         // sha256 of the whole target (the layer's diffID for a tar)
 };
 
+struct TarIndex;
+
 // Encodes the uncompressed `target_tar` as a delta against the uncompressed `base_tar`, writing
 // it to `delta_out`. Streams the target once; reads the base at random (it is indexed first).
 // Throws Corruption if either tar does not parse, Security if a target entry's path is absolute
 // or has a ".." component (layers are extracted later), IO errors from the streams.
 LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, outpost::Reader& target_tar,
                                  Writer& delta_out, const EncodeOptions& options = {});
+// The same with the base's index already built (e.g. kept by the hub's cache): `base_index`
+// must be TarIndex::Build of `base_tar`; a wrong one makes a delta that fails to apply (its
+// END digest), never a wrong tar.
+LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, const TarIndex& base_index,
+                                 outpost::Reader& target_tar, Writer& delta_out,
+                                 const EncodeOptions& options = {});
 
 // Rebuilds the exact target tar from `base_tar` and `delta`, streaming it to `target_tar_out`;
 // returns the target's sha256. Throws Corruption when the base is not the one the delta was made

@@ -264,7 +264,7 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
       if (best->signature) {
         delta::EncodeLayerDeltaFromSignature(*best->signature, counted, w, o_.delta_options);
       } else {
-        delta::EncodeLayerDelta(BaseTar(*best), counted, w, o_.delta_options);
+        delta::EncodeLayerDelta(BaseTar(*best), *BaseIndex(*best), counted, w, o_.delta_options);
       }
       progress().End();
     });
