@@ -17,6 +17,11 @@ constexpr std::string_view kWhat = "bsdiff payload";
 constexpr uint8_t kModeZstd = 0;  // each stream its own zstd frame
 constexpr uint8_t kModeRaw = 1;   // streams stored as they are
 
+// Highest zstd level for the control and extra streams: above it they hardly shrink (measured on
+// the corpus's security update) while zstd's time grows several-fold. The difference runs,
+// where level 19 saves 7%, get the level asked for.
+constexpr int kControlExtraLevel = 12;
+
 // Length of the common prefix of a and b.
 size_t MatchLength(std::string_view a, std::string_view b) {
   size_t n = std::min(a.size(), b.size());
@@ -157,6 +162,40 @@ std::string Unpack(std::string_view frame, uint64_t limit) {
   return DecompressWithPrefix(frame, {}, n, kWhat);
 }
 
+// The difference stream as runs: varint zeros, varint n, n bytes (the next n bytes, the first of
+// them nonzero), repeated. A recompiled binary's differences are long zero runs; as runs they
+// are a tenth of the bytes for zstd's slow levels to search.
+std::string ZeroRuns(std::string_view diff) {
+  std::string out;
+  for (size_t i = 0; i < diff.size();) {
+    size_t zeros = 0;
+    while (i + zeros < diff.size() && diff[i + zeros] == 0) ++zeros;
+    size_t n = 0;
+    while (i + zeros + n < diff.size() && diff[i + zeros + n] != 0) ++n;
+    PutVarint(&out, zeros);
+    PutVarint(&out, n);
+    out.append(diff.substr(i + zeros, n));
+    i += zeros + n;
+  }
+  return out;
+}
+
+// Inverse of ZeroRuns; throws Corruption if the runs are malformed or exceed `limit` bytes.
+std::string ExpandZeroRuns(std::string_view runs, uint64_t limit) {
+  std::string out;
+  for (size_t pos = 0; pos < runs.size();) {
+    uint64_t zeros = GetVarint(runs, &pos, kWhat);
+    uint64_t n = GetVarint(runs, &pos, kWhat);
+    if (zeros > limit - out.size() || n > limit - out.size() - zeros || n > runs.size() - pos) {
+      throw Corruption(kWhat, " has a difference run out of range");
+    }
+    out.append(zeros, '\0');
+    out.append(runs.substr(pos, n));
+    pos += n;
+  }
+  return out;
+}
+
 }  // namespace
 
 BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target) {
@@ -164,13 +203,15 @@ BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target) {
 }
 
 std::string BsdiffPack(const BsdiffStreams& s, int zstd_level) {
+  int other_level = std::min(zstd_level, kControlExtraLevel);
   std::string out(1, static_cast<char>(kModeZstd));
-  for (const std::string* stream : {&s.control, &s.diff}) {
-    std::string packed = CompressWithPrefix(*stream, {}, zstd_level);
+  const std::string runs = ZeroRuns(s.diff);
+  for (const std::string* stream : {&s.control, &runs}) {
+    std::string packed = CompressWithPrefix(*stream, {}, stream == &runs ? zstd_level : other_level);
     PutVarint(&out, packed.size());
     out += packed;
   }
-  out += CompressWithPrefix(s.extra, {}, zstd_level);
+  out += CompressWithPrefix(s.extra, {}, other_level);
   return out;
 }
 
@@ -195,7 +236,7 @@ std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_
   std::string control, diff, extra;
   if (mode == kModeZstd) {
     control = Unpack(TakeFrame(&rest), 30 * (target_size + 1));
-    diff = Unpack(TakeFrame(&rest), target_size);
+    diff = ExpandZeroRuns(Unpack(TakeFrame(&rest), target_size), target_size);
     extra = Unpack(rest, target_size);
   } else if (mode == kModeRaw) {
     control = TakeFrame(&rest);

@@ -20,8 +20,8 @@ struct BsdiffStreams {
 // Memory: about 5 x base.size() + 3 x target.size().
 BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target);
 
-// Packs the streams with each compressed by zstd at `zstd_level` (mode 0), the form for large
-// files.
+// Packs the streams each as its own zstd frame (mode 0), the form for large files: the
+// differences as zero runs at `zstd_level`, control and extra at most at level 12.
 std::string BsdiffPack(const BsdiffStreams& streams, int zstd_level);
 
 // Packs the streams uncompressed (mode 1), left to the delta's outer zstd stream: for small files,
