@@ -207,7 +207,8 @@ std::string BsdiffPack(const BsdiffStreams& s, int zstd_level) {
   std::string out(1, static_cast<char>(kModeZstd));
   const std::string runs = ZeroRuns(s.diff);
   for (const std::string* stream : {&s.control, &runs}) {
-    std::string packed = CompressWithPrefix(*stream, {}, stream == &runs ? zstd_level : other_level);
+    int level = stream == &runs ? zstd_level : other_level;
+    std::string packed = CompressWithPrefix(*stream, {}, level);
     PutVarint(&out, packed.size());
     out += packed;
   }

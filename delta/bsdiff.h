@@ -32,8 +32,8 @@ std::string BsdiffPackRaw(const BsdiffStreams& streams);
 // BsdiffPack(BsdiffDiff(base, target), zstd_level).
 std::string BsdiffEncode(std::string_view base, std::string_view target, int zstd_level);
 
-// Rebuilds the target from `base` and a payload made by BsdiffPack or BsdiffPackRaw. Throws Corruption if the
-// payload is malformed or does not produce exactly `target_size` bytes.
+// Rebuilds the target from `base` and a payload made by BsdiffPack or BsdiffPackRaw. Throws
+// Corruption if the payload is malformed or does not produce exactly `target_size` bytes.
 std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size);
 
 }  // namespace outpost::delta

@@ -58,12 +58,15 @@ Chosen Choose(const std::vector<Candidate>& candidates, int level) {
   Chosen best;
   size_t best_size = SIZE_MAX;
   for (const Candidate& c : candidates) {
-    if (static_cast<double>(c.estimate) > kCloseFactor * static_cast<double>(best_estimate)) continue;
+    double limit = kCloseFactor * static_cast<double>(best_estimate);
+    if (static_cast<double>(c.estimate) > limit) continue;
     std::string payload = c.finish();
-    size_t size = c.in_outer ? OuterCost(CompressWithPrefix(payload, {}, level).size()) : payload.size();
+    size_t size = c.in_outer ? OuterCost(CompressWithPrefix(payload, {}, level).size())
+                             : payload.size();
     if (size < best_size) {
       best_size = size;
-      best = Chosen{c.method, c.base_offset, c.base_length, c.method == Method::kLiteral ? std::string() : std::move(payload)};
+      if (c.method == Method::kLiteral) payload.clear();
+      best = Chosen{c.method, c.base_offset, c.base_length, std::move(payload)};
     }
   }
   return best;
@@ -107,21 +110,25 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
   }
   std::vector<Candidate> candidates;
   if (!have_base || target.size() <= kSmallBytes) {
-    candidates.push_back(Candidate{Method::kLiteral, 0, 0, OuterCost(CompressWithPrefix(target, {}, kEstimateLevel).size()),
+    size_t alone = CompressWithPrefix(target, {}, kEstimateLevel).size();
+    candidates.push_back(Candidate{Method::kLiteral, 0, 0, OuterCost(alone),
                                    [&] { return std::string(target); }, true});
   }
   if (have_base) {
     candidates.push_back(Candidate{Method::kZstdRef, base_offset, base.size(),
                                    CompressWithPrefix(target, base, kEstimateLevel).size(),
-                                   [&] { return CompressWithPrefix(target, base, options_.zstd_level); }});
+                                   [&] {
+                                     return CompressWithPrefix(target, base, options_.zstd_level);
+                                   }});
   }
   BsdiffStreams streams;
-  if (have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes && target.size() >= kMinBsdiffBytes) {
+  if (have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
+      target.size() >= kMinBsdiffBytes) {
     streams = BsdiffDiff(base, target);
     if (target.size() <= kSmallBytes) {
       // Raw streams: their cost is what the outer stream makes of them, estimated alone.
-      candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(),
-                                     OuterCost(CompressWithPrefix(BsdiffPackRaw(streams), {}, kEstimateLevel).size()),
+      size_t alone = CompressWithPrefix(BsdiffPackRaw(streams), {}, kEstimateLevel).size();
+      candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(), OuterCost(alone),
                                      [&] { return BsdiffPackRaw(streams); }, true});
     } else {
       candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(),
@@ -135,7 +142,8 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
     std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
     gz = OpenInnerGzip(reference, target);
     if (gz) {
-      candidates.push_back(Candidate{Method::kInnerGzip, base_gz ? base_offset : 0, reference.size(),
+      uint64_t gz_offset = base_gz ? base_offset : 0;
+      candidates.push_back(Candidate{Method::kInnerGzip, gz_offset, reference.size(),
                                      EncodeInnerGzip(*gz, kEstimateLevel).size(),
                                      [&] { return EncodeInnerGzip(*gz, options_.zstd_level); }});
     }
