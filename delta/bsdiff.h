@@ -11,11 +11,29 @@
 
 namespace outpost::delta {
 
-// Encodes `target` against `base`. Memory: about 5 x base.size() + 3 x target.size().
+// The three streams of a bsdiff-style delta, before packing.
+struct BsdiffStreams {
+  std::string control, diff, extra;
+};
+
+// Finds the matches of `target` in `base` (the expensive part: a suffix sort of `base`).
+// Memory: about 5 x base.size() + 3 x target.size().
+BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target);
+
+// Packs the streams each as its own zstd frame (mode 0), the form for large files: the
+// differences as zero runs at `zstd_level`, control and extra at most at level 12.
+std::string BsdiffPack(const BsdiffStreams& streams, int zstd_level);
+
+// Packs the streams uncompressed (mode 1), left to the delta's outer zstd stream: for small files,
+// where per-file zstd frames cost more than they save and the outer stream shares context
+// across files.
+std::string BsdiffPackRaw(const BsdiffStreams& streams);
+
+// BsdiffPack(BsdiffDiff(base, target), zstd_level).
 std::string BsdiffEncode(std::string_view base, std::string_view target, int zstd_level);
 
-// Rebuilds the target from `base` and a payload made by BsdiffEncode. Throws Corruption if the
-// payload is malformed or does not produce exactly `target_size` bytes.
+// Rebuilds the target from `base` and a payload made by BsdiffPack or BsdiffPackRaw. Throws
+// Corruption if the payload is malformed or does not produce exactly `target_size` bytes.
 std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size);
 
 }  // namespace outpost::delta

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "delta/test_util.h"
+#include "delta/varint.h"
 #include "delta/zstd_util.h"
 
 namespace outpost::delta {
@@ -45,6 +46,65 @@ TEST(Bsdiff, WrongSizeOrDamagedPayloadIsCorruption) {
   std::string payload = BsdiffEncode(base, target, 3);
   EXPECT_THROW(BsdiffApply(base, payload, target.size() + 1), Error);
   EXPECT_THROW(BsdiffApply(base, payload.substr(0, payload.size() / 2), target.size()), Error);
+}
+
+TEST(Bsdiff, RawModeLeavesTheStreamsUncompressedAndRoundTrips) {
+  std::string base = RandomBytes(3000, 13);
+  std::string target = base;
+  target.replace(1000, 20, "an edited line here!");
+  std::string payload = BsdiffPackRaw(BsdiffDiff(base, target));
+  EXPECT_EQ(payload[0], 1);
+  EXPECT_GE(payload.size(), target.size());  // the differences and extra bytes as they are
+  EXPECT_EQ(BsdiffApply(base, payload, target.size()), target);
+  EXPECT_THROW(BsdiffApply(base, payload, target.size() - 1), Error);
+}
+
+TEST(Bsdiff, ZstdModeLongZeroDifferencesStaySmall) {
+  // One changed byte in 200000: the difference stream is two zero runs, a few bytes as runs.
+  std::string base = RandomBytes(200000, 14), target = base;
+  target[100000] = static_cast<char>(target[100000] + 1);
+  std::string payload = BsdiffEncode(base, target, 19);
+  EXPECT_EQ(payload[0], 0);
+  EXPECT_EQ(BsdiffApply(base, payload, target.size()), target);
+  EXPECT_LT(payload.size(), 100u);
+}
+
+// A mode-0 payload whose difference stream is `runs` (zero-run form), with one control triple
+// covering `diff_len` bytes.
+std::string PayloadWithRuns(const std::string& runs, uint64_t diff_len) {
+  std::string control, out(1, '\0');
+  PutVarint(&control, diff_len);
+  PutVarint(&control, 0);
+  PutSignedVarint(&control, 0);
+  for (const std::string& stream : {control, runs}) {
+    std::string frame = CompressWithPrefix(stream, {}, 3);
+    PutVarint(&out, frame.size());
+    out += frame;
+  }
+  return out + CompressWithPrefix("", {}, 3);
+}
+
+TEST(Bsdiff, DifferenceRunsBeyondTheTargetAreCorruption) {
+  std::string base(100, 'a'), runs;
+  PutVarint(&runs, 1000000);  // a million zeros for a 100-byte target
+  PutVarint(&runs, 0);
+  EXPECT_THROW(BsdiffApply(base, PayloadWithRuns(runs, 100), 100), Error);
+  std::string ok;
+  PutVarint(&ok, 99);
+  PutVarint(&ok, 1);
+  ok += '\x01';
+  std::string rebuilt = BsdiffApply(base, PayloadWithRuns(ok, 100), 100);
+  EXPECT_EQ(rebuilt, std::string(99, 'a') + 'b');
+  std::string cut = ok.substr(0, 2);  // says one byte follows, none does
+  EXPECT_THROW(BsdiffApply(base, PayloadWithRuns(cut, 100), 100), Error);
+}
+
+TEST(Bsdiff, UnknownModeOrEmptyPayloadIsCorruption) {
+  std::string base = RandomBytes(1000, 15);
+  std::string payload = BsdiffEncode(base, base + "x", 3);
+  payload[0] = 7;
+  EXPECT_THROW(BsdiffApply(base, payload, base.size() + 1), Error);
+  EXPECT_THROW(BsdiffApply(base, "", 0), Error);
 }
 
 }  // namespace

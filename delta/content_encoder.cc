@@ -1,6 +1,10 @@
 #include "delta/content_encoder.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <vector>
 
 #include "common/error.h"
 #include "delta/bsdiff.h"
@@ -12,6 +16,61 @@ namespace {
 
 // Below this the bsdiff-style control overhead cannot beat zstd.
 constexpr size_t kMinBsdiffBytes = 256;
+
+// Candidates are sized at this fast level; only the likely winners are compressed at the final
+// level (level 19 costs about 30x more).
+constexpr int kEstimateLevel = 3;
+
+// Final-encode every candidate whose estimate is within this factor of the best estimate: the
+// methods' sizes do not shrink equally from the fast level to the final one.
+constexpr double kCloseFactor = 1.15;
+
+// Up to this size a file's bsdiff streams are left uncompressed to the outer stream (per-file
+// zstd frames cost more than they save there), and the bytes alone are a candidate even when a
+// base exists.
+constexpr size_t kSmallBytes = 64 << 10;
+
+// What bytes left to the outer stream cost there, from their size compressed alone: no frame
+// header of their own, and context shared with the files before them (measured on the corpus's
+// app-change layer, where many small source files change a little).
+size_t OuterCost(size_t alone) { return alone * 4 / 5; }
+
+// One way to encode a window: its estimated size, and how to make its final payload. `in_outer`:
+// the payload is left to the outer zstd stream, so its final size is measured by compressing it.
+struct Candidate {
+  Method method;
+  uint64_t base_offset, base_length;
+  size_t estimate;
+  std::function<std::string()> finish;
+  bool in_outer = false;
+};
+
+struct Chosen {
+  Method method = Method::kLiteral;
+  uint64_t base_offset = 0, base_length = 0;
+  std::string payload;  // empty for kLiteral
+};
+
+// Final-encodes the candidates close to the best estimate and keeps the smallest.
+Chosen Choose(const std::vector<Candidate>& candidates, int level) {
+  size_t best_estimate = SIZE_MAX;
+  for (const Candidate& c : candidates) best_estimate = std::min(best_estimate, c.estimate);
+  Chosen best;
+  size_t best_size = SIZE_MAX;
+  for (const Candidate& c : candidates) {
+    double limit = kCloseFactor * static_cast<double>(best_estimate);
+    if (static_cast<double>(c.estimate) > limit) continue;
+    std::string payload = c.finish();
+    size_t size = c.in_outer ? OuterCost(CompressWithPrefix(payload, {}, level).size())
+                             : payload.size();
+    if (size < best_size) {
+      best_size = size;
+      if (c.method == Method::kLiteral) payload.clear();
+      best = Chosen{c.method, c.base_offset, c.base_length, std::move(payload)};
+    }
+  }
+  return best;
+}
 
 }  // namespace
 
@@ -49,31 +108,47 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
       return Outcome::kCopied;
     }
   }
-  struct Candidate {
-    Method method = Method::kLiteral;
-    uint64_t base_offset = 0, base_length = 0;
-    std::string payload;
-  } best;
-  size_t best_size = CompressWithPrefix(target, {}, options_.zstd_level).size();
-  auto consider = [&](Method method, uint64_t offset, uint64_t length, std::string payload) {
-    if (payload.size() < best_size) {
-      best_size = payload.size();
-      best = Candidate{method, offset, length, std::move(payload)};
-    }
-  };
+  std::vector<Candidate> candidates;
+  if (!have_base || target.size() <= kSmallBytes) {
+    size_t alone = CompressWithPrefix(target, {}, kEstimateLevel).size();
+    candidates.push_back(Candidate{Method::kLiteral, 0, 0, OuterCost(alone),
+                                   [&] { return std::string(target); }, true});
+  }
   if (have_base) {
-    consider(Method::kZstdRef, base_offset, base.size(), CompressWithPrefix(target, base, options_.zstd_level));
-    if (options_.try_bsdiff && base.size() >= kMinBsdiffBytes && target.size() >= kMinBsdiffBytes) {
-      consider(Method::kBsdiff, base_offset, base.size(), BsdiffEncode(base, target, options_.zstd_level));
+    candidates.push_back(Candidate{Method::kZstdRef, base_offset, base.size(),
+                                   CompressWithPrefix(target, base, kEstimateLevel).size(),
+                                   [&] {
+                                     return CompressWithPrefix(target, base, options_.zstd_level);
+                                   }});
+  }
+  BsdiffStreams streams;
+  if (have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
+      target.size() >= kMinBsdiffBytes) {
+    streams = BsdiffDiff(base, target);
+    if (target.size() <= kSmallBytes) {
+      // Raw streams: their cost is what the outer stream makes of them, estimated alone.
+      size_t alone = CompressWithPrefix(BsdiffPackRaw(streams), {}, kEstimateLevel).size();
+      candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(), OuterCost(alone),
+                                     [&] { return BsdiffPackRaw(streams); }, true});
+    } else {
+      candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(),
+                                     BsdiffPack(streams, kEstimateLevel).size(),
+                                     [&] { return BsdiffPack(streams, options_.zstd_level); }});
     }
   }
+  std::optional<InnerGzip> gz;
   if (whole_file && options_.open_inner_gzip && LooksGzipped(target)) {
     bool base_gz = have_base && start == 0 && end == base_file->size && LooksGzipped(base);
     std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
-    if (auto payload = EncodeInnerGzip(reference, target, options_.zstd_level)) {
-      consider(Method::kInnerGzip, base_gz ? base_offset : 0, reference.size(), std::move(*payload));
+    gz = OpenInnerGzip(reference, target);
+    if (gz) {
+      uint64_t gz_offset = base_gz ? base_offset : 0;
+      candidates.push_back(Candidate{Method::kInnerGzip, gz_offset, reference.size(),
+                                     EncodeInnerGzip(*gz, kEstimateLevel).size(),
+                                     [&] { return EncodeInnerGzip(*gz, options_.zstd_level); }});
     }
   }
+  Chosen best = Choose(candidates, options_.zstd_level);
   if (best.method == Method::kLiteral) {
     ops_.Literal(target);
     return Outcome::kNew;

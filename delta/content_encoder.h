@@ -1,6 +1,7 @@
 // Encodes one window of target content against the corresponding window of a base file, trying
-// every method that can win (zstd with the base as reference, bsdiff-style) against the bytes
-// alone, and emits the smallest.
+// every method that can win (zstd with the base as reference, bsdiff-style, inner gzip) against
+// the bytes alone, and emits the smallest: candidates are sized at a fast zstd level and only
+// the close ones compressed at the final level.
 #pragma once
 
 #include <cstdint>

@@ -74,20 +74,29 @@ bool LooksGzipped(std::string_view bytes) {
          static_cast<uint8_t>(bytes[1]) == 0x8b && bytes[2] == 8;
 }
 
-std::optional<std::string> EncodeInnerGzip(std::string_view base_gz, std::string_view target_gz,
-                                           int zstd_level) {
+std::optional<InnerGzip> OpenInnerGzip(std::string_view base_gz, std::string_view target_gz) {
   std::optional<deflate::GnuGzipHeader> header = HeaderOf(target_gz);
   if (!header) return std::nullopt;
   std::optional<std::string> plain = Gunzip(target_gz);
   if (!plain || Compress(*plain, *header) != target_gz) return std::nullopt;
-  std::string base_plain = BasePlain(base_gz);
+  return InnerGzip{std::move(*header), std::move(*plain), BasePlain(base_gz)};
+}
+
+std::string EncodeInnerGzip(const InnerGzip& opened, int zstd_level) {
   std::string payload;
-  PutVarint(&payload, static_cast<uint64_t>(header->level));
-  PutVarint(&payload, header->mtime);
-  PutVarint(&payload, header->name.size());
-  payload += header->name;
-  payload += CompressWithPrefix(*plain, base_plain, zstd_level);
+  PutVarint(&payload, static_cast<uint64_t>(opened.header.level));
+  PutVarint(&payload, opened.header.mtime);
+  PutVarint(&payload, opened.header.name.size());
+  payload += opened.header.name;
+  payload += CompressWithPrefix(opened.plain, opened.base_plain, zstd_level);
   return payload;
+}
+
+std::optional<std::string> EncodeInnerGzip(std::string_view base_gz, std::string_view target_gz,
+                                           int zstd_level) {
+  std::optional<InnerGzip> opened = OpenInnerGzip(base_gz, target_gz);
+  if (!opened) return std::nullopt;
+  return EncodeInnerGzip(*opened, zstd_level);
 }
 
 std::string ApplyInnerGzip(std::string_view base_gz, std::string_view payload, uint64_t target_size) {

@@ -10,14 +10,30 @@
 #include <string>
 #include <string_view>
 
+#include "deflate/gnu_gzip.h"
+
 namespace outpost::delta {
 
 // True when `bytes` start like a gzip member.
 bool LooksGzipped(std::string_view bytes);
 
-// Encodes `target_gz` against `base_gz` (empty, or not gzip: no reference) when GNU gzip's
-// encoder rebuilds `target_gz` byte for byte from its decompressed content and header fields,
-// which is verified here; nullopt otherwise (other encoders, several members, trailing bytes).
+// A gzip target file opened for the inner-gzip method: its header fields and the uncompressed
+// contents of it and of its base.
+struct InnerGzip {
+  deflate::GnuGzipHeader header;
+  std::string plain, base_plain;
+};
+
+// Opens `target_gz` and `base_gz` (empty: no reference) when GNU gzip's encoder rebuilds
+// `target_gz` byte for byte from its decompressed content and header fields, which is verified
+// here; nullopt otherwise (other encoders, several members, trailing bytes). Throws Corruption if
+// a non-empty base does not decompress.
+std::optional<InnerGzip> OpenInnerGzip(std::string_view base_gz, std::string_view target_gz);
+
+// The GZIP payload for an opened file, its content compressed at `zstd_level`.
+std::string EncodeInnerGzip(const InnerGzip& opened, int zstd_level);
+
+// OpenInnerGzip then EncodeInnerGzip.
 std::optional<std::string> EncodeInnerGzip(std::string_view base_gz, std::string_view target_gz,
                                            int zstd_level);
 

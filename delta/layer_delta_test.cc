@@ -315,6 +315,28 @@ TEST(LayerDelta, InnerGzipFilesAreDeltaEncodedUncompressedAndRebuiltExactly) {
   EXPECT_EQ(stats.method_target_bytes[static_cast<int>(Method::kInnerGzip)], 0u);
 }
 
+TEST(LayerDelta, SmallEditedFilesLeaveTheirBsdiffStreamsToTheOuterStream) {
+  // Many small files, each with the same kind of edit: raw bsdiff streams share the outer
+  // stream's context, where a zstd frame per file could not.
+  std::string base, target;
+  for (int i = 0; i < 20; ++i) {
+    std::string text = TextBytes(4000, 40 + i), edited = text;
+    edited.replace(2000, 30, "# changed for release 2.0 now!");
+    std::string name = "app/module" + std::to_string(i) + ".py";
+    base += TarFile(name, text);
+    target += TarFile(name, edited);
+  }
+  base += TarEnd();
+  target += TarEnd();
+  LayerDeltaStats stats;
+  std::string delta = RoundTrip(base, target, &stats);
+  int bsdiff = static_cast<int>(Method::kBsdiff);
+  EXPECT_GT(stats.method_target_bytes[bsdiff], 0u);
+  // Raw streams: about the target's size before the outer stream compresses them.
+  EXPECT_GE(stats.method_delta_bytes[bsdiff], stats.method_target_bytes[bsdiff]);
+  EXPECT_LT(delta.size(), 2500u);
+}
+
 TEST(RawDelta, RoundTripsArbitraryBytesAcrossWindows) {
   std::string base = RandomBytes(200000, 7);
   std::string target = base.substr(1000) + RandomBytes(5000, 8);

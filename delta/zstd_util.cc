@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <bit>
+#include <memory>
 
 #include "common/error.h"
 
@@ -22,7 +23,8 @@ int WindowLogFor(uint64_t n) {
 
 std::string CompressWithPrefix(std::string_view data, std::string_view prefix, int level) {
   ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  std::string out(ZSTD_compressBound(data.size()), '\0');
+  size_t bound = ZSTD_compressBound(data.size());
+  auto out = std::make_unique_for_overwrite<char[]>(bound);
   size_t rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
   if (!prefix.empty()) {
     int log = WindowLogFor(prefix.size() + data.size());
@@ -32,11 +34,10 @@ std::string CompressWithPrefix(std::string_view data, std::string_view prefix, i
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_enableLongDistanceMatching, 1);
     ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   }
-  if (!ZSTD_isError(rc)) rc = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
+  if (!ZSTD_isError(rc)) rc = ZSTD_compress2(cctx, out.get(), bound, data.data(), data.size());
   ZSTD_freeCCtx(cctx);
   Check(rc, "zstd compression");
-  out.resize(rc);
-  return out;
+  return std::string(out.get(), rc);
 }
 
 std::string DecompressWithPrefix(std::string_view frame, std::string_view prefix,
