@@ -158,6 +158,7 @@ PY
   for t in xdelta3 zstd-patch bsdiff rdiff balena; do
     if [[ -f $work/acc.$t ]]; then
       read -r b d a r <"$work/acc.$t"
+      [[ $t == bsdiff && -f $work/bsdiff.skipped ]] && r="$r (partial: layers > $bsdiff_max B skipped)"
       row "$pair" "$t" "$b" "$d" "$a" "$r"
     elif [[ $t == bsdiff && -f $work/bsdiff.skipped ]]; then
       row "$pair" bsdiff skipped "(layer > $bsdiff_max B)" - -
