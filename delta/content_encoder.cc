@@ -55,10 +55,10 @@ struct Chosen {
 Chosen Choose(const std::vector<Candidate>& candidates, int level) {
   size_t best_estimate = SIZE_MAX;
   for (const Candidate& c : candidates) best_estimate = std::min(best_estimate, c.estimate);
+  double limit = kCloseFactor * static_cast<double>(best_estimate);
   Chosen best;
   size_t best_size = SIZE_MAX;
   for (const Candidate& c : candidates) {
-    double limit = kCloseFactor * static_cast<double>(best_estimate);
     if (static_cast<double>(c.estimate) > limit) continue;
     std::string payload = c.finish();
     size_t size = c.in_outer ? OuterCost(CompressWithPrefix(payload, {}, level).size())

@@ -92,13 +92,6 @@ std::string EncodeInnerGzip(const InnerGzip& opened, int zstd_level) {
   return payload;
 }
 
-std::optional<std::string> EncodeInnerGzip(std::string_view base_gz, std::string_view target_gz,
-                                           int zstd_level) {
-  std::optional<InnerGzip> opened = OpenInnerGzip(base_gz, target_gz);
-  if (!opened) return std::nullopt;
-  return EncodeInnerGzip(*opened, zstd_level);
-}
-
 std::string ApplyInnerGzip(std::string_view base_gz, std::string_view payload, uint64_t target_size) {
   size_t pos = 0;
   deflate::GnuGzipHeader header;

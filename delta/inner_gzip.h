@@ -33,11 +33,7 @@ std::optional<InnerGzip> OpenInnerGzip(std::string_view base_gz, std::string_vie
 // The GZIP payload for an opened file, its content compressed at `zstd_level`.
 std::string EncodeInnerGzip(const InnerGzip& opened, int zstd_level);
 
-// OpenInnerGzip then EncodeInnerGzip.
-std::optional<std::string> EncodeInnerGzip(std::string_view base_gz, std::string_view target_gz,
-                                           int zstd_level);
-
-// Rebuilds the gzip file from `base_gz` (as given to EncodeInnerGzip) and `payload`. Throws
+// Rebuilds the gzip file from `base_gz` (as given to OpenInnerGzip) and `payload`. Throws
 // Corruption if the payload is malformed, the base does not decompress, or the result is not
 // exactly `target_size` bytes.
 std::string ApplyInnerGzip(std::string_view base_gz, std::string_view payload, uint64_t target_size);
