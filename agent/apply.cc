@@ -132,7 +132,7 @@ void Applier::LocateBases() {
 
 hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
   hub::BaseAccess access;
-  if (e.method == Method::kPresent || e.method == Method::kTarDelta) {
+  if (hub::ShipsAsTar(e.method)) {
     if (!b.tar_access) {
       b.tar = std::make_unique<ScratchFile>(NewScratch("base-tar"));
       hub::SpoolTar(*b.layer, b.tar->writer());
@@ -255,8 +255,7 @@ ApplyReport Applier::Run() {
     staged_.push_back(Stage(i));
     // Tar deltas were checked as they were applied (the delta applier's TarGuard), and present
     // layers are this site's own: only bytes shipped as such (whole, raw delta) need the walk.
-    Method m = bundle_.header().layers[i].method;
-    if (m == Method::kWhole || m == Method::kRawDelta) CheckPaths(staged_.back(), bundle_.header().layers[i]);
+    if (!hub::ShipsAsTar(bundle_.header().layers[i].method)) CheckPaths(staged_.back(), bundle_.header().layers[i]);
   }
   Publish();
   return report_;

@@ -70,6 +70,9 @@ class Planner {
   const RandomAccess& BaseTar(BaseCandidate& b);
   const RandomAccess& BaseBlob(BaseCandidate& b);
   const delta::TarIndex* BaseIndex(BaseCandidate& b);
+  // The index of the tar `diff_id`: from the cache, else built from `open_tar` and cached.
+  // Throws what TarIndex::Build throws.
+  delta::TarIndex IndexOf(const Digest& diff_id, const std::function<std::unique_ptr<Reader>()>& open_tar);
   // Runs a cache store; a failure only costs time next run, so it becomes a warning.
   void Remember(const std::function<void()>& store);
   BaseCandidate* MostSimilar(const delta::TarIndex& target);
@@ -163,19 +166,26 @@ const RandomAccess& Planner::BaseBlob(BaseCandidate& b) {
 
 const delta::TarIndex* Planner::BaseIndex(BaseCandidate& b) {
   if (b.signature) return &b.signature->index;
-  if (!b.index && !b.index_failed) b.index = cache_.FindIndex(b.layer->diff_id);
   if (!b.index && !b.index_failed) {
     try {
-      const RandomAccess& tar = BaseTar(b);
-      RandomAccessReader r(tar, 0, tar.size());
-      b.index = delta::TarIndex::Build(r);
-      Remember([&] { cache_.StoreIndex(*b.index); });
+      b.index = IndexOf(b.layer->diff_id, [&]() -> std::unique_ptr<Reader> {
+        const RandomAccess& tar = BaseTar(b);
+        return std::make_unique<RandomAccessReader>(tar, 0, tar.size());
+      });
     } catch (const Error& e) {
       if (e.kind() != Error::Kind::kCorruption) throw;
       b.index_failed = true;  // not a tar: never a tar-delta base
     }
   }
   return b.index ? &*b.index : nullptr;
+}
+
+delta::TarIndex Planner::IndexOf(const Digest& diff_id, const std::function<std::unique_ptr<Reader>()>& open_tar) {
+  if (std::optional<delta::TarIndex> cached = cache_.FindIndex(diff_id)) return std::move(*cached);
+  std::unique_ptr<Reader> tar = open_tar();
+  delta::TarIndex index = delta::TarIndex::Build(*tar);
+  Remember([&] { cache_.StoreIndex(index); });
+  return index;
 }
 
 void Planner::Remember(const std::function<void()>& store) {
@@ -243,13 +253,9 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
     out.push_back({Method::kWhole, nullptr, &files.blob->path(), static_cast<uint64_t>(t.desc.size), protocol::Encoding::kRaw});
   }
   if (bases_.empty()) return out;
-  std::optional<delta::TarIndex> index = cache_.FindIndex(t.diff_id);
+  std::optional<delta::TarIndex> index;
   try {
-    if (!index) {
-      FileReader in(files.tar_path());
-      index = delta::TarIndex::Build(in);
-      Remember([&] { cache_.StoreIndex(*index); });
-    }
+    index = IndexOf(t.diff_id, [&] { return std::make_unique<FileReader>(files.tar_path()); });
   } catch (const Error& e) {
     // Not a tar, or an unsafe one: shipped whole, and the far side's path check refuses it.
     if (e.kind() != Error::Kind::kCorruption && e.kind() != Error::Kind::kSecurity) throw;
@@ -292,7 +298,7 @@ void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
 void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   if (base && base->signature) return;  // no base bytes here: the far side's digests decide
   BaseAccess access;
-  bool via_tar = entry.method == Method::kPresent || entry.method == Method::kTarDelta;
+  bool via_tar = ShipsAsTar(entry.method);
   if (base && via_tar) access.tar = &BaseTar(*base);
   if (base && entry.method == Method::kRawDelta) access.blob = &BaseBlob(*base);
   auto payload = writer_.ReadBack(entry.payload);

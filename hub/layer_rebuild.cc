@@ -53,7 +53,7 @@ void WriteTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAcce
 void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
                 const std::filesystem::path& scratch, Writer& tar_out) {
   HashingWriter hashing(&tar_out);
-  if (entry.recipe.empty() || entry.method == Method::kPresent || entry.method == Method::kTarDelta) {
+  if (entry.recipe.empty() || ShipsAsTar(entry.method)) {
     WriteTar(entry, payload, base, hashing);
   } else {
     // A compressed blob shipped whole or as raw delta: rebuild and check it, then uncompress.
@@ -73,8 +73,7 @@ void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAc
 
 void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& blob_out) {
   HashingWriter hashing(&blob_out);
-  bool via_tar = entry.method == Method::kPresent || entry.method == Method::kTarDelta;
-  if (via_tar && !entry.recipe.empty()) {
+  if (ShipsAsTar(entry.method) && !entry.recipe.empty()) {
     // The tar streams into the compressor as it is rebuilt, on a second thread.
     ReadAheadReader tar([&](Writer& w) { WriteTar(entry, payload, base, w); });
     RebuildBlob(tar, entry.recipe, hashing);

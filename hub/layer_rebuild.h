@@ -9,6 +9,12 @@
 
 namespace outpost::hub {
 
+// True for the methods rebuilt as a tar against the base's tar (present, tar delta): proven by
+// their diffID, their paths checked while the delta applies. The others ship the blob's bytes.
+inline bool ShipsAsTar(protocol::Method m) {
+  return m == protocol::Method::kPresent || m == protocol::Method::kTarDelta;
+}
+
 // What the far side holds of the entry's base, opened for random access. `tar` is needed for
 // present and tar-delta entries, `blob` (the bytes as the base store holds them) for raw-delta.
 struct BaseAccess {
