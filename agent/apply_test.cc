@@ -44,13 +44,16 @@ Error::Kind KindOf(const std::function<void()>& f) {
   return Error::Kind::kIO;
 }
 
+Files BaseFiles() { return {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}}; }
+Files AppV1Files() { return {{"app/lib.so", Noise(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}}; }
+
 // An old and a new image that share a base layer, change an app layer (one file edited, one
 // added) and add a layer; gzip or uncompressed.
 class ApplyTest : public ::testing::Test {
  protected:
   void MakePair(bool gzip) {
-    Files base = {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}};
-    Files app_v1 = {{"app/lib.so", Noise(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}};
+    Files base = BaseFiles();
+    Files app_v1 = AppV1Files();
     Files app_v2 = app_v1;
     app_v2["app/lib.so"].replace(1000, 10, "0123456789");
     app_v2["app/new.txt"] = "new file\n";
@@ -60,10 +63,13 @@ class ApplyTest : public ::testing::Test {
     WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
   }
 
-  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& cache = {}) {
+  // Diffs hub:v2 against `from` (default hub:v1, which the site holds as blobs).
+  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& cache = {},
+                       std::string from = "") {
+    if (from.empty()) from = "oci:" + (dir_.path() / "hub").string() + ":v1";
     hub::DiffOptions o;
     o.cache = cache;
-    o.from = {storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v1")};
+    o.from = {storage::Reference::Parse(from)};
     o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
     o.output = bundle_;
     o.sign_key = key;
@@ -81,6 +87,13 @@ class ApplyTest : public ::testing::Test {
     o.verify_key = key;
     o.scratch = dir_.path();
     return agent::Apply(o);
+  }
+
+  // The site's v1 as `docker save` would write it: the same layers, as uncompressed tars.
+  void WriteSiteArchive(const std::string& archive) {
+    Files base = BaseFiles();
+    Files app_v1 = AppV1Files();
+    WriteImage(archive + ":app:v1", {{base, false}, {app_v1, false}});
   }
 
   std::string SiteInto() const { return "oci:" + (dir_.path() / "site").string() + ":v2"; }
@@ -123,14 +136,28 @@ TEST_F(ApplyTest, UncompressedPairRoundTrips) {
 
 TEST_F(ApplyTest, DockerArchiveBaseRebuildsOciTarget) {
   MakePair(true);
-  Diff();
-  fs::path archive = dir_.path() / "site.tar";
-  Files base = {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}};
-  Files app_v1 = {{"app/lib.so", Noise(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}};
-  WriteImage("docker-archive:" + archive.string() + ":app:v1", {{base, false}, {app_v1, false}});
-  ApplyReport a = Apply("oci:" + (dir_.path() / "out").string() + ":v2", nullptr,
-                        {"docker-archive:" + archive.string()});
+  std::string archive = "docker-archive:" + (dir_.path() / "site.tar").string();
+  WriteSiteArchive(archive);
+  hub::DiffReport r = Diff(nullptr, {}, archive);
+  EXPECT_EQ(r.layers[0].method, protocol::Method::kPresent);
+  ApplyReport a = Apply("oci:" + (dir_.path() / "out").string() + ":v2", nullptr, {archive});
   EXPECT_EQ(a.manifest, new_digest_);
+}
+
+TEST_F(ApplyTest, BlobStoreBundleOnATarOnlySiteSaysToNameWhatTheSiteHolds) {
+  MakePair(true);
+  std::string archive = "docker-archive:" + (dir_.path() / "site.tar").string();
+  WriteSiteArchive(archive);
+  Diff();  // against hub:v1's blobs: the base layer ships as present, with no recipe
+  fs::path out = dir_.path() / "out";
+  try {
+    Apply("oci:" + out.string() + ":v2", nullptr, {archive});
+    ADD_FAILURE() << "applied";
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kNotFound);
+    EXPECT_NE(std::string(e.what()).find("--from"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(fs::exists(out));
 }
 
 TEST_F(ApplyTest, OciBaseRebuildsDockerArchiveTargetWithTheSameImageId) {
@@ -279,7 +306,7 @@ TEST_F(ApplyTest, RecipeCacheIsFilledOnceAndUsedByTheNextDiff) {
   hub::DiffReport first = Diff(nullptr, cache_dir);
   size_t entries = 0;
   for (const auto& e : fs::directory_iterator(cache_dir / "recipes" / "sha256")) entries += e.is_regular_file();
-  EXPECT_EQ(entries, 3u);  // every gzip layer of the target, the present one too
+  EXPECT_EQ(entries, 2u);  // the gzip layers that ship; the present one needs no recipe
   std::string bundle = ReadFileToString(bundle_, 1 << 30);
   hub::DiffReport second = Diff(nullptr, cache_dir);
   EXPECT_EQ(ReadFileToString(bundle_, 1 << 30), bundle);

@@ -60,7 +60,9 @@ void RunDiff(const DiffArgs& a) {
 void AddDiffCommand(CLI::App& app) {
   auto* cmd = app.add_subcommand("diff", "Write a bundle that turns the --from images (what the far side holds) into the --to image");
   auto a = std::make_shared<DiffArgs>();
-  auto* from = cmd->add_option("--from", a->from, "An image the far side holds (repeatable)");
+  auto* from = cmd->add_option("--from", a->from, "An image the far side holds (repeatable), as it holds it: a registry or OCI layout (blobs), or "
+                               "the docker-archive it loaded (tars: the bundle then carries the recipes that "
+                               "recompress them)");
   auto* sig = cmd->add_option("--from-signature", a->from_signature,
                               "The far side's image signature (`outpost signature`), when the hub lacks its image");
   from->excludes(sig);

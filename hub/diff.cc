@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <functional>
+#include <future>
 #include <memory>
 #include <optional>
 
@@ -37,16 +38,18 @@ struct BaseCandidate {
   std::optional<delta::TarIndex> index;
   bool index_failed = false;
   std::optional<size_t> header_index;
+  bool kept = false;  // the target keeps this very blob
 };
 
-// One way to ship a layer, encoded into a scratch file (or, for a compressed whole blob, the
-// spooled blob itself).
+// One way to ship a layer, encoded into a scratch file it owns (or, for a compressed whole blob,
+// the spooled blob itself).
 struct Candidate {
   Method method = Method::kWhole;
   BaseCandidate* base = nullptr;
-  const std::filesystem::path* file = nullptr;
+  std::filesystem::path file;
   uint64_t bytes = 0;
   protocol::Encoding encoding = protocol::Encoding::kRaw;
+  std::shared_ptr<ScratchFile> owned;
 };
 
 // The target layer spooled to scratch: its blob, and its tar (the same file when uncompressed).
@@ -54,6 +57,13 @@ struct TargetFiles {
   std::unique_ptr<ScratchFile> blob;
   std::unique_ptr<ScratchFile> tar;
   const std::filesystem::path& tar_path() const { return tar ? tar->path() : blob->path(); }
+};
+
+// A target layer's recipe: known (cached, or empty for an uncompressed layer), or being probed
+// on a second thread while the delta is encoded. Destroying it waits for the probe.
+struct PendingRecipe {
+  std::optional<std::string> known;
+  std::future<RecipeResult> probe;
 };
 
 class Planner {
@@ -78,11 +88,17 @@ class Planner {
   BaseCandidate* MostSimilar(const delta::TarIndex& target);
   size_t UseBase(BaseCandidate& b);
   protocol::LayerEntry PlanLayer(size_t i, LayerReport* report);
-  std::optional<std::string> RecipeFor(const LayerRef& t, const std::function<RecipeResult()>& probe,
-                                       LayerReport* report);
+  std::vector<Candidate> Candidates(const LayerRef& t, const TargetFiles& files, protocol::LayerEntry* entry,
+                                    LayerReport* report);
+  void ShipFirstProven(const std::vector<Candidate>& candidates, protocol::LayerEntry* entry, LayerReport* report);
+  PendingRecipe StartRecipe(const LayerRef& t, const TargetFiles& files);
+  std::optional<std::string> FinishRecipe(const LayerRef& t, PendingRecipe& pending, LayerReport* report);
   TargetFiles SpoolTarget(const LayerRef& t);
-  std::vector<Candidate> Encode(const LayerRef& t, const TargetFiles& files, const std::optional<std::string>& recipe,
-                                std::vector<std::unique_ptr<ScratchFile>>* outputs);
+  BaseCandidate* BestBase(const LayerRef& t, const TargetFiles& files, std::optional<delta::TarIndex>* index);
+  Candidate EncodeWhole(const LayerRef& t, const TargetFiles& files);
+  Candidate EncodeTarDelta(const LayerRef& t, const TargetFiles& files, const delta::TarIndex& index,
+                           BaseCandidate& base);
+  Candidate EncodeRawDelta(const TargetFiles& files, BaseCandidate& base);
   void Ship(const Candidate& c, protocol::LayerEntry* entry);
   void Prove(const protocol::LayerEntry& entry, BaseCandidate* base);
   Progress& progress() { return o_.progress ? *o_.progress : null_progress_; }
@@ -196,16 +212,23 @@ void Planner::Remember(const std::function<void()>& store) {
   }
 }
 
+// The base sharing most of `target`. Layers the target keeps are scored (indexed, at the cost of
+// decompressing them) only when no other base supplies half of the target: an updated layer's
+// best base is nearly always its own previous version, but a layer added on top of a kept one
+// (an `apt-get upgrade` layer) is best encoded against the kept layer.
 BaseCandidate* Planner::MostSimilar(const delta::TarIndex& target) {
+  constexpr double kGoodEnough = 0.5;
   BaseCandidate* best = nullptr;
   double best_score = 0;
-  for (BaseCandidate& b : bases_) {
-    const delta::TarIndex* index = BaseIndex(b);
-    if (!index) continue;
-    double score = delta::Similarity(*index, target);
-    if (score > best_score) {
-      best_score = score;
-      best = &b;
+  for (bool kept : {false, true}) {
+    if (kept && best_score >= kGoodEnough) break;
+    for (BaseCandidate& b : bases_) {
+      const delta::TarIndex* index = b.kept == kept ? BaseIndex(b) : nullptr;
+      double score = index ? delta::Similarity(*index, target) : 0;
+      if (score > best_score) {
+        best_score = score;
+        best = &b;
+      }
     }
   }
   return best;
@@ -232,62 +255,59 @@ TargetFiles Planner::SpoolTarget(const LayerRef& t) {
   return files;
 }
 
-std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& files,
-                                       const std::optional<std::string>& recipe,
-                                       std::vector<std::unique_ptr<ScratchFile>>* outputs) {
-  std::vector<Candidate> out;
-  auto encode_into = [&](Method m, BaseCandidate* base, protocol::Encoding enc, auto&& fn) {
-    outputs->push_back(std::make_unique<ScratchFile>(NewScratch("candidate")));
-    ScratchFile& f = *outputs->back();
-    fn(f.writer());
-    out.push_back({m, base, &f.path(), f.size(), enc});
-  };
-  if (t.compression == image::Compression::kNone) {
-    encode_into(Method::kWhole, nullptr, protocol::Encoding::kZstd, [&](Writer& w) {
-      FileReader in(files.blob->path());
-      protocol::ZstdWriter z(w, kWholeZstdLevel, static_cast<uint64_t>(t.desc.size));
-      Copy(in, z);
-      z.Finish();
-    });
-  } else {
-    out.push_back({Method::kWhole, nullptr, &files.blob->path(), static_cast<uint64_t>(t.desc.size), protocol::Encoding::kRaw});
+Candidate Planner::EncodeWhole(const LayerRef& t, const TargetFiles& files) {
+  if (t.compression != image::Compression::kNone) {
+    return {Method::kWhole, nullptr, files.blob->path(), static_cast<uint64_t>(t.desc.size), protocol::Encoding::kRaw, nullptr};
   }
-  if (bases_.empty()) return out;
-  std::optional<delta::TarIndex> index;
+  auto out = std::make_shared<ScratchFile>(NewScratch("whole"));
+  FileReader in(files.blob->path());
+  protocol::ZstdWriter z(out->writer(), kWholeZstdLevel, static_cast<uint64_t>(t.desc.size));
+  Copy(in, z);
+  z.Finish();
+  return {Method::kWhole, nullptr, out->path(), out->size(), protocol::Encoding::kZstd, out};
+}
+
+// The base most similar to the target's tar (indexed into `index`), or null when there is none:
+// no bases, or the target is not a tar (or an unsafe one: it ships whole, and the far side's
+// path check refuses it).
+BaseCandidate* Planner::BestBase(const LayerRef& t, const TargetFiles& files, std::optional<delta::TarIndex>* index) {
+  if (bases_.empty()) return nullptr;
   try {
-    index = IndexOf(t.diff_id, [&] { return std::make_unique<FileReader>(files.tar_path()); });
+    *index = IndexOf(t.diff_id, [&] { return std::make_unique<FileReader>(files.tar_path()); });
   } catch (const Error& e) {
-    // Not a tar, or an unsafe one: shipped whole, and the far side's path check refuses it.
     if (e.kind() != Error::Kind::kCorruption && e.kind() != Error::Kind::kSecurity) throw;
+    return nullptr;
   }
-  BaseCandidate* best = index ? MostSimilar(*index) : nullptr;
-  if (best == nullptr) return out;
-  if (recipe) {
-    encode_into(Method::kTarDelta, best, protocol::Encoding::kRaw, [&](Writer& w) {
-      FileReader in(files.tar_path());
-      progress().Begin("layer " + t.desc.digest.short_hex() + " tar-delta", index->tar_size);
-      ProgressReader counted(in, progress());
-      if (best->signature) {
-        delta::EncodeLayerDeltaFromSignature(*best->signature, counted, w, o_.delta_options);
-      } else {
-        delta::EncodeLayerDelta(BaseTar(*best), *BaseIndex(*best), counted, w, o_.delta_options);
-      }
-      progress().End();
-    });
-  } else if (!best->signature && best->layer->compression != image::Compression::kNone) {
-    encode_into(Method::kRawDelta, best, protocol::Encoding::kRaw, [&](Writer& w) {
-      FileReader in(files.blob->path());
-      delta::EncodeRawDelta(BaseBlob(*best), in, w, o_.delta_options);
-    });
+  return MostSimilar(**index);
+}
+
+Candidate Planner::EncodeTarDelta(const LayerRef& t, const TargetFiles& files, const delta::TarIndex& index,
+                                  BaseCandidate& base) {
+  auto out = std::make_shared<ScratchFile>(NewScratch("tar-delta"));
+  FileReader in(files.tar_path());
+  progress().Begin("layer " + t.desc.digest.short_hex() + " tar-delta", index.tar_size);
+  ProgressReader counted(in, progress());
+  if (base.signature) {
+    delta::EncodeLayerDeltaFromSignature(*base.signature, counted, out->writer(), o_.delta_options);
+  } else {
+    delta::EncodeLayerDelta(BaseTar(base), *BaseIndex(base), counted, out->writer(), o_.delta_options);
   }
-  return out;
+  progress().End();
+  return {Method::kTarDelta, &base, out->path(), out->size(), protocol::Encoding::kRaw, out};
+}
+
+Candidate Planner::EncodeRawDelta(const TargetFiles& files, BaseCandidate& base) {
+  auto out = std::make_shared<ScratchFile>(NewScratch("raw-delta"));
+  FileReader in(files.blob->path());
+  delta::EncodeRawDelta(BaseBlob(base), in, out->writer(), o_.delta_options);
+  return {Method::kRawDelta, &base, out->path(), out->size(), protocol::Encoding::kRaw, out};
 }
 
 void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
   entry->method = c.method;
   entry->base.reset();
   if (c.base) entry->base = UseBase(*c.base);
-  FileReader in(*c.file);
+  FileReader in(c.file);
   entry->payload = writer_.AppendRaw(in);
   entry->payload.encoding = c.encoding;
 }
@@ -311,19 +331,84 @@ void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   }
 }
 
-// The layer's recipe: from the cache, else probed (one full compression, proven on the whole
-// blob) and cached. Empty for an uncompressed layer; nullopt when no recipe rebuilds the blob.
-std::optional<std::string> Planner::RecipeFor(const LayerRef& t, const std::function<RecipeResult()>& probe,
-                                              LayerReport* report) {
-  if (t.compression == image::Compression::kNone) return std::string();
-  if (auto cached = cache_.FindRecipe(t.desc.digest, t.diff_id)) return cached;
-  RecipeResult recipe = probe();
+// Starts finding the target layer's recipe: empty for an uncompressed layer, else from the
+// cache, else probed (one full compression, proven on the whole blob) on a second thread.
+PendingRecipe Planner::StartRecipe(const LayerRef& t, const TargetFiles& files) {
+  PendingRecipe pending;
+  if (t.compression == image::Compression::kNone) {
+    pending.known = std::string();
+  } else if (auto cached = cache_.FindRecipe(t.desc.digest, t.diff_id)) {
+    pending.known = std::move(cached);
+  } else {
+    pending.probe = std::async(std::launch::async, [&t, &files] {
+      return ProbeSpooledRecipe(files.blob->path(), t.desc.digest, files.tar_path(), t.diff_id);
+    });
+  }
+  return pending;
+}
+
+// The recipe StartRecipe found, cached when it was probed; nullopt (with the reason in the
+// report) when no recipe rebuilds the blob. Rethrows what the probe threw.
+std::optional<std::string> Planner::FinishRecipe(const LayerRef& t, PendingRecipe& pending, LayerReport* report) {
+  if (!pending.probe.valid()) return pending.known;
+  RecipeResult recipe = pending.probe.get();
   if (!recipe.recipe) {
     report->note = recipe.reason;
     return std::nullopt;
   }
   Remember([&] { cache_.StoreRecipe(t.desc.digest, t.diff_id, *recipe.recipe); });
   return recipe.recipe;
+}
+
+// Every way to ship target layer `t` that can win, smallest first; sets entry->recipe.
+std::vector<Candidate> Planner::Candidates(const LayerRef& t, const TargetFiles& files, protocol::LayerEntry* entry,
+                                           LayerReport* report) {
+  PendingRecipe pending = StartRecipe(t, files);
+  std::vector<Candidate> candidates = {EncodeWhole(t, files)};
+  BaseCandidate* same_tar = FindByDiffId(t.diff_id);
+  std::optional<delta::TarIndex> index;
+  BaseCandidate* best = same_tar ? nullptr : BestBase(t, files, &index);
+  // Encoded while the recipe is probed: wasted only when no recipe rebuilds the blob.
+  std::optional<Candidate> tar_delta;
+  if (best) tar_delta = EncodeTarDelta(t, files, *index, *best);
+  std::optional<std::string> recipe = FinishRecipe(t, pending, report);
+  entry->recipe = recipe.value_or("");
+  if (recipe && same_tar) {
+    candidates.push_back({Method::kPresent, same_tar, {}, 0, protocol::Encoding::kRaw, nullptr});
+  } else if (recipe && tar_delta) {
+    candidates.push_back(std::move(*tar_delta));
+  } else if (!recipe) {
+    if (same_tar) best = BestBase(t, files, &index);
+    if (best && !best->signature && best->layer->compression != image::Compression::kNone) {
+      candidates.push_back(EncodeRawDelta(files, *best));
+    }
+  }
+  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.bytes < b.bytes; });
+  return candidates;
+}
+
+// Ships the first of `candidates` that passes its proof into `entry`; `whole` failing is fatal.
+void Planner::ShipFirstProven(const std::vector<Candidate>& candidates, protocol::LayerEntry* entry,
+                              LayerReport* report) {
+  for (const Candidate& c : candidates) {
+    try {
+      if (c.method == Method::kPresent) {
+        entry->method = Method::kPresent;
+        entry->base = UseBase(*c.base);
+        entry->payload = {};
+      } else {
+        Ship(c, entry);
+      }
+      Prove(*entry, c.base);
+      report->method = entry->method;
+      report->payload_bytes = entry->payload.length;
+      return;
+    } catch (const Error& e) {
+      if (c.method == Method::kWhole) throw;
+      report->note = std::string(protocol::MethodName(c.method)) + " failed its proof: " + e.what();
+    }
+  }
+  throw Corruption("layer ", entry->digest.str(), ": no way to ship it passed its proof");
 }
 
 protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
@@ -336,55 +421,25 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
   report->digest = t.desc.digest;
   report->blob_bytes = entry.size;
   if (BaseCandidate* b = FindByDigest(t.desc.digest)) {
+    // The far side holds this very blob: nothing to rebuild. (One that holds only tars, such as
+    // a `docker save` archive, is named by its diffIDs instead, and the layer ships as below.)
     entry.method = Method::kPresent;
     entry.base = UseBase(*b);
-    // The far side may hold only the tar (`docker save`): the recipe lets it recompress. Probed
-    // once per blob, then cached (a layer that shipped earlier is cached already).
-    entry.recipe = RecipeFor(t, [&] {
-      return ProbeRecipe([&] { return t.store->OpenBlob(t.desc.digest); }, t.compression);
-    }, report).value_or("");
     report->method = entry.method;
     return entry;
   }
   header_.registry_bytes += entry.size;
   TargetFiles files = SpoolTarget(t);
-  std::optional<std::string> recipe = RecipeFor(t, [&] {
-    return ProbeSpooledRecipe(files.blob->path(), t.desc.digest, files.tar_path(), t.diff_id);
-  }, report);
-  entry.recipe = recipe.value_or("");
-  BaseCandidate* same_tar = recipe ? FindByDiffId(t.diff_id) : nullptr;
-  std::vector<std::unique_ptr<ScratchFile>> outputs;
-  std::vector<Candidate> candidates;
-  if (same_tar) {
-    candidates.push_back({Method::kPresent, same_tar, nullptr, 0, protocol::Encoding::kRaw});
-  } else {
-    candidates = Encode(t, files, recipe, &outputs);
-  }
-  std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.bytes < b.bytes; });
-  for (const Candidate& c : candidates) {
-    try {
-      if (c.method == Method::kPresent) {
-        entry.method = Method::kPresent;
-        entry.base = UseBase(*c.base);
-        entry.payload = {};
-      } else {
-        Ship(c, &entry);
-      }
-      Prove(entry, c.base);
-      report->method = entry.method;
-      report->payload_bytes = entry.payload.length;
-      return entry;
-    } catch (const Error& e) {
-      if (c.method == Method::kWhole) throw;
-      report->note = std::string(protocol::MethodName(c.method)) + " failed its proof: " + e.what();
-    }
-  }
-  throw Corruption("layer ", t.desc.digest.str(), ": no way to ship it passed its proof");
+  ShipFirstProven(Candidates(t, files, &entry, report), &entry, report);
+  return entry;
 }
 
 DiffReport Planner::Run() {
   to_ = LoadImage(o_.to, o_.store_options);
   LoadBases();
+  for (const LayerRef& t : to_.layers) {
+    if (BaseCandidate* b = FindByDigest(t.desc.digest)) b->kept = true;
+  }
   DiffReport report;
   header_.target_reference = o_.to.text;
   header_.created_by = kVersion;

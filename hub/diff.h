@@ -2,13 +2,14 @@
 // images the far side holds into the target image.
 //
 // Per target layer the planner takes the smallest of: present (the far side holds the blob, or
-// its tar and the recipe rebuilds the blob), recipe + tar delta against the most similar base
+// only its tar, as a docker-archive --from, and the recipe rebuilds the blob), recipe + tar delta against the most similar base
 // layer (TarIndex similarity across every --from layer), raw delta of the blob against a base
 // blob (no recipe), or the whole blob. Before the bundle is written every layer is rebuilt from
 // the exact payload bytes that ship: a layer shipped as a tar must give its diffID (its recipe
 // was proven on the whole blob by the probe, or earlier and kept in the recipe cache), a blob
-// shipped as bytes must give its digest; a choice that fails its proof falls back to the next. Layers stream through scratch files: memory stays bounded
-// whatever the layer size.
+// shipped as bytes must give its digest; a choice that fails its proof falls back to the next. A layer's recipe is probed on a
+// second thread while its delta is encoded. Layers stream through scratch files: memory stays
+// bounded whatever the layer size.
 #pragma once
 
 #include <filesystem>

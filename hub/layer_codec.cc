@@ -14,13 +14,6 @@ std::unique_ptr<Reader> Uncompress(std::unique_ptr<Reader> blob, image::Compress
   return codec::OpenDecompressed(std::move(blob), compression, std::move(what));
 }
 
-RecipeResult ProbeRecipe(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression) {
-  if (compression == image::Compression::kNone) return {std::string(), ""};
-  codec::ProbeResult r = codec::Probe(open_blob);
-  if (!r.exact) return {std::nullopt, r.reason};
-  return {r.recipe.str(), ""};
-}
-
 RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest& digest,
                                 const std::filesystem::path& tar, const Digest& diff_id) {
   codec::KnownBlob known{digest, std::filesystem::file_size(blob), diff_id, std::filesystem::file_size(tar),

@@ -7,7 +7,6 @@
 #pragma once
 
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -29,14 +28,11 @@ struct RecipeResult {
   std::string reason;                 // why there is none
 };
 
-// Finds and proves the recipe that rebuilds the blob `open_blob` opens (from its first byte,
-// once per pass; compressed with `compression`) from its uncompressed tar. Never throws for
-// "no recipe"; throws Corruption when the blob itself does not decompress.
-RecipeResult ProbeRecipe(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression);
-
-// The same for a compressed blob spooled to `blob` whose uncompressed tar is spooled to `tar`,
-// both already checked against `digest` and `diff_id`: candidates read the tar instead of
-// decompressing the blob again, and the blob is not surveyed first.
+// Finds and proves the recipe that rebuilds the compressed blob spooled to `blob` from its
+// uncompressed tar spooled to `tar`, both already checked against `digest` and `diff_id`
+// (candidates read the tar instead of decompressing the blob again). Never throws for "no
+// recipe"; throws Corruption when the blob itself does not decompress. Reads only the two files,
+// so it may run on another thread while they stay in place.
 RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest& digest,
                                 const std::filesystem::path& tar, const Digest& diff_id);
 

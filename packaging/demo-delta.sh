@@ -74,7 +74,9 @@ run() { say "$*"; "$@"; }
 
 run "$outpost" keygen -o hub.key
 run "$outpost" copy oci:hub:1.0 docker-archive:site-v1.tar:app:1.0   # what the remote site holds
-run "$outpost" diff --from oci:hub:1.0 --to oci:hub2:2.0 -o app-2.0.bundle --sign-key hub.key
+# --from names what the site holds: its docker-archive (tars only), so the bundle carries the
+# recipe that recompresses each tar it already has into the exact blob.
+run "$outpost" diff --from docker-archive:site-v1.tar --to oci:hub2:2.0 -o app-2.0.bundle --sign-key hub.key
 run "$outpost" inspect app-2.0.bundle
 run "$outpost" apply app-2.0.bundle --base docker-archive:site-v1.tar --into oci:site:2.0 --verify-key hub.key.pub
 src=$(python3 -c 'import json; print(json.load(open("hub2/index.json"))["manifests"][0]["digest"])')

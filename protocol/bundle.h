@@ -1,4 +1,4 @@
-// Bundle format v1: the data model of a bundle's header (docs/bundle-format.md has the bytes).
+// Bundle format (v2): the data model of a bundle's header (docs/bundle-format.md has the bytes).
 //
 // A bundle turns images the far side holds (the bases) into one target image. The header names
 // the target, the bases it needs, and per target layer how to rebuild it from a span of the
@@ -18,7 +18,8 @@ namespace outpost::protocol {
 
 // The format version this outpost writes, and the newest it reads. Older versions stay
 // readable forever; a newer one is refused with a message that says to upgrade.
-inline constexpr uint32_t kFormatVersion = 1;
+// Version 2 stores the header as a zstd frame; version 1 stored it as plain JSON.
+inline constexpr uint32_t kFormatVersion = 2;
 
 // How a target layer is rebuilt.
 enum class Method {

@@ -91,6 +91,14 @@ class DecodedSpan : public Reader {
   ZstdReader zstd_;
 };
 
+// The header JSON of a version 2 bundle, from its zstd frame. Throws Corruption when the frame
+// is damaged or decodes to more than kMaxHeaderBytes.
+std::string UnpackHeader(std::string stored) {
+  StringReader in(std::move(stored));
+  ZstdReader json(in, "header");
+  return ReadAll(json, kMaxHeaderBytes);
+}
+
 }  // namespace
 
 BundleWriter::Chunker::Chunker(const std::filesystem::path& spool)
@@ -164,9 +172,9 @@ void BundleWriter::Finish(Header header, const std::filesystem::path& path, cons
   std::vector<ChunkRef> chunks = chunker_.Finish();
   std::string head(kMagic, sizeof(kMagic));
   PutU32(&head, kFormatVersion);
-  std::string json = header.ToJson();
-  PutU32(&head, static_cast<uint32_t>(json.size()));
-  head += json;
+  std::string packed = ZstdCompress(header.ToJson(), kDocumentZstdLevel);
+  PutU32(&head, static_cast<uint32_t>(packed.size()));
+  head += packed;
   PutU32(&head, static_cast<uint32_t>(chunks.size()));
   for (const ChunkRef& c : chunks) {
     head.append(reinterpret_cast<const char*>(c.digest.bytes().data()), 32);
@@ -201,7 +209,7 @@ BundleReader::BundleReader(const std::filesystem::path& path) : path_(path), fil
   }
   uint32_t header_len = cur.TakeU32("header length");
   if (header_len > kMaxHeaderBytes) throw Corruption("bundle ", path.string(), ": header length is implausible");
-  std::string json = cur.Take(header_len, "header");
+  std::string stored = cur.Take(header_len, "header");
   uint32_t count = cur.TakeU32("chunk count");
   if (count > kMaxChunks) throw Corruption("bundle ", path.string(), ": chunk count is implausible");
   std::string table = cur.Take(uint64_t{count} * kChunkEntryBytes, "chunk table");
@@ -220,7 +228,7 @@ BundleReader::BundleReader(const std::filesystem::path& path) : path_(path), fil
   }
   payload_start_ = cur.pos();
   try {
-    header_ = Header::FromJson(json);
+    header_ = Header::FromJson(version_ == 1 ? stored : UnpackHeader(stored));
   } catch (const Error& e) {
     throw Corruption(path.string(), ": ", e.what());
   }

@@ -1,4 +1,4 @@
-// Bundle files: writing and reading the v1 container (docs/bundle-format.md).
+// Bundle files: writing and reading the container (versions 1 and 2) (docs/bundle-format.md).
 //
 //   magic "OUTPOSTB" | u32 version | u32 header length | header JSON | u32 chunk count |
 //   chunk table (sha256, u32 length) | u32 signature length | signature | payload chunks

@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "protocol/bundle_printer.h"
+#include "protocol/zstd_stream.h"
 
 namespace outpost::protocol {
 namespace {
@@ -44,6 +45,18 @@ struct Fixture {
   std::string Bytes() const { return ReadFileToString(path, 1 << 30); }
   void Rewrite(const std::string& bytes) const { WriteFileAtomic(path, bytes); }
 };
+
+uint32_t GetLe32(const std::string& s, size_t at) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
+  return v;
+}
+
+std::string Le32(uint32_t v) {
+  std::string out;
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  return out;
+}
 
 Error::Kind KindOf(const std::function<void()>& f) {
   try {
@@ -99,7 +112,7 @@ TEST(BundleFileTest, FlippedPayloadByteFailsItsChunk) {
 TEST(BundleFileTest, NewerFormatVersionIsRefusedWithUpgradeMessage) {
   Fixture f(10);
   std::string bytes = f.Bytes();
-  bytes[8] = 2;
+  bytes[8] = static_cast<char>(kFormatVersion + 1);
   f.Rewrite(bytes);
   try {
     BundleReader r(f.path);
@@ -108,6 +121,34 @@ TEST(BundleFileTest, NewerFormatVersionIsRefusedWithUpgradeMessage) {
     EXPECT_EQ(e.kind(), Error::Kind::kUnsupported);
     EXPECT_NE(std::string(e.what()).find("upgrade outpost"), std::string::npos);
   }
+}
+
+// The bundle rewritten as format version 1 wrote it: the same header as plain JSON.
+std::string AsVersionOne(const std::string& v2) {
+  uint32_t stored_len = GetLe32(v2, 12);
+  StringReader frame(v2.substr(16, stored_len));
+  ZstdReader unpacked(frame, "header");
+  std::string json = ReadAll(unpacked);
+  std::string v1 = v2.substr(0, 8) + Le32(1) + Le32(static_cast<uint32_t>(json.size())) + json;
+  return v1 + v2.substr(16 + stored_len);
+}
+
+TEST(BundleFileTest, VersionOneBundleWithAPlainJsonHeaderStillReads) {
+  Fixture f(kChunkBytes + 3);
+  f.Rewrite(AsVersionOne(f.Bytes()));
+  BundleReader r(f.path);
+  EXPECT_EQ(r.version(), 1u);
+  EXPECT_EQ(r.header().target_reference, "oci:/x:v2");
+  auto layer = r.OpenSpan(r.header().layers[0].payload, "layer");
+  EXPECT_EQ(ReadAll(*layer, 1 << 30), f.layer);
+}
+
+TEST(BundleFileTest, DamagedHeaderFrameIsCorruption) {
+  Fixture f(10);
+  std::string bytes = f.Bytes();
+  bytes[16 + GetLe32(bytes, 12) / 2] ^= 0x5a;
+  f.Rewrite(bytes);
+  EXPECT_EQ(KindOf([&] { BundleReader r(f.path); }), Error::Kind::kCorruption);
 }
 
 TEST(BundleFileTest, SignedBundleVerifiesWithItsKeyOnly) {
@@ -130,15 +171,12 @@ TEST(BundleFileTest, TamperedHeaderOrSignatureIsSecurityError) {
   SigningKey key = SigningKey::Generate();
   Fixture f(100, &key);
   std::string bytes = f.Bytes();
-  size_t pos = bytes.find("oci:/x:v2");
-  ASSERT_NE(pos, std::string::npos);
+  uint64_t payload = BundleReader(f.path).header().payload_bytes;
   std::string tampered = bytes;
-  tampered[pos + 7] = 'X';
+  tampered[bytes.size() - payload - 100 - 30] ^= 1;  // in the last chunk's sha256, before the signature
   f.Rewrite(tampered);
   EXPECT_EQ(KindOf([&] { BundleReader(f.path).VerifySignature(key); }), Error::Kind::kSecurity);
-  f.Rewrite(bytes);
   tampered = bytes;
-  uint64_t payload = BundleReader(f.path).header().payload_bytes;
   tampered[bytes.size() - payload - 5] ^= 1;  // inside the 64 signature bytes before the payload
   f.Rewrite(tampered);
   EXPECT_EQ(KindOf([&] { BundleReader(f.path).VerifySignature(key); }), Error::Kind::kSecurity);
