@@ -428,9 +428,10 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
     report->method = entry.method;
     return entry;
   }
-  header_.registry_bytes += entry.size;
   TargetFiles files = SpoolTarget(t);
   ShipFirstProven(Candidates(t, files, &entry, report), &entry, report);
+  // A registry ships every blob the far side lacks; one whose tar it holds counts as held.
+  if (entry.method != Method::kPresent) header_.registry_bytes += entry.size;
   return entry;
 }
 
