@@ -15,7 +15,9 @@
 # Only outpost rebuilds the compressed blobs: the other tools' bytes are deltas between the
 # uncompressed tars of the layers the far side lacks (each against the v1 layer at the same
 # position), "balena" is librsync over the whole uncompressed image (all layers concatenated)
-# then zstd -19, "docker" is the compressed bytes of the layers the far side lacks.
+# then zstd -19, "docker" is the compressed bytes of the layers the far side lacks. "outpost" rows
+# count the whole bundle (manifest, config, header, signature space); "outpost deltas only" is
+# its layer deltas alone, the figure comparable with the generic differs'.
 #
 # usage: delta_bench.sh [OUTPOST_BINARY] [CORPUS_OUT_DIR] [SCENARIO/VARIANT ...]
 #   env ONLY_OUTPOST=1: measure outpost and docker native only (the generic differs take long).
@@ -47,6 +49,20 @@ measure() {
 secs() { cut -d' ' -f1 "$work/$1.time"; }
 rss() { cut -d' ' -f2 "$work/$1.time"; }
 manifest_digest() { python3 -c 'import json,sys; print(json.load(open(sys.argv[1]+"/index.json"))["manifests"][0]["digest"])' "$1"; }
+# delta_bytes BUNDLE: the bytes of its layer deltas alone (tar-delta and raw-delta payloads), the
+# part comparable with the generic differs' output (docs/bundle-format.md: the header is zstd)
+delta_bytes() {
+  python3 - "$1" <<'PY'
+import json, struct, subprocess, sys
+b = open(sys.argv[1], "rb").read()
+version, stored = struct.unpack("<II", b[8:16])
+header = b[16:16 + stored]
+if version >= 2:
+    header = subprocess.run(["zstd", "-dc"], input=header, stdout=subprocess.PIPE, check=True).stdout
+h = json.loads(header)
+print(sum(l["payload"]["length"] for l in h["layers"] if l["method"] in ("tar-delta", "raw-delta")))
+PY
+}
 # layers DIR: "digest size" per layer of the layout's only manifest
 layers() {
   python3 - "$1" <<'PY'
@@ -119,6 +135,7 @@ for pair in "${pairs[@]}"; do
   if [[ $want != "$got" ]]; then echo "delta_bench: $pair: outpost rebuilt $got, source is $want" >&2; exit 1; fi
   row "$pair" outpost "$(stat -c %s "$work/b.bundle")" "$(secs op.d)" "$(secs op.a)" "$(max "$(rss op.d)" "$(rss op.a)") digest-ok"
   row "$pair" "outpost cached" "$(stat -c %s "$work/b.bundle")" "$(secs op.w)" "$(secs op.a)" "$(max "$(rss op.w)" "$(rss op.a)") digest-ok"
+  row "$pair" "outpost deltas only" "$(delta_bytes "$work/b.bundle")" - - -
   mapfile -t old_layers < <(layers "$v1")
   mapfile -t new_layers < <(layers "$v2")
   declare -A have=()
