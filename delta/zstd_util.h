@@ -32,7 +32,7 @@ std::string DecompressWithPrefix(std::string_view frame, std::string_view prefix
 // first kFrameBufferBytes are held back: a stream that ends within them is compressed knowing
 // its size (declared in the frame, tables and window sized to it, not to `window_log`, which
 // saves zeroing tens of MiB of tables at the slow levels); a longer one streams with
-// `window_log`.
+// `window_log` and the level's tables.
 class ZstdFrameWriter : public Writer {
  public:
   ZstdFrameWriter(Writer& out, int level, int window_log);
