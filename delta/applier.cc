@@ -236,7 +236,8 @@ class Applier {
   // BSDIFF_SPLIT (version 2): a raw-mode BSDIFF payload whose streams are in the segment.
   void BsdiffSplit() {
     if (streams_.version() < format::kFirstSplitVersion) {
-      throw Corruption("delta has unknown op ", std::to_string(static_cast<int>(format::Op::kBsdiffSplit)));
+      throw Corruption("delta has unknown op ",
+                       std::to_string(static_cast<int>(format::Op::kBsdiffSplit)));
     }
     auto [offset, base_length] = BaseRange();
     uint64_t target_length = Field();

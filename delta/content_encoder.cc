@@ -31,7 +31,8 @@ constexpr double kCloseFactor = 1.15;
 constexpr size_t kSmallBytes = 64 << 10;
 
 // What bytes left to the outer stream cost there, from their size compressed alone: no frame
-// header of their own, and context shared with the files before them (measured on the corpus's
+// header of their own, context shared with the same kind of bytes of the files before them, and
+// new text compressed against old text (format version 2's segments; measured on the corpus's
 // app-change layer, where many small source files change a little).
 size_t OuterCost(size_t alone) { return alone * 2 / 3; }
 
@@ -44,7 +45,7 @@ struct Candidate {
   std::function<std::string()> finish;
   bool in_outer = false;
   // For a payload left to the outer stream: the bytes its cost is measured on, when not all of
-  // it (empty: the payload).
+  // it (null: the payload).
   std::function<std::string()> measured = nullptr;
 };
 
@@ -64,8 +65,10 @@ Chosen Choose(const std::vector<Candidate>& candidates, int level) {
   for (const Candidate& c : candidates) {
     if (static_cast<double>(c.estimate) > limit) continue;
     std::string payload = c.finish();
+    std::string outer = c.in_outer && c.measured ? c.measured() : std::string();
+    std::string_view cost_bytes = c.measured ? std::string_view(outer) : std::string_view(payload);
     size_t size = !c.in_outer ? payload.size()
-                  : OuterCost(CompressWithPrefix(c.measured ? c.measured() : payload, {}, level).size());
+                              : OuterCost(CompressWithPrefix(cost_bytes, {}, level).size());
     if (size < best_size) {
       best_size = size;
       if (c.method == Method::kLiteral) payload.clear();

@@ -154,7 +154,8 @@ TEST(DeltaFormat, Version2SegmentsApplyAndLyingLengthsAreCorruption) {
   EXPECT_EQ(apply(body), Error::Kind::kCorruption);
   // Lengths past the format's limit are refused before anything is allocated.
   std::string huge;
-  for (uint64_t n : {uint64_t{1} << 40, uint64_t{0}, uint64_t{0}, uint64_t{0}, uint64_t{0}}) PutVarint(&huge, n);
+  PutVarint(&huge, uint64_t{1} << 40);
+  huge += std::string(4, '\0');
   EXPECT_EQ(apply(huge + ops), Error::Kind::kCorruption);
   // A segment with no ops.
   EXPECT_EQ(apply(Segment("", "", "") + Segment(ops, "", "hello")), Error::Kind::kCorruption);
@@ -166,21 +167,26 @@ TEST(DeltaFormat, Version2SegmentsApplyAndLyingLengthsAreCorruption) {
   PutVarint(&outside, 5);
   EXPECT_EQ(apply(outside + ops + "hello"), Error::Kind::kCorruption);
   std::string not_frame;
-  for (size_t n : {ops.size(), size_t{0}, size_t{0}, size_t{0}, size_t{5}}) PutVarint(&not_frame, n);
+  for (size_t n : {ops.size(), size_t{0}, size_t{0}, size_t{0}, size_t{5}}) {
+    PutVarint(&not_frame, n);
+  }
   for (size_t n : {size_t{10}, size_t{0}, size_t{5}}) PutVarint(&not_frame, n);
   EXPECT_EQ(apply(not_frame + ops + "hello"), Error::Kind::kCorruption);
 }
 
 TEST(DeltaFormat, SplitBsdiffStreamsThatLieAreCorruption) {
   std::string base = TextBytes(4000, 5), target = base;
-  target.replace(2000, 4, "EDIT");
+  target.insert(2000, "a line inserted here\n");
   BsdiffStreams s = BsdiffDiff(base, target);
+  ASSERT_FALSE(s.extra.empty());
   auto delta = [&](uint64_t control, uint64_t diff, uint64_t extra, const std::string& fresh) {
     std::string ops = "\x09\x00"s;
     for (uint64_t n : {base.size(), target.size(), control, diff, extra}) PutVarint(&ops, n);
     ops += EndOp(target);
     std::string seg;
-    for (size_t n : {ops.size(), size_t{0}, s.control.size(), s.diff.size(), fresh.size()}) PutVarint(&seg, n);
+    for (size_t n : {ops.size(), size_t{0}, s.control.size(), s.diff.size(), fresh.size()}) {
+      PutVarint(&seg, n);
+    }
     if (!fresh.empty()) PutVarint(&seg, 0);
     return DeltaContainer(base, seg + ops + s.control + s.diff + fresh, 2, kRaw);
   };
@@ -191,15 +197,15 @@ TEST(DeltaFormat, SplitBsdiffStreamsThatLieAreCorruption) {
     ApplyRawDelta(base_ra, in, out);
     EXPECT_EQ(out.str(), target);
   }
-  EXPECT_EQ(ApplyRawError(base, delta(s.control.size() + 1, s.diff.size(), s.extra.size(), s.extra)),
-            Error::Kind::kCorruption);
-  EXPECT_EQ(ApplyRawError(base, delta(s.control.size(), s.diff.size() - 1, s.extra.size(), s.extra)),
-            Error::Kind::kCorruption);
-  EXPECT_EQ(ApplyRawError(base, delta(s.control.size(), s.diff.size(), target.size() + 1, s.extra)),
-            Error::Kind::kCorruption);
-  std::string flipped = s.extra + "x";
-  EXPECT_EQ(ApplyRawError(base, delta(s.control.size(), s.diff.size(), s.extra.size(), flipped)),
-            Error::Kind::kCorruption);
+  size_t c = s.control.size(), d = s.diff.size(), e = s.extra.size();
+  EXPECT_EQ(ApplyRawError(base, delta(c + 1, d, e, s.extra)), Error::Kind::kCorruption);
+  EXPECT_EQ(ApplyRawError(base, delta(c, d - 1, e, s.extra)), Error::Kind::kCorruption);
+  EXPECT_EQ(ApplyRawError(base, delta(c, d, target.size() + 1, s.extra)), Error::Kind::kCorruption);
+  // An extra byte no op uses, and a flipped extra byte (the rebuilt target's sha256 is wrong).
+  EXPECT_EQ(ApplyRawError(base, delta(c, d, e, s.extra + "x")), Error::Kind::kCorruption);
+  std::string flipped = s.extra;
+  flipped[0] ^= 1;
+  EXPECT_EQ(ApplyRawError(base, delta(c, d, e, flipped)), Error::Kind::kCorruption);
 }
 
 TEST(DeltaFormat, LongNewFilesSpanSegmentsAndRoundTrip) {
@@ -243,7 +249,9 @@ TEST(DeltaFormat, ShortFrameDeclaresItsSizeAndLongOneStreams) {
     std::string data = TextBytes(n, 11);
     StringWriter out;
     ZstdFrameWriter writer(out, 3, 24);
-    for (size_t at = 0; at < n; at += 100000) writer.Write(std::string_view(data).substr(at, 100000));
+    for (size_t at = 0; at < n; at += 100000) {
+      writer.Write(std::string_view(data).substr(at, 100000));
+    }
     writer.Finish();
     unsigned long long declared = ZSTD_getFrameContentSize(out.str().data(), out.str().size());
     if (n <= (4u << 20)) EXPECT_EQ(declared, n);

@@ -49,29 +49,31 @@ void OpStreams::LoadSegment() {
     total += length;
   }
   if (lengths[format::kOps] == 0) throw Corruption("delta segment has no ops");
-  uint64_t dictionary_offset = 0, dictionary_length = 0, frame_length = lengths[format::kFresh];
-  if (lengths[format::kFresh] > 0) {
+  const uint64_t fresh_length = lengths[format::kFresh];
+  uint64_t dictionary_offset = 0, dictionary_length = 0, frame_length = fresh_length;
+  if (fresh_length > 0) {
     dictionary_length = ReadVarint(frame_, kWhat);
     if (dictionary_length > 0) {
       dictionary_offset = ReadVarint(frame_, kWhat);
       frame_length = ReadVarint(frame_, kWhat);
     }
-    if (frame_length > ZSTD_compressBound(lengths[format::kFresh]) ||
+    if (frame_length > ZSTD_compressBound(fresh_length) ||
         dictionary_length > format::kMaxDictionary || dictionary_offset > base_.size() ||
         dictionary_length > base_.size() - dictionary_offset) {
       throw Corruption("delta segment's fresh stream is out of range");
     }
   }
-  for (Bytes& stream : streams_) {
-    stream.data.resize(&stream == &streams_[format::kFresh] ? frame_length : lengths[&stream - streams_]);
+  lengths[format::kFresh] = frame_length;  // as stored: the frame, when compressed
+  for (int k = format::kOps; k < format::kStreamCount; ++k) {
+    Bytes& stream = streams_[k];
+    stream.data.resize(lengths[k]);
     stream.pos = 0;
     ReadFull(frame_, reinterpret_cast<uint8_t*>(stream.data.data()), stream.data.size(), kWhat);
   }
   if (dictionary_length > 0) {
     Bytes& fresh = streams_[format::kFresh];
     std::string dictionary = ReadBase(base_, dictionary_offset, dictionary_length);
-    fresh.data = DecompressWithPrefix(fresh.data, dictionary, lengths[format::kFresh],
-                                      "delta fresh stream");
+    fresh.data = DecompressWithPrefix(fresh.data, dictionary, fresh_length, "delta fresh stream");
   }
 }
 
