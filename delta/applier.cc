@@ -9,6 +9,7 @@
 #include "delta/format.h"
 #include "delta/header_op.h"
 #include "delta/inner_gzip.h"
+#include "delta/op_streams.h"
 #include "delta/signature.h"
 #include "delta/tar_guard.h"
 #include "delta/varint.h"
@@ -20,6 +21,7 @@ namespace {
 
 constexpr size_t kChunkBytes = 1 << 20;
 constexpr std::string_view kWhat = "delta";
+constexpr uint8_t kBsdiffRawMode = 1;  // docs/layer-delta-format.md, "BSDIFF payload"
 
 uint64_t GetFixed64(const uint8_t* p) {
   uint64_t v = 0;
@@ -28,8 +30,8 @@ uint64_t GetFixed64(const uint8_t* p) {
 }
 
 // Reads and checks the container header: magic, version, kind, and that `base` is the base the
-// delta was made against.
-void CheckContainer(const RandomAccess& base, outpost::Reader& delta, format::Kind kind) {
+// delta was made against. Returns the format version.
+uint8_t CheckContainer(const RandomAccess& base, outpost::Reader& delta, format::Kind kind) {
   uint8_t h[format::kHeaderBytes];
   ReadFull(delta, h, sizeof(h), "delta header");
   if (std::memcmp(h, format::kMagic.data(), 4) != 0) throw Corruption("not an outpost delta (bad magic)");
@@ -59,18 +61,21 @@ void CheckContainer(const RandomAccess& base, outpost::Reader& delta, format::Ki
     throw Corruption("wrong base for delta: base is ", got.str(), ", the delta was made against ",
                      Digest(want).str());
   }
+  return h[4];
 }
 
 class Applier {
  public:
-  Applier(const RandomAccess& base, outpost::Reader& ops, HashingWriter& out, TarGuard* guard)
-      : base_(base), ops_(ops), out_(out), guard_(guard), buf_(new uint8_t[2 * kChunkBytes]) {}
+  Applier(const RandomAccess& base, OpStreams& streams, HashingWriter& out, TarGuard* guard)
+      : base_(base), streams_(streams), ops_(streams.Stream(format::kOps)), out_(out),
+        guard_(guard), buf_(new uint8_t[2 * kChunkBytes]) {}
   // `guard`, when not null, is the tar guard `out` writes through; checked at the end.
 
   // Runs ops until END; returns the checked target digest.
   Digest Run() {
     for (;;) {
       uint8_t tag;
+      streams_.BeforeOp();
       ReadFull(ops_, &tag, 1, "delta ops");
       switch (static_cast<format::Op>(tag)) {
         case format::Op::kEnd: return End();
@@ -82,6 +87,7 @@ class Applier {
         case format::Op::kRsync: Payload(Method::kRsync); break;
         case format::Op::kGzip: Payload(Method::kInnerGzip); break;
         case format::Op::kHeader: Header(); break;
+        case format::Op::kBsdiffSplit: BsdiffSplit(); break;
         default: throw Corruption("delta has unknown op ", std::to_string(tag));
       }
     }
@@ -119,9 +125,11 @@ class Applier {
   }
 
   void Literal() {
-    for (uint64_t left = Field(); left > 0;) {
+    uint64_t n = Field();
+    Reader& in = n <= format::kMaxFreshLiteral ? streams_.Stream(format::kFresh) : streams_.Bulk();
+    for (uint64_t left = n; left > 0;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
-      ReadFull(ops_, buf_.get(), k, "delta literal");
+      ReadFull(in, buf_.get(), k, "delta literal");
       out_.Write(buf_.get(), k);
       left -= k;
     }
@@ -147,7 +155,7 @@ class Applier {
     for (uint64_t done = 0; done < length;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
       base_.ReadAt(offset + done, buf_.get(), k);
-      ReadFull(ops_, mask, k, "delta add bytes");
+      ReadFull(streams_.Stream(format::kAdds), mask, k, "delta add bytes");
       for (size_t i = 0; i < k; ++i) buf_[i] = static_cast<uint8_t>(buf_[i] + mask[i]);
       out_.Write(buf_.get(), k);
       done += k;
@@ -169,14 +177,18 @@ class Applier {
     CheckRange(offset, n);
     std::string header = ReadBase(base_, offset, n);
     std::fill_n(header.begin(), pad, '\0');  // padding is predicted as zeros
-    if (flags & header_op::kPreviousMtime) header_op::SetLastMtime(&header, last_mtime_);
+    size_t slot = header_op::MtimeSlot(header, streams_.version());
+    if (flags & header_op::kPreviousMtime) {
+      header_op::SetLastMtime(&header, last_mtime_.Get(slot));
+    }
     if (flags & header_op::kDiff) {
       std::string x(n, '\0');
-      ReadFull(ops_, reinterpret_cast<uint8_t*>(x.data()), n, "delta header bytes");
+      ReadFull(streams_.Stream(format::kAdds), reinterpret_cast<uint8_t*>(x.data()), n,
+               "delta header bytes");
       for (size_t i = 0; i < n; ++i) header[i] = static_cast<char>(header[i] + x[i]);
     }
     if (flags & header_op::kChecksum) header_op::SetLastChecksum(&header);
-    last_mtime_ = header_op::LastMtime(header);
+    last_mtime_.Remember(slot, header_op::LastMtime(header));
     out_.Write(header);
     cursor_ = offset + n;
     if (flags & header_op::kContent) {
@@ -207,7 +219,8 @@ class Applier {
       throw Corruption("delta op exceeds the format's window limits");
     }
     std::string payload(size, '\0');
-    ReadFull(ops_, reinterpret_cast<uint8_t*>(payload.data()), payload.size(), "delta payload");
+    ReadFull(streams_.Bulk(), reinterpret_cast<uint8_t*>(payload.data()), payload.size(),
+             "delta payload");
     std::string target;
     if (method == Method::kRsync) {
       target = RsyncPatch(base_, offset, base_length, payload, target_length);
@@ -220,12 +233,39 @@ class Applier {
     out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
   }
 
+  // BSDIFF_SPLIT (version 2): a raw-mode BSDIFF payload whose streams are in the segment.
+  void BsdiffSplit() {
+    if (streams_.version() < format::kFirstSplitVersion) {
+      throw Corruption("delta has unknown op ",
+                       std::to_string(static_cast<int>(format::Op::kBsdiffSplit)));
+    }
+    auto [offset, base_length] = BaseRange();
+    uint64_t target_length = Field();
+    uint64_t lengths[3];
+    for (uint64_t& length : lengths) length = Field();
+    if (target_length > format::kMaxTargetWindow || base_length > format::kMaxBaseWindow ||
+        lengths[0] > format::kMaxSegmentBytes || lengths[1] > target_length ||
+        lengths[2] > target_length) {
+      throw Corruption("delta op exceeds the format's window limits");
+    }
+    std::string payload(1, static_cast<char>(kBsdiffRawMode));
+    const format::Stream kinds[3] = {format::kControl, format::kDiff, format::kFresh};
+    for (int i = 0; i < 3; ++i) {
+      std::string bytes(lengths[i], '\0');
+      ReadFull(streams_.Stream(kinds[i]), reinterpret_cast<uint8_t*>(bytes.data()), bytes.size(),
+               "delta bsdiff streams");
+      if (i < 2) PutVarint(&payload, bytes.size());
+      payload += bytes;
+    }
+    std::string target = BsdiffApply(ReadBase(base_, offset, base_length), payload, target_length);
+    out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
+  }
+
   Digest End() {
     uint64_t size = Field();
     std::array<uint8_t, 32> want;
     ReadFull(ops_, want.data(), want.size(), "delta end");
-    uint8_t extra;
-    if (ops_.Read(&extra, 1) != 0) throw Corruption("delta has ops after its end");
+    streams_.CheckEnd();
     if (guard_ != nullptr) guard_->Finish();
     if (out_.count() != size) throw Corruption("delta rebuilt the wrong number of bytes");
     Digest got = out_.Finish();
@@ -236,24 +276,26 @@ class Applier {
   }
 
   const RandomAccess& base_;
-  outpost::Reader& ops_;
+  OpStreams& streams_;
+  outpost::Reader& ops_;  // tags and fields
   HashingWriter& out_;  // hashes what it passes on to the guard or the output
   TarGuard* guard_;
   std::unique_ptr<uint8_t[]> buf_;
   uint64_t cursor_ = 0;  // end of the last base range an op referred to
-  header_op::MtimeField last_mtime_{};  // of the last HEADER op's output
+  header_op::MtimeMemory last_mtime_;  // of the last HEADER ops' output
 };
 
 Digest Apply(const RandomAccess& base, outpost::Reader& delta, Writer& out, format::Kind kind) {
-  CheckContainer(base, delta, kind);
-  ZstdFrameReader ops(delta, "delta");
+  uint8_t version = CheckContainer(base, delta, kind);
+  ZstdFrameReader frame(delta, "delta");
+  OpStreams streams(frame, base, version);
   if (kind == format::Kind::kLayer) {
     TarGuard guard(out);
     HashingWriter hashing(&guard);
-    return Applier(base, ops, hashing, &guard).Run();
+    return Applier(base, streams, hashing, &guard).Run();
   }
   HashingWriter hashing(&out);
-  return Applier(base, ops, hashing, nullptr).Run();
+  return Applier(base, streams, hashing, nullptr).Run();
 }
 
 }  // namespace

@@ -31,9 +31,10 @@ constexpr double kCloseFactor = 1.15;
 constexpr size_t kSmallBytes = 64 << 10;
 
 // What bytes left to the outer stream cost there, from their size compressed alone: no frame
-// header of their own, and context shared with the files before them (measured on the corpus's
+// header of their own, context shared with the same kind of bytes of the files before them, and
+// new text compressed against old text (format version 2's segments; measured on the corpus's
 // app-change layer, where many small source files change a little).
-size_t OuterCost(size_t alone) { return alone * 4 / 5; }
+size_t OuterCost(size_t alone) { return alone * 2 / 3; }
 
 // One way to encode a window: its estimated size, and how to make its final payload. `in_outer`:
 // the payload is left to the outer zstd stream, so its final size is measured by compressing it.
@@ -43,6 +44,9 @@ struct Candidate {
   size_t estimate;
   std::function<std::string()> finish;
   bool in_outer = false;
+  // For a payload left to the outer stream: the bytes its cost is measured on, when not all of
+  // it (null: the payload).
+  std::function<std::string()> measured = nullptr;
 };
 
 struct Chosen {
@@ -61,8 +65,10 @@ Chosen Choose(const std::vector<Candidate>& candidates, int level) {
   for (const Candidate& c : candidates) {
     if (static_cast<double>(c.estimate) > limit) continue;
     std::string payload = c.finish();
-    size_t size = c.in_outer ? OuterCost(CompressWithPrefix(payload, {}, level).size())
-                             : payload.size();
+    std::string outer = c.in_outer && c.measured ? c.measured() : std::string();
+    std::string_view cost_bytes = c.measured ? std::string_view(outer) : std::string_view(payload);
+    size_t size = !c.in_outer ? payload.size()
+                              : OuterCost(CompressWithPrefix(cost_bytes, {}, level).size());
     if (size < best_size) {
       best_size = size;
       if (c.method == Method::kLiteral) payload.clear();
@@ -126,10 +132,12 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
       target.size() >= kMinBsdiffBytes) {
     streams = BsdiffDiff(base, target);
     if (target.size() <= kSmallBytes) {
-      // Raw streams: their cost is what the outer stream makes of them, estimated alone.
-      size_t alone = CompressWithPrefix(BsdiffPackRaw(streams), {}, kEstimateLevel).size();
+      // Raw streams: their cost is what the outer stream makes of them, estimated alone. The
+      // differences, mostly zeros, have a stream of their own there and cost next to nothing.
+      auto measured = [&] { return streams.control + streams.extra; };
+      size_t alone = CompressWithPrefix(measured(), {}, kEstimateLevel).size();
       candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(), OuterCost(alone),
-                                     [&] { return BsdiffPackRaw(streams); }, true});
+                                     [&] { return BsdiffPackRaw(streams); }, true, measured});
     } else {
       candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(),
                                      BsdiffPack(streams, kEstimateLevel).size(),

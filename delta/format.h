@@ -9,7 +9,8 @@
 namespace outpost::delta::format {
 
 inline constexpr std::string_view kMagic = "OPDL";
-inline constexpr uint8_t kVersion = 1;
+inline constexpr uint8_t kVersion = 2;     // what the encoder writes
+inline constexpr uint8_t kFirstSplitVersion = 2;  // op streams split by kind into segments
 inline constexpr size_t kHeaderBytes = 4 + 1 + 1 + 8 + 32;
 
 enum class Kind : uint8_t { kLayer = 1, kRaw = 2 };
@@ -27,12 +28,21 @@ enum class Op : uint8_t {
   kGzip = 0x07,     // same fields (inner-gzip method)
   kHeader = 0x08,   // flags, base_off, blocks[, bytes[n]]: a tar header predicted from its base
                     // header (delta/header_op.h), optionally followed by its copied content
+  kBsdiffSplit = 0x09,  // base_off, base_len, target_len, control_len, diff_len, extra_len
+                        // (version 2: a BSDIFF whose streams sit in the segment's streams)
 };
+
+// Version 2 segments: the side streams, in the order their lengths and bytes are written.
+enum Stream { kOps = 0, kAdds, kControl, kDiff, kFresh, kStreamCount };
 
 // Bounds the applier enforces before allocating (a corrupt delta cannot make it allocate more).
 inline constexpr uint64_t kMaxTargetWindow = kWindowBytes;
 inline constexpr uint64_t kMaxBaseWindow = 2 * kWindowBytes;
 inline constexpr uint64_t kMaxPayload = 2 * kWindowBytes + (1 << 20);
 inline constexpr uint64_t kMaxEntryHeader = 16 << 20;  // one entry's header blocks
+inline constexpr uint64_t kMaxSegmentBytes = 32 << 20;  // a segment's side streams, together
+inline constexpr uint64_t kMaxDictionary = 4 << 20;     // the fresh stream's base reference
+// LITERALs up to this size take their bytes from the fresh stream, longer ones from the bulk.
+inline constexpr uint64_t kMaxFreshLiteral = 64 << 10;
 
 }  // namespace outpost::delta::format

@@ -11,6 +11,11 @@ size_t LastBlock(std::string_view bytes) { return bytes.size() - tar::kBlockSize
 
 }  // namespace
 
+size_t MtimeSlot(std::string_view prediction, uint8_t version) {
+  constexpr size_t kTypeflagOffset = 156;
+  return version >= 2 && prediction[LastBlock(prediction) + kTypeflagOffset] == '5' ? 1 : 0;
+}
+
 MtimeField LastMtime(std::string_view bytes) {
   MtimeField m;
   std::copy_n(bytes.data() + LastBlock(bytes) + kMtimeOffset, m.size(), m.data());

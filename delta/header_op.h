@@ -24,6 +24,29 @@ inline constexpr size_t kChecksumBytes = 8;
 // The 12-byte mtime field of a header block; twelve NUL bytes before the first HEADER op.
 using MtimeField = std::array<char, 12>;
 
+// Which remembered mtime MTIME takes in format version 2: directories (typeflag '5' in the last
+// block of `prediction`, the base header before the differences) have their own, since an
+// update often gives them another mtime than the files it edits. Always 0 in version 1.
+inline constexpr size_t kMtimeSlots = 2;
+size_t MtimeSlot(std::string_view prediction, uint8_t version);
+
+// The mtime fields MTIME takes, one per slot: the last HEADER op's of that slot; a slot no HEADER
+// op has used yet follows the other (twelve NUL bytes before the first HEADER op).
+class MtimeMemory {
+ public:
+  const MtimeField& Get(size_t slot) const { return fields_[slot]; }
+  void Remember(size_t slot, const MtimeField& field) {
+    used_[slot] = true;
+    for (size_t s = 0; s < kMtimeSlots; ++s) {
+      if (s == slot || !used_[s]) fields_[s] = field;
+    }
+  }
+
+ private:
+  MtimeField fields_[kMtimeSlots]{};
+  bool used_[kMtimeSlots]{};
+};
+
 // The mtime field of the last 512-byte block of `bytes` (at least one block long).
 MtimeField LastMtime(std::string_view bytes);
 // Replaces the mtime field of the last 512-byte block of `*bytes` with `mtime`.

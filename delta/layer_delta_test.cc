@@ -155,7 +155,8 @@ TEST(LayerDelta, TruncatedOrFlippedDeltaIsCorruption) {
 TEST(LayerDelta, NewerFormatVersionIsUnsupported) {
   std::string base = SampleBase();
   std::string delta = Encode(base, base);
-  delta[4] = 2;
+  EXPECT_EQ(delta[4], 2);
+  delta[4] = 3;
   EXPECT_EQ(ApplyError(base, delta), Error::Kind::kUnsupported);
 }
 
@@ -236,16 +237,9 @@ TEST(LayerDelta, HeaderWithNonStandardChecksumStillRoundTripsExactly) {
   RoundTrip(base, target);
 }
 
-// A delta whose op stream is `ops` as given, as a malicious or buggy encoder could write it.
+// A version 1 raw delta whose op stream is `ops` as given.
 std::string RawOps(const std::string& base, std::string_view ops) {
-  StringWriter out;
-  out.Write(std::string("OPDL\x01\x02", 6));
-  for (int i = 0; i < 8; ++i) out.Write(std::string(1, static_cast<char>(base.size() >> (8 * i))));
-  out.Write(std::string_view(reinterpret_cast<const char*>(Digest::Of(base).bytes().data()), 32));
-  ZstdFrameWriter frame(out, 3, 20);
-  frame.Write(ops);
-  frame.Finish();
-  return out.str();
+  return testing::DeltaContainer(base, ops, 1, 2);
 }
 
 Error::Kind ApplyRawError(const std::string& base, const std::string& delta) {

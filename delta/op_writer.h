@@ -1,9 +1,13 @@
-// Writes a delta container: the fixed header, then ops into one checksummed zstd frame
-// (docs/layer-delta-format.md). Used by the layer, raw and signature encoders.
+// Writes a delta container (format version 2): the fixed header, then one checksummed zstd
+// frame of segments, each holding its ops' fields, header differences, bsdiff streams and new
+// bytes in separate streams so that like bytes compress together (docs/layer-delta-format.md).
+// Used by the layer, raw and signature encoders.
 #pragma once
 
 #include <cstdint>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "delta/format.h"
 #include "delta/header_op.h"
@@ -16,7 +20,8 @@ class OpWriter {
  public:
   // Writes the container header naming the base (its size and sha256) to `out`. Adjacent copies
   // are merged into one; with `base` (null in signature mode, which has no base bytes) a literal
-  // or ADD equal to the base bytes that continue the previous copy extends that copy instead, so
+  // or ADD equal to the base bytes that continue the previous copy (or the last base range an
+  // op referred to) becomes a copy instead, so
   // a run of unchanged entries (headers, content, padding) costs one op.
   OpWriter(Writer& out, format::Kind kind, uint64_t base_size, const Digest& base_digest,
            int zstd_level, LayerDeltaStats* stats, const RandomAccess* base = nullptr);
@@ -37,7 +42,7 @@ class OpWriter {
               uint64_t content_length);
   void Payload(Method method, uint64_t base_offset, uint64_t base_length, uint64_t target_length,
                std::string_view payload);
-  // Writes the END op with the target's size and digest and closes the frame.
+  // Writes the END op with the target's size and digest, the last segment, and closes the frame.
   void End(uint64_t target_size, const Digest& target_digest);
 
  private:
@@ -52,23 +57,43 @@ class OpWriter {
     Writer& inner_;
   };
 
+  // Starts an op: writes the pending copy first (unless `op` is that copy), ends the segment
+  // when it is full, and writes the tag.
+  void StartOp(format::Op op);
   void Tag(format::Op op, std::initializer_list<uint64_t> fields);
   // Writes an op referring to base[offset, +length): offset relative to the cursor, then length
   // and `more` fields.
   void BaseTag(format::Op op, uint64_t offset, uint64_t length, std::initializer_list<uint64_t> more);
   void Flush();
-  // True when `bytes` equal the base bytes right after the pending copy.
+  // Where the base bytes continuing the ops so far start: the end of the pending copy, else the
+  // cursor (e.g. the trailer after the last entry's content).
+  uint64_t CopyEnd() const;
+  // True when `bytes` equal the base bytes at CopyEnd().
   bool ContinuesCopy(std::string_view bytes) const;
   void Account(Method method, uint64_t target_bytes, uint64_t payload_bytes);
+  // A BSDIFF payload in raw mode as a BSDIFF_SPLIT op: its streams go to the segment's streams.
+  void BsdiffSplit(uint64_t base_offset, uint64_t base_length, uint64_t target_length,
+                   std::string_view payload);
+  // Bytes read in op order after the segment's streams (payloads, long literals).
+  void Bulk(std::string_view bytes);
+  // Writes the segment (header, streams, bulk), then `tail`, straight after the bulk bytes.
+  void EndSegment(std::string_view tail = {});
+  // The base range the fresh stream is compressed against: the kDictionaryBytes covering most
+  // of the base ranges split bsdiffs referred to (their files' old text).
+  std::pair<uint64_t, uint64_t> Dictionary() const;
 
   CountingWriter counting_;
   ZstdFrameWriter frame_;
+  int zstd_level_;
   LayerDeltaStats* stats_;
   const RandomAccess* base_;
+  std::string streams_[format::kStreamCount];  // the segment's side streams
+  std::string bulk_;                           // the segment's bulk bytes
+  std::vector<std::pair<uint64_t, uint64_t>> split_ranges_;  // base ranges of split bsdiffs
   uint64_t pending_offset_ = 0;  // a copy not written yet (length 0: none)
   uint64_t pending_length_ = 0;
   uint64_t cursor_ = 0;          // end of the last base range an op referred to
-  header_op::MtimeField last_mtime_{};  // of the last HEADER op's target
+  header_op::MtimeMemory last_mtime_;  // of the last HEADER ops' targets
   bool used_previous_mtime_ = false;    // what the last HEADER op chose (ties keep it)
 };
 

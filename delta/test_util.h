@@ -7,7 +7,9 @@
 #include <string>
 #include <string_view>
 
+#include "common/digest.h"
 #include "common/io.h"
+#include "delta/zstd_util.h"
 
 namespace outpost::delta::testing {
 
@@ -85,6 +87,20 @@ inline std::string TextBytes(size_t n, uint32_t seed) {
   while (out.size() < n) out += kWords[rng() % 8];
   out.resize(n);
   return out;
+}
+
+// A delta container as a malicious, buggy or older encoder could write it: the header (format
+// `version`, `kind` 1 layer / 2 raw, naming `base`), then `body` in one zstd frame.
+inline std::string DeltaContainer(const std::string& base, std::string_view body, uint8_t version,
+                                  uint8_t kind) {
+  StringWriter out;
+  out.Write(std::string("OPDL", 4) + static_cast<char>(version) + static_cast<char>(kind));
+  for (int i = 0; i < 8; ++i) out.Write(std::string(1, static_cast<char>(base.size() >> (8 * i))));
+  out.Write(std::string_view(reinterpret_cast<const char*>(Digest::Of(base).bytes().data()), 32));
+  ZstdFrameWriter frame(out, 3, 20);
+  frame.Write(body);
+  frame.Finish();
+  return out.str();
 }
 
 }  // namespace outpost::delta::testing

@@ -28,7 +28,11 @@ std::string DecompressWithPrefix(std::string_view frame, std::string_view prefix
                                  uint64_t expected_size, std::string_view what);
 
 // A Writer that compresses everything into one checksummed zstd frame written to `out`.
-// Finish() ends the frame; destroying without Finish() leaves `out` with a partial frame.
+// Finish() ends the frame; destroying without Finish() leaves `out` with a partial frame. The
+// first kFrameBufferBytes are held back: a stream that ends within them is compressed knowing
+// its size (declared in the frame, tables and window sized to it, not to `window_log`, which
+// saves zeroing tens of MiB of tables at the slow levels); a longer one streams with
+// `window_log` and the level's tables.
 class ZstdFrameWriter : public Writer {
  public:
   ZstdFrameWriter(Writer& out, int level, int window_log);
@@ -40,11 +44,17 @@ class ZstdFrameWriter : public Writer {
   void Finish();
 
  private:
+  static constexpr size_t kFrameBufferBytes = 4 << 20;
+
   void Drive(const uint8_t* data, size_t n, ZSTD_EndDirective mode);
+  // Starts streaming: compresses what was held back.
+  void Release();
 
   Writer& out_;
   ZSTD_CCtx* cctx_;
   std::string buf_;
+  std::string held_;       // input not compressed yet (at most kFrameBufferBytes)
+  bool streaming_ = false;  // held_ has been released: the size is unknown
 };
 
 // A Reader over one zstd frame read from `in`. Reports the end of stream only after the frame
