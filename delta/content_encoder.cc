@@ -121,8 +121,22 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
                                      return CompressWithPrefix(target, base, options_.zstd_level);
                                    }});
   }
+  std::optional<InnerGzip> gz;
+  if (whole_file && options_.open_inner_gzip && LooksGzipped(target)) {
+    bool base_gz = have_base && start == 0 && end == base_file->size && LooksGzipped(base);
+    std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
+    gz = OpenInnerGzip(reference, target);
+    if (gz) {
+      uint64_t gz_offset = base_gz ? base_offset : 0;
+      candidates.push_back(Candidate{Method::kInnerGzip, gz_offset, reference.size(),
+                                     EncodeInnerGzip(*gz, kEstimateLevel).size(),
+                                     [&] { return EncodeInnerGzip(*gz, options_.zstd_level); }});
+    }
+  }
   BsdiffStreams streams;
-  if (have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
+  // A gzip file opened above is best encoded uncompressed: bsdiff of its compressed bytes
+  // cannot win (measured on the corpus), and its suffix sort is the costliest candidate.
+  if (!gz && have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
       target.size() >= kMinBsdiffBytes) {
     streams = BsdiffDiff(base, target);
     if (target.size() <= kSmallBytes) {
@@ -134,18 +148,6 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
       candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(),
                                      BsdiffPack(streams, kEstimateLevel).size(),
                                      [&] { return BsdiffPack(streams, options_.zstd_level); }});
-    }
-  }
-  std::optional<InnerGzip> gz;
-  if (whole_file && options_.open_inner_gzip && LooksGzipped(target)) {
-    bool base_gz = have_base && start == 0 && end == base_file->size && LooksGzipped(base);
-    std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
-    gz = OpenInnerGzip(reference, target);
-    if (gz) {
-      uint64_t gz_offset = base_gz ? base_offset : 0;
-      candidates.push_back(Candidate{Method::kInnerGzip, gz_offset, reference.size(),
-                                     EncodeInnerGzip(*gz, kEstimateLevel).size(),
-                                     [&] { return EncodeInnerGzip(*gz, options_.zstd_level); }});
     }
   }
   Chosen best = Choose(candidates, options_.zstd_level);

@@ -87,6 +87,17 @@ TEST(LayerDelta, ChangedNewDeletedAndMovedFilesRoundTrip) {
   EXPECT_LT(delta.size(), 3000u + 1500u);
 }
 
+TEST(LayerDelta, KnownTargetDigestIsRecordedInsteadOfRehashing) {
+  std::string base = SampleBase();
+  std::string target = TarFile("usr/bin/tool", RandomBytes(20000, 1).replace(10, 3, "abc")) + TarEnd();
+  EncodeOptions known;
+  known.target_digest = Digest::Of(target);
+  EXPECT_EQ(RoundTrip(base, target, nullptr, known), Encode(base, target));
+  EncodeOptions wrong;
+  wrong.target_digest = Digest::Of(std::string("not the target"));
+  EXPECT_EQ(ApplyError(base, Encode(base, target, nullptr, wrong)), Error::Kind::kCorruption);
+}
+
 TEST(LayerDelta, LinksDirectoriesAndPaxLongNamesRoundTrip) {
   std::string long_name = "usr/share/" + std::string(150, 'n') + "/file.txt";
   std::string base = TarFile(long_name, TextBytes(900, 5)) + TarEnd();

@@ -272,7 +272,9 @@ std::vector<Candidate> Planner::Encode(const LayerRef& t, const TargetFiles& fil
       if (best->signature) {
         delta::EncodeLayerDeltaFromSignature(*best->signature, counted, w, o_.delta_options);
       } else {
-        delta::EncodeLayerDelta(BaseTar(*best), *BaseIndex(*best), counted, w, o_.delta_options);
+        delta::EncodeOptions options = o_.delta_options;
+        options.target_digest = t.diff_id;  // checked when the tar was spooled
+        delta::EncodeLayerDelta(BaseTar(*best), *BaseIndex(*best), counted, w, options);
       }
       progress().End();
     });
