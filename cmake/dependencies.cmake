@@ -11,6 +11,7 @@ find_package(yaml-cpp REQUIRED)
 find_package(GTest REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
 
 find_library(RSYNC_LIBRARY rsync REQUIRED)
 find_path(RSYNC_INCLUDE_DIR librsync.h REQUIRED)

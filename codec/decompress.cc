@@ -1,9 +1,10 @@
 #include "codec/decompress.h"
 
-#include <zlib.h>
+#include <isa-l/igzip_lib.h>
 #include <zstd.h>
 #include <zstd_errors.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
@@ -15,19 +16,36 @@ namespace {
 // fit too (FEXTRA is at most 64 KiB; longer FNAME/FCOMMENT fields are rejected as corrupt).
 constexpr size_t kInputBytes = 256 << 10;
 constexpr int kZstdMaxWindowLog = 27;  // 128 MiB: zstd's default limit, and our memory bound
+// igzip reads ahead up to 8 bytes into its bit buffer; at a member's end those bytes belong to
+// the trailer, so refills keep that many consumed bytes to step back over.
+constexpr size_t kReadAheadBytes = 8;
 
 uint32_t LoadLe32(const uint8_t* p) {
   return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
 }
 
+const char* IsalError(int rc) {
+  switch (rc) {
+    case ISAL_INVALID_BLOCK: return "invalid block";
+    case ISAL_INVALID_SYMBOL: return "invalid symbol";
+    case ISAL_INVALID_LOOKBACK: return "distance too far back";
+    default: return "inflate error";
+  }
+}
+
 }  // namespace
 
+// Raw deflate through ISA-L's igzip (several times zlib's speed), tracking the gzip CRC32 of
+// the output; GzipReader parses the headers and checks the trailers itself.
 struct GzipReader::Inflater {
-  z_stream z{};
-  Inflater() {
-    if (inflateInit2(&z, -MAX_WBITS) != Z_OK) throw IOError("zlib inflateInit2 failed (out of memory?)");
+  inflate_state state;
+  Inflater() { Reset(); }
+  void Reset() {
+    isal_inflate_init(&state);
+    state.crc_flag = ISAL_GZIP_NO_HDR;
   }
-  ~Inflater() { inflateEnd(&z); }
+  // Whole bytes igzip has taken from the input but not used: the start of the trailer.
+  size_t UnusedBytes() const { return static_cast<size_t>(state.read_in_length) / 8; }
 };
 
 GzipReader::GzipReader(Reader& compressed, std::function<void(const GzipMember&)> on_member)
@@ -41,10 +59,12 @@ GzipReader::~GzipReader() = default;
 // Moves unread input to the front and reads more; false if the input is at its end.
 bool GzipReader::FillInput() {
   if (input_eof_) return false;
-  std::memmove(input_.get(), input_.get() + input_pos_, input_end_ - input_pos_);
-  input_offset_ += input_pos_;
-  input_end_ -= input_pos_;
-  input_pos_ = 0;
+  size_t keep = std::min(input_pos_, kReadAheadBytes);
+  size_t drop = input_pos_ - keep;
+  std::memmove(input_.get(), input_.get() + drop, input_end_ - drop);
+  input_offset_ += drop;
+  input_end_ -= drop;
+  input_pos_ = keep;
   size_t got = in_.Read(input_.get() + input_end_, kInputBytes - input_end_);
   if (got == 0) input_eof_ = true;
   input_end_ += got;
@@ -78,7 +98,7 @@ bool GzipReader::StartMember() {
       in_member_ = true;
       return true;
     }
-    if (avail.size() == kInputBytes) throw Corruption("gzip header at offset ", std::to_string(offset), " is longer than ", std::to_string(kInputBytes), " bytes");
+    if (avail.size() >= kInputBytes - kReadAheadBytes) throw Corruption("gzip header at offset ", std::to_string(offset), " is longer than ", std::to_string(kInputBytes), " bytes");
     if (!FillInput()) throw Corruption("gzip stream ends inside the header of member ", std::to_string(members_ + 1));
   }
 }
@@ -95,31 +115,36 @@ void GzipReader::FinishMember() {
   member_.end_offset = input_offset_ + input_pos_;
   ++members_;
   in_member_ = false;
-  inflateReset(&inflater_->z);
+  inflater_->Reset();
   if (on_member_) on_member_(member_);
 }
 
 size_t GzipReader::Read(uint8_t* buf, size_t n) {
-  z_stream& z = inflater_->z;
+  inflate_state& z = inflater_->state;
   while (!done_ && n > 0) {
     if (!in_member_ && !StartMember()) {
       done_ = true;
       break;
     }
-    if (input_pos_ == input_end_ && !FillInput()) throw Corruption("gzip stream is truncated inside member ", std::to_string(members_ + 1));
+    if (input_pos_ == input_end_) FillInput();
     z.next_in = input_.get() + input_pos_;
-    z.avail_in = static_cast<uInt>(input_end_ - input_pos_);
+    z.avail_in = static_cast<uint32_t>(input_end_ - input_pos_);
     z.next_out = buf;
-    z.avail_out = static_cast<uInt>(std::min<size_t>(n, UINT32_MAX));
-    int ret = inflate(&z, Z_NO_FLUSH);
+    z.avail_out = static_cast<uint32_t>(std::min<size_t>(n, UINT32_MAX));
+    int ret = isal_inflate(&z);
     input_pos_ = input_end_ - z.avail_in;
     size_t produced = z.next_out - buf;
-    member_.crc = static_cast<uint32_t>(crc32(member_.crc, buf, static_cast<uInt>(produced)));
     member_.uncompressed_size += produced;
-    if (ret == Z_STREAM_END) {
+    if (ret < 0) {
+      throw Corruption("gzip member ", std::to_string(members_ + 1), " has invalid deflate data near offset ",
+                       std::to_string(input_offset_ + input_pos_), ": ", IsalError(ret));
+    }
+    if (z.block_state == ISAL_BLOCK_FINISH) {
+      input_pos_ -= inflater_->UnusedBytes();  // kept by FillInput
+      member_.crc = z.crc;
       FinishMember();
-    } else if (ret != Z_OK && ret != Z_BUF_ERROR) {
-      throw Corruption("gzip member ", std::to_string(members_ + 1), " has invalid deflate data near offset ", std::to_string(input_offset_ + input_pos_), ": ", z.msg ? z.msg : "inflate error");
+    } else if (produced == 0 && input_eof_ && input_pos_ == input_end_) {
+      throw Corruption("gzip stream is truncated inside member ", std::to_string(members_ + 1));
     }
     if (produced > 0) return produced;
   }

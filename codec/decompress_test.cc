@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <zstd.h>
 
+#include <algorithm>
+#include <cstring>
+
 #include "codec/test_util.h"
 #include "common/error.h"
 
@@ -33,6 +36,67 @@ TEST(GzipReaderTest, MultiMemberStreamDecodesAsOneAndReportsMembers) {
   EXPECT_EQ(members[1].offset, members[0].end_offset);
   EXPECT_EQ(*members[1].header.name, "layer.tar");
   EXPECT_EQ(r.first_header()->os, 255);
+}
+
+// Hands out its bytes a few at a time, so member ends fall anywhere relative to refills.
+class TrickleReader : public Reader {
+ public:
+  explicit TrickleReader(std::string data) : data_(std::move(data)) {}
+  size_t Read(uint8_t* buf, size_t n) override {
+    size_t take = std::min({n, data_.size() - pos_, size_t{1} + pos_ % 7});
+    std::memcpy(buf, data_.data() + pos_, take);
+    pos_ += take;
+    return take;
+  }
+
+ private:
+  std::string data_;
+  size_t pos_ = 0;
+};
+
+TEST(GzipReaderTest, MembersArrivingInTinyReadsDecodeExactly) {
+  std::string plain, blob;
+  for (uint32_t i = 0; i < 6; ++i) {
+    std::string part = SampleText(i * 37 + (i == 3 ? 5000 : 0), i);
+    plain += part;
+    blob += Compress(i % 2 ? kNamed : kZlib6, part);
+  }
+  TrickleReader in(blob);
+  std::vector<GzipMember> members;
+  GzipReader r(in, [&](const GzipMember& m) { members.push_back(m); });
+  EXPECT_EQ(ReadAll(r, 1 << 30), plain);
+  ASSERT_EQ(members.size(), 6u);
+  EXPECT_EQ(members.back().end_offset, blob.size());
+}
+
+TEST(GzipReaderTest, TruncationErrorsNameTheBlobAndWhere) {
+  std::string blob = Compress(kZlib6, SampleText(200000));
+  auto message = [&](size_t keep) {
+    auto r = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, keep)), image::Compression::kGzip,
+                              "layer sha256:abc");
+    try {
+      ReadAll(*r, 1 << 30);
+    } catch (const Error& e) {
+      EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(message(blob.size() / 2), "layer sha256:abc: gzip stream is truncated inside member 1");
+  EXPECT_EQ(message(blob.size() - 3), "layer sha256:abc: gzip stream ends inside the trailer of member 1");
+}
+
+TEST(GzipReaderTest, CorruptDeflateDataSaysInvalidAndWhere) {
+  std::string blob = Compress(kZlib6, SampleText(50000));
+  blob[12] = static_cast<char>(0xff);  // block type 3 does not exist
+  try {
+    Decompress(blob, image::Compression::kGzip);
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+    EXPECT_NE(std::string(e.what()).find("gzip member 1 has invalid deflate data near offset"), std::string::npos)
+        << e.what();
+  }
 }
 
 TEST(GzipReaderTest, CrcMismatchIsCorruption) {

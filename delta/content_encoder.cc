@@ -21,9 +21,21 @@ constexpr size_t kMinBsdiffBytes = 256;
 // level (level 19 costs about 30x more).
 constexpr int kEstimateLevel = 3;
 
+// Caps on the final level for the payloads where zstd's slowest levels cost far more than they
+// save (measured on the corpus's security update, 19 against the cap): bsdiff's difference runs
+// (19 saves 1.2% of the bundle for 40% more packing time) and an opened gzip file's content
+// (19 saves under 0.1% of the bundle for several times the time).
+constexpr int kBsdiffFinalLevel = 17;
+constexpr int kInnerGzipFinalLevel = 12;
+
 // Final-encode every candidate whose estimate is within this factor of the best estimate: the
 // methods' sizes do not shrink equally from the fast level to the final one.
 constexpr double kCloseFactor = 1.15;
+
+// bsdiff is not tried when zstd with the base as reference already shrinks a window below this
+// fraction of its size: there is next to nothing left to gain (on the corpus's security update it
+// skips 14% of the suffix sorting for 537 estimated bytes).
+constexpr double kBsdiffWorthFraction = 0.01;
 
 // Up to this size a file's bsdiff streams are left uncompressed to the outer stream (per-file
 // zstd frames cost more than they save there), and the bytes alone are a candidate even when a
@@ -120,15 +132,34 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
     candidates.push_back(Candidate{Method::kLiteral, 0, 0, OuterCost(alone),
                                    [&] { return std::string(target); }, true});
   }
+  size_t ref_estimate = SIZE_MAX;
   if (have_base) {
-    candidates.push_back(Candidate{Method::kZstdRef, base_offset, base.size(),
-                                   CompressWithPrefix(target, base, kEstimateLevel).size(),
+    ref_estimate = CompressWithPrefix(target, base, kEstimateLevel).size();
+    candidates.push_back(Candidate{Method::kZstdRef, base_offset, base.size(), ref_estimate,
                                    [&] {
                                      return CompressWithPrefix(target, base, options_.zstd_level);
                                    }});
   }
+  std::optional<InnerGzip> gz;
+  if (whole_file && options_.open_inner_gzip && LooksGzipped(target)) {
+    bool base_gz = have_base && start == 0 && end == base_file->size && LooksGzipped(base);
+    std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
+    gz = OpenInnerGzip(reference, target);
+    if (gz) {
+      uint64_t gz_offset = base_gz ? base_offset : 0;
+      candidates.push_back(Candidate{Method::kInnerGzip, gz_offset, reference.size(),
+                                     EncodeInnerGzip(*gz, kEstimateLevel).size(),
+                                     [&] {
+                                       return EncodeInnerGzip(*gz, std::min(options_.zstd_level, kInnerGzipFinalLevel));
+                                     }});
+    }
+  }
   BsdiffStreams streams;
-  if (have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
+  // A gzip file opened above is best encoded uncompressed: bsdiff of its compressed bytes
+  // cannot win (measured on the corpus), and its suffix sort is the costliest candidate.
+  // And where zstd with the reference did nearly all there is to do, it is not worth its time.
+  bool worth = static_cast<double>(ref_estimate) >= kBsdiffWorthFraction * static_cast<double>(target.size());
+  if (!gz && worth && have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
       target.size() >= kMinBsdiffBytes) {
     streams = BsdiffDiff(base, target);
     if (target.size() <= kSmallBytes) {
@@ -141,19 +172,9 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
     } else {
       candidates.push_back(Candidate{Method::kBsdiff, base_offset, base.size(),
                                      BsdiffPack(streams, kEstimateLevel).size(),
-                                     [&] { return BsdiffPack(streams, options_.zstd_level); }});
-    }
-  }
-  std::optional<InnerGzip> gz;
-  if (whole_file && options_.open_inner_gzip && LooksGzipped(target)) {
-    bool base_gz = have_base && start == 0 && end == base_file->size && LooksGzipped(base);
-    std::string_view reference = base_gz ? std::string_view(base) : std::string_view();
-    gz = OpenInnerGzip(reference, target);
-    if (gz) {
-      uint64_t gz_offset = base_gz ? base_offset : 0;
-      candidates.push_back(Candidate{Method::kInnerGzip, gz_offset, reference.size(),
-                                     EncodeInnerGzip(*gz, kEstimateLevel).size(),
-                                     [&] { return EncodeInnerGzip(*gz, options_.zstd_level); }});
+                                     [&] {
+                                       return BsdiffPack(streams, std::min(options_.zstd_level, kBsdiffFinalLevel));
+                                     }});
     }
   }
   Chosen best = Choose(candidates, options_.zstd_level);

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -31,6 +32,10 @@ struct EncodeOptions {
   unsigned threads = 1;         // reserved: the encoder is single-threaded today
   uint64_t window_bytes = kWindowBytes;  // window for large files, at most kWindowBytes (tests
                                          // use small windows to cross boundaries cheaply)
+  // The target's sha256 when the caller has proven it already (a layer's diffID checked while
+  // spooling): recorded as is instead of hashing the target again. A wrong one makes a delta
+  // that fails to apply (its END digest), never a wrong tar.
+  std::optional<Digest> target_digest;
 };
 
 // The methods a piece of target content can be encoded with (the op names of the format).

@@ -87,6 +87,32 @@ TEST(LayerDelta, ChangedNewDeletedAndMovedFilesRoundTrip) {
   EXPECT_LT(delta.size(), 3000u + 1500u);
 }
 
+TEST(LayerDelta, KnownTargetDigestIsRecordedInsteadOfRehashing) {
+  std::string base = SampleBase();
+  std::string target = TarFile("usr/bin/tool", RandomBytes(20000, 1).replace(10, 3, "abc")) + TarEnd();
+  EncodeOptions known;
+  known.target_digest = Digest::Of(target);
+  EXPECT_EQ(RoundTrip(base, target, nullptr, known), Encode(base, target));
+  EncodeOptions wrong;
+  wrong.target_digest = Digest::Of(std::string("not the target"));
+  EXPECT_EQ(ApplyError(base, Encode(base, target, nullptr, wrong)), Error::Kind::kCorruption);
+}
+
+TEST(LayerDelta, IndexThatLiesAboutTheBaseMakesADeltaThatFailsToApply) {
+  std::string base = TarFile("a", TextBytes(3000, 1)) + TarFile("b", TextBytes(20000, 2)) + TarEnd();
+  std::string other = TarFile("a", TextBytes(3000, 3)) + TarFile("b", TextBytes(20000, 4)) + TarEnd();
+  StringReader other_reader(other);
+  TarIndex lying = TarIndex::Build(other_reader);  // same layout, other content hashes
+  lying.tar_digest = Digest::Of(base);
+  StringRandomAccess base_ra(base);
+  StringReader target(other);
+  StringWriter delta;
+  EncodeOptions fast;
+  fast.zstd_level = 3;
+  EncodeLayerDelta(base_ra, lying, target, delta, fast);
+  EXPECT_EQ(ApplyError(base, delta.str()), Error::Kind::kCorruption);
+}
+
 TEST(LayerDelta, LinksDirectoriesAndPaxLongNamesRoundTrip) {
   std::string long_name = "usr/share/" + std::string(150, 'n') + "/file.txt";
   std::string base = TarFile(long_name, TextBytes(900, 5)) + TarEnd();

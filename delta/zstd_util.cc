@@ -19,10 +19,24 @@ int WindowLogFor(uint64_t n) {
   return std::clamp(log, 10, kMaxWindowLog);
 }
 
+// One compression context per thread, reused: a fresh context per call pays for allocating and
+// zeroing the large tables of the slow levels (fresh pages from the kernel) every time. Results
+// do not depend on what the context compressed before.
+ZSTD_CCtx* ReusedContext() {
+  struct Holder {
+    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ~Holder() { ZSTD_freeCCtx(cctx); }
+  };
+  thread_local Holder holder;
+  if (holder.cctx == nullptr) throw IOError("ZSTD_createCCtx failed (out of memory?)");
+  ZSTD_CCtx_reset(holder.cctx, ZSTD_reset_session_and_parameters);
+  return holder.cctx;
+}
+
 }  // namespace
 
 std::string CompressWithPrefix(std::string_view data, std::string_view prefix, int level) {
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx* cctx = ReusedContext();
   size_t bound = ZSTD_compressBound(data.size());
   auto out = std::make_unique_for_overwrite<char[]>(bound);
   size_t rc = ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
@@ -35,7 +49,6 @@ std::string CompressWithPrefix(std::string_view data, std::string_view prefix, i
     ZSTD_CCtx_refPrefix(cctx, prefix.data(), prefix.size());
   }
   if (!ZSTD_isError(rc)) rc = ZSTD_compress2(cctx, out.get(), bound, data.data(), data.size());
-  ZSTD_freeCCtx(cctx);
   Check(rc, "zstd compression");
   return std::string(out.get(), rc);
 }

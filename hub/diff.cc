@@ -245,13 +245,15 @@ size_t Planner::UseBase(BaseCandidate& b) {
 TargetFiles Planner::SpoolTarget(const LayerRef& t) {
   TargetFiles files;
   files.blob = std::make_unique<ScratchFile>(NewScratch("target-blob"));
-  SpoolBlob(t, files.blob->writer());
-  if (t.compression != image::Compression::kNone) {
-    files.tar = std::make_unique<ScratchFile>(NewScratch("target-tar"));
-    SpoolTar(t, files.tar->writer());
-  } else if (t.desc.digest != t.diff_id) {
-    throw Corruption("uncompressed layer ", t.desc.digest.str(), " does not match its diffID ", t.diff_id.str());
+  if (t.compression == image::Compression::kNone) {
+    SpoolBlob(t, files.blob->writer());
+    if (t.desc.digest != t.diff_id) {
+      throw Corruption("uncompressed layer ", t.desc.digest.str(), " does not match its diffID ", t.diff_id.str());
+    }
+    return files;
   }
+  files.tar = std::make_unique<ScratchFile>(NewScratch("target-tar"));
+  SpoolBlobAndTar(t, files.blob->writer(), files.tar->writer());  // one read of the blob
   return files;
 }
 
@@ -290,7 +292,9 @@ Candidate Planner::EncodeTarDelta(const LayerRef& t, const TargetFiles& files, c
   if (base.signature) {
     delta::EncodeLayerDeltaFromSignature(*base.signature, counted, out->writer(), o_.delta_options);
   } else {
-    delta::EncodeLayerDelta(BaseTar(base), *BaseIndex(base), counted, out->writer(), o_.delta_options);
+    delta::EncodeOptions options = o_.delta_options;
+    options.target_digest = t.diff_id;  // checked when the tar was spooled
+    delta::EncodeLayerDelta(BaseTar(base), *BaseIndex(base), counted, out->writer(), options);
   }
   progress().End();
   return {Method::kTarDelta, &base, out->path(), out->size(), protocol::Encoding::kRaw, out};

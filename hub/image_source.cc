@@ -1,5 +1,7 @@
 #include "hub/image_source.h"
 
+#include <functional>
+
 #include "common/error.h"
 #include "hub/layer_codec.h"
 #include "tar/tar_reader.h"
@@ -17,6 +19,36 @@ image::Compression SniffLayer(storage::ImageStore& store, const image::Descripto
 std::unique_ptr<Reader> OpenVerified(const LayerRef& layer) {
   return std::make_unique<storage::VerifyingReader>(layer.store->OpenBlob(layer.desc.digest), layer.desc.digest,
                                                     layer.desc.size, "layer " + layer.desc.digest.str());
+}
+
+// Passes what it reads from `inner` on to `copy` as well.
+class TeeReader : public Reader {
+ public:
+  TeeReader(std::unique_ptr<Reader> inner, Writer& copy) : inner_(std::move(inner)), copy_(copy) {}
+  size_t Read(uint8_t* buf, size_t n) override {
+    size_t got = inner_->Read(buf, n);
+    copy_.Write(buf, got);
+    return got;
+  }
+
+ private:
+  std::unique_ptr<Reader> inner_;
+  Writer& copy_;
+};
+
+// Uncompresses `blob` (the layer's blob) into `out` and checks the result against the layer's
+// diffID; `finish_blob` runs after the last uncompressed byte, while `blob` is still open.
+void UncompressInto(const LayerRef& layer, std::unique_ptr<Reader> blob, Writer& out,
+                    const std::function<void()>& finish_blob = {}) {
+  auto tar = Uncompress(std::move(blob), layer.compression, "layer " + layer.desc.digest.str());
+  HashingWriter hashing(&out);
+  Copy(*tar, hashing);
+  if (finish_blob) finish_blob();
+  Digest got = hashing.Finish();
+  if (got != layer.diff_id) {
+    throw Corruption("layer ", layer.desc.digest.str(), " uncompresses to ", got.str(),
+                     ", not its diffID ", layer.diff_id.str());
+  }
 }
 
 }  // namespace
@@ -52,14 +84,16 @@ void SpoolBlob(const LayerRef& layer, Writer& out) {
 }
 
 void SpoolTar(const LayerRef& layer, Writer& out) {
-  auto tar = Uncompress(OpenVerified(layer), layer.compression, "layer " + layer.desc.digest.str());
-  HashingWriter hashing(&out);
-  Copy(*tar, hashing);
-  Digest got = hashing.Finish();
-  if (got != layer.diff_id) {
-    throw Corruption("layer ", layer.desc.digest.str(), " uncompresses to ", got.str(),
-                     ", not its diffID ", layer.diff_id.str());
-  }
+  UncompressInto(layer, layer.store->OpenBlob(layer.desc.digest), out);
+}
+
+void SpoolBlobAndTar(const LayerRef& layer, Writer& blob_out, Writer& tar_out) {
+  auto tee = std::make_unique<TeeReader>(OpenVerified(layer), blob_out);
+  TeeReader& blob = *tee;
+  UncompressInto(layer, std::move(tee), tar_out, [&] {
+    NullWriter rest;  // a decoder may stop before the blob's end: the rest is still copied, and
+    Copy(blob, rest);  // reaching the end checks the blob's size and digest
+  });
 }
 
 void CheckTarPaths(Reader& tar, const std::string& what) {

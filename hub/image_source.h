@@ -49,8 +49,12 @@ class ScratchFile {
 
 // Copies a layer's blob as stored into `out`, checking its size and digest. Throws Corruption.
 void SpoolBlob(const LayerRef& layer, Writer& out);
-// Writes a layer's uncompressed tar into `out`, checking its diffID. Throws Corruption.
+// Writes a layer's uncompressed tar into `out`, checking its diffID: that proves the tar, so the
+// blob's own digest is not hashed as well. Throws Corruption.
 void SpoolTar(const LayerRef& layer, Writer& out);
+// Copies a compressed layer's blob into `blob_out` and its tar into `tar_out` in one read of the
+// blob, checking the blob's size and digest and the tar's diffID. Throws Corruption.
+void SpoolBlobAndTar(const LayerRef& layer, Writer& blob_out, Writer& tar_out);
 
 // Throws Security naming the layer if any entry path in the tar `tar` is absolute or contains
 // "..". Reads the stream to its end.
