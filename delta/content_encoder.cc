@@ -32,7 +32,7 @@ constexpr int kInnerGzipFinalLevel = 12;
 // methods' sizes do not shrink equally from the fast level to the final one.
 constexpr double kCloseFactor = 1.15;
 
-// bsdiff is not tried when zstd with the base as reference already shrinks a window below this
+// bsdiff is not tried on a large window when zstd with the base as reference already shrinks it below this
 // fraction of its size: there is next to nothing left to gain (on the corpus's security update it
 // skips 14% of the suffix sorting for 537 estimated bytes).
 constexpr double kBsdiffWorthFraction = 0.01;
@@ -157,8 +157,11 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
   BsdiffStreams streams;
   // A gzip file opened above is best encoded uncompressed: bsdiff of its compressed bytes
   // cannot win (measured on the corpus), and its suffix sort is the costliest candidate.
-  // And where zstd with the reference did nearly all there is to do, it is not worth its time.
-  bool worth = static_cast<double>(ref_estimate) >= kBsdiffWorthFraction * static_cast<double>(target.size());
+  // And where zstd with the reference did nearly all there is to do in a large window, it is not
+  // worth its time (a small file's bsdiff is cheap, and its raw streams in the outer stream win
+  // there: 640 B of the corpus's app-change layer).
+  bool worth = target.size() <= kSmallBytes ||
+               static_cast<double>(ref_estimate) >= kBsdiffWorthFraction * static_cast<double>(target.size());
   if (!gz && worth && have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
       target.size() >= kMinBsdiffBytes) {
     streams = BsdiffDiff(base, target);
