@@ -32,9 +32,9 @@ constexpr int kInnerGzipFinalLevel = 12;
 // methods' sizes do not shrink equally from the fast level to the final one.
 constexpr double kCloseFactor = 1.15;
 
-// bsdiff is not tried on a large window when zstd with the base as reference already shrinks it below this
-// fraction of its size: there is next to nothing left to gain (on the corpus's security update it
-// skips 14% of the suffix sorting for 537 estimated bytes).
+// bsdiff is not tried on a large window when zstd with the base as reference already shrinks it
+// below this fraction of its size: there is next to nothing left to gain (on the corpus's
+// security update it skips 14% of the suffix sorting for 537 estimated bytes).
 constexpr double kBsdiffWorthFraction = 0.01;
 
 // Up to this size a file's bsdiff streams are left uncompressed to the outer stream (per-file
