@@ -139,6 +139,7 @@ hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
       b.tar_access = std::make_unique<RandomAccessFile>(b.tar->path());
     }
     access.tar = b.tar_access.get();
+    access.tar_digest = b.layer->diff_id;  // SpoolTar checked it
   }
   if (e.method == Method::kRawDelta) {
     if (!b.by_digest) {
@@ -151,6 +152,7 @@ hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
       b.blob_access = std::make_unique<RandomAccessFile>(b.blob->path());
     }
     access.blob = b.blob_access.get();
+    access.blob_digest = b.layer->desc.digest;  // SpoolBlob checked it
   }
   return access;
 }

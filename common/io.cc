@@ -85,4 +85,12 @@ size_t RandomAccessReader::Read(uint8_t* buf, size_t n) {
   return k;
 }
 
+Digest HashAll(const RandomAccess& r) {
+  RandomAccessReader reader(r, 0, r.size());
+  HashingReader hashing(reader);
+  NullWriter sink;
+  Copy(hashing, sink);
+  return hashing.Finish();
+}
+
 }  // namespace outpost

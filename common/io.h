@@ -146,4 +146,7 @@ class RandomAccessReader : public Reader {
   uint64_t end_;
 };
 
+// The sha256 of every byte of `r`, read front to back. Throws what `r` throws.
+Digest HashAll(const RandomAccess& r);
+
 }  // namespace outpost

@@ -30,8 +30,10 @@ uint64_t GetFixed64(const uint8_t* p) {
 }
 
 // Reads and checks the container header: magic, version, kind, and that `base` is the base the
-// delta was made against. Returns the format version.
-uint8_t CheckContainer(const RandomAccess& base, outpost::Reader& delta, format::Kind kind) {
+// delta was made against (by `base_digest` when the caller verified it, else by hashing it).
+// Returns the format version.
+uint8_t CheckContainer(const RandomAccess& base, const std::optional<Digest>& base_digest, outpost::Reader& delta,
+                       format::Kind kind) {
   uint8_t h[format::kHeaderBytes];
   ReadFull(delta, h, sizeof(h), "delta header");
   if (std::memcmp(h, format::kMagic.data(), 4) != 0) throw Corruption("not an outpost delta (bad magic)");
@@ -52,11 +54,7 @@ uint8_t CheckContainer(const RandomAccess& base, outpost::Reader& delta, format:
     throw Corruption("wrong base for delta: base has ", std::to_string(base.size()),
                      " bytes, the delta was made against one of ", std::to_string(size));
   }
-  RandomAccessReader reader(base, 0, base.size());
-  HashingReader hashing(reader);
-  NullWriter sink;
-  Copy(hashing, sink);
-  Digest got = hashing.Finish();
+  Digest got = base_digest ? *base_digest : HashAll(base);
   if (got != Digest(want)) {
     throw Corruption("wrong base for delta: base is ", got.str(), ", the delta was made against ",
                      Digest(want).str());
@@ -285,8 +283,9 @@ class Applier {
   header_op::MtimeMemory last_mtime_;  // of the last HEADER ops' output
 };
 
-Digest Apply(const RandomAccess& base, outpost::Reader& delta, Writer& out, format::Kind kind) {
-  uint8_t version = CheckContainer(base, delta, kind);
+Digest Apply(const RandomAccess& base, const std::optional<Digest>& base_digest, outpost::Reader& delta,
+             Writer& out, format::Kind kind) {
+  uint8_t version = CheckContainer(base, base_digest, delta, kind);
   ZstdFrameReader frame(delta, "delta");
   OpStreams streams(frame, base, version);
   if (kind == format::Kind::kLayer) {
@@ -300,8 +299,9 @@ Digest Apply(const RandomAccess& base, outpost::Reader& delta, Writer& out, form
 
 }  // namespace
 
-Digest ApplyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta, Writer& target_tar_out) {
-  return Apply(base_tar, delta, target_tar_out, format::Kind::kLayer);
+Digest ApplyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta, Writer& target_tar_out,
+                       const std::optional<Digest>& base_digest) {
+  return Apply(base_tar, base_digest, delta, target_tar_out, format::Kind::kLayer);
 }
 
 Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta) {
@@ -309,8 +309,9 @@ Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta) {
   return ApplyLayerDelta(base_tar, delta, sink);
 }
 
-Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out) {
-  return Apply(base, delta, out, format::Kind::kRaw);
+Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out,
+                     const std::optional<Digest>& base_digest) {
+  return Apply(base, base_digest, delta, out, format::Kind::kRaw);
 }
 
 }  // namespace outpost::delta

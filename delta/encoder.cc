@@ -146,14 +146,6 @@ TarIndex IndexBase(const RandomAccess& base) {
   return TarIndex::Build(reader);
 }
 
-Digest HashBase(const RandomAccess& base) {
-  RandomAccessReader reader(base, 0, base.size());
-  HashingReader hashing(reader);
-  NullWriter sink;
-  Copy(hashing, sink);
-  return hashing.Finish();
-}
-
 void CheckOptions(const EncodeOptions& options) {
   if (options.window_bytes == 0 || options.window_bytes > kWindowBytes) {
     throw InvalidArgument("delta window must be between 1 and ", std::to_string(kWindowBytes), " bytes");
@@ -196,7 +188,7 @@ LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target
                                const EncodeOptions& options) {
   CheckOptions(options);
   LayerDeltaStats stats;
-  OpWriter ops(out, format::Kind::kRaw, base.size(), HashBase(base), options.zstd_level, &stats);
+  OpWriter ops(out, format::Kind::kRaw, base.size(), HashAll(base), options.zstd_level, &stats);
   // bsdiff's suffix array over a 64 MiB base region would break the memory budget, and a delta of
   // compressed bytes gains little from it.
   EncodeOptions raw_options = options;

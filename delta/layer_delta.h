@@ -84,8 +84,12 @@ LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, const TarIndex& b
 // corrupt, or when the rebuilt bytes do not hash to the recorded target digest; Security when a
 // rebuilt entry's path is absolute or has a ".." component. On a throw, bytes already written to
 // `target_tar_out` must be discarded by the caller (write into an AtomicFile, commit on success).
+// `base_digest`, when given, is the sha256 of `base_tar` the caller has verified already (a base
+// tar checked against its diffID as it was spooled): it is compared with the recorded one instead
+// of hashing the base again. A false claim cannot produce a wrong tar: the rebuilt bytes are still
+// checked against the recorded target digest.
 Digest ApplyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta,
-                       Writer& target_tar_out);
+                       Writer& target_tar_out, const std::optional<Digest>& base_digest = std::nullopt);
 
 // Applies `delta` against `base_tar` without keeping the output and returns the rebuilt
 // target's sha256 (which ApplyLayerDelta has already checked against the recorded one). The
@@ -97,7 +101,8 @@ Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta);
 LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target, Writer& out,
                                const EncodeOptions& options = {});
 // Rebuilds the raw target; same failures as ApplyLayerDelta (minus the path checks).
-Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out);
+Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out,
+                     const std::optional<Digest>& base_digest = std::nullopt);
 
 // One entry of a tar, as the delta engine matches it.
 struct TarIndexEntry {

@@ -29,11 +29,12 @@ std::string Encode(const std::string& base, const std::string& target,
   return out.str();
 }
 
-std::string Apply(const std::string& base, const std::string& delta) {
+std::string Apply(const std::string& base, const std::string& delta,
+                  const std::optional<Digest>& verified_base = std::nullopt) {
   StringRandomAccess base_ra(base);
   StringReader in(delta);
   StringWriter out;
-  ApplyLayerDelta(base_ra, in, out);
+  ApplyLayerDelta(base_ra, in, out, verified_base);
   return out.str();
 }
 
@@ -153,6 +154,26 @@ TEST(LayerDelta, WrongBaseIsCorruption) {
   other[700] ^= 1;
   EXPECT_EQ(ApplyError(other, delta), Error::Kind::kCorruption);
   EXPECT_EQ(ApplyError(base + "x", delta), Error::Kind::kCorruption);
+}
+
+TEST(LayerDelta, VerifiedBaseDigestReplacesHashingButAFalseClaimStillFails) {
+  std::string base = SampleBase();
+  std::string target = base;
+  target[2000] ^= 1;
+  std::string delta = Encode(base, target);
+  EXPECT_EQ(Apply(base, delta, Digest::Of(base)), target);
+  std::string other = base;
+  other[2100] ^= 1;  // inside the file the delta copies from the base
+  auto kind = [&](const std::string& b, const Digest& claim) {
+    try {
+      Apply(b, delta, claim);
+    } catch (const Error& e) {
+      return e.kind();
+    }
+    return Error::Kind::kInvalidArgument;
+  };
+  EXPECT_EQ(kind(base, Digest::Of(other)), Error::Kind::kCorruption);  // claim is not the recorded base
+  EXPECT_EQ(kind(other, Digest::Of(base)), Error::Kind::kCorruption);  // false claim: target digest fails
 }
 
 TEST(LayerDelta, TruncatedOrFlippedDeltaIsCorruption) {

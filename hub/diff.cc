@@ -323,8 +323,14 @@ void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   if (base && base->signature) return;  // no base bytes here: the far side's digests decide
   BaseAccess access;
   bool via_tar = ShipsAsTar(entry.method);
-  if (base && via_tar) access.tar = &BaseTar(*base);
-  if (base && entry.method == Method::kRawDelta) access.blob = &BaseBlob(*base);
+  if (base && via_tar) {
+    access.tar = &BaseTar(*base);
+    access.tar_digest = base->layer->diff_id;  // checked as it was spooled
+  }
+  if (base && entry.method == Method::kRawDelta) {
+    access.blob = &BaseBlob(*base);
+    access.blob_digest = base->layer->desc.digest;
+  }
   auto payload = writer_.ReadBack(entry.payload);
   NullWriter sink;
   TempDir proof(scratch_.path(), "proof-");

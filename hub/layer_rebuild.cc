@@ -37,10 +37,10 @@ void WriteTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAcce
       return;
     }
     case Method::kTarDelta:
-      delta::ApplyLayerDelta(Need(base.tar, entry, "tar"), payload, out);
+      delta::ApplyLayerDelta(Need(base.tar, entry, "tar"), payload, out, base.tar_digest);
       return;
     case Method::kRawDelta:
-      delta::ApplyRawDelta(Need(base.blob, entry, "blob"), payload, out);
+      delta::ApplyRawDelta(Need(base.blob, entry, "blob"), payload, out, base.blob_digest);
       return;
     case Method::kWhole:
       Copy(payload, out);
@@ -52,6 +52,15 @@ void WriteTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAcce
 
 void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
                 const std::filesystem::path& scratch, Writer& tar_out) {
+  if (entry.method == Method::kTarDelta) {
+    // The applier has hashed the tar to check it against the digest the delta records.
+    Digest got = delta::ApplyLayerDelta(Need(base.tar, entry, "tar"), payload, tar_out, base.tar_digest);
+    if (got != entry.diff_id) {
+      throw Corruption("layer ", entry.digest.str(), ": its delta rebuilds tar ", got.str(), ", not its diffID ",
+                       entry.diff_id.str());
+    }
+    return;
+  }
   HashingWriter hashing(&tar_out);
   if (entry.recipe.empty() || ShipsAsTar(entry.method)) {
     WriteTar(entry, payload, base, hashing);

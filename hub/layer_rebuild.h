@@ -3,6 +3,7 @@
 #pragma once
 
 #include <filesystem>
+#include <optional>
 
 #include "common/io.h"
 #include "protocol/bundle.h"
@@ -17,9 +18,13 @@ inline bool ShipsAsTar(protocol::Method m) {
 
 // What the far side holds of the entry's base, opened for random access. `tar` is needed for
 // present and tar-delta entries, `blob` (the bytes as the base store holds them) for raw-delta.
+// `tar_digest` / `blob_digest`: their sha256 when the caller verified them as it spooled them
+// (a delta then does not hash its base again).
 struct BaseAccess {
   const RandomAccess* tar = nullptr;
   const RandomAccess* blob = nullptr;
+  std::optional<Digest> tar_digest;
+  std::optional<Digest> blob_digest;
 };
 
 // Writes the entry's uncompressed tar into `tar_out`, from `payload` (the entry's decoded
