@@ -70,6 +70,7 @@ struct LocatedBase {
   std::unique_ptr<std::mutex> mu = std::make_unique<std::mutex>();  // guards the spools below
   const LayerRef* layer = nullptr;
   bool by_digest = false;  // the store holds the exact blob (else only the tar, by diffID)
+  bool in_target = false;  // the store is the target: a present blob needs no copy, only a check
   std::unique_ptr<ScratchFile> tar;
   std::unique_ptr<RandomAccessFile> tar_access;
   std::unique_ptr<ScratchFile> blob;
@@ -80,7 +81,7 @@ struct LocatedBase {
 struct StagedLayer {
   Digest digest;  // as written to the target store
   uint64_t size = 0;
-  std::unique_ptr<ScratchFile> file;  // nullptr: copy `source` from its base store
+  std::unique_ptr<ScratchFile> file;  // verified bytes to publish; nullptr: `source`, verified
   const LayerRef* source = nullptr;
 };
 
@@ -96,6 +97,7 @@ class Applier {
   void CheckTrust();
   void LoadDocuments();
   void LocateBases();
+  bool IsTarget(const storage::Reference& ref) const;
   hub::BaseAccess Access(LocatedBase& b, const protocol::LayerEntry& e);
   void StageAll();
   bool CanStageConcurrently() const;
@@ -164,6 +166,7 @@ void Applier::LocateBases() {
         if (l.desc.digest == want.digest) {
           found.layer = &l;
           found.by_digest = true;
+          found.in_target = IsTarget(img.ref);
         }
         if (!found.layer && l.diff_id == want.diff_id) found.layer = &l;
       }
@@ -176,6 +179,12 @@ void Applier::LocateBases() {
     }
     located_.push_back(std::move(found));
   }
+}
+
+bool Applier::IsTarget(const storage::Reference& ref) const {
+  if (ref.transport != o_.into.transport) return false;
+  std::error_code ec;
+  return ref.location == o_.into.location || std::filesystem::equivalent(ref.location, o_.into.location, ec);
 }
 
 hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
@@ -211,10 +220,17 @@ StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
   s.digest = to_archive_ ? e.diff_id : e.digest;
   bool exact_blob = e.method == Method::kPresent && base->by_digest && base->layer->desc.digest == e.digest;
   if (exact_blob && !to_archive_) {
+    // Verified now, so publishing cannot fail on it. Into another store, the verified copy is
+    // what gets published (read and hashed once); into the base's own store, nothing is copied.
     s.size = e.size;
     s.source = base->layer;
-    NullWriter sink;
-    hub::SpoolBlob(*s.source, sink);  // verified now, so publishing cannot fail on it
+    if (base->in_target) {
+      NullWriter sink;
+      hub::SpoolBlob(*s.source, sink);
+    } else {
+      s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
+      hub::SpoolBlob(*s.source, s.file->writer());
+    }
     return s;
   }
   if (e.method == Method::kPresent && !base->by_digest && e.recipe.empty() &&
@@ -272,8 +288,7 @@ void Applier::Publish() {
   auto store = storage::OpenStore(o_.into, o_.store_options, true);
   for (const StagedLayer& s : staged_) {
     if (s.file) {
-      FileReader in(s.file->path());
-      store->WriteBlob(s.digest, static_cast<int64_t>(s.size), in);
+      store->AdoptBlob(s.digest, static_cast<int64_t>(s.size), s.file->path());  // verified when staged
     } else if (!store->HasBlob(s.digest)) {
       auto in = s.source->store->OpenBlob(s.digest);
       store->WriteBlob(s.digest, static_cast<int64_t>(s.size), *in);
