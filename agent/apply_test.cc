@@ -328,6 +328,30 @@ TEST_F(ApplyTest, DamagedDeltaBaseFailsWhileThePresentLayerStagesAndLeavesTheSto
   ExpectRefused(Error::Kind::kCorruption);
 }
 
+// Present blobs staged as verified copies and moved into a store other than the base's.
+TEST_F(ApplyTest, ApplyIntoAnotherStoreRoundTripsAndLeavesTheBase) {
+  MakePair(true);
+  Diff();
+  auto before = Snapshot(dir_.path() / "site");
+  fs::path fresh = dir_.path() / "fresh";
+  EXPECT_EQ(Apply("oci:" + fresh.string() + ":v2").manifest, new_digest_);
+  EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
+  auto store = storage::OpenStore(storage::Reference::Parse("oci:" + fresh.string()), {}, false);
+  for (const image::Descriptor& d : image::Manifest::Parse(store->ReadManifest("v2")).layers) {
+    storage::VerifyingReader check(store->OpenBlob(d.digest), d.digest, d.size, d.digest.str());
+    EXPECT_NO_THROW(ReadAll(check));
+  }
+}
+
+TEST_F(ApplyTest, DamagedPresentLayerCreatesNothingInAnotherStore) {
+  MakePair(true);
+  Diff();
+  DamageSiteLayer(0);
+  fs::path fresh = dir_.path() / "fresh";
+  EXPECT_EQ(KindOf([&] { Apply("oci:" + fresh.string() + ":v2"); }), Error::Kind::kCorruption);
+  EXPECT_FALSE(fs::exists(fresh));
+}
+
 // Records the reports, failing on a unit begun inside another (two layers on one line).
 class NestingCheckProgress : public hub::Progress {
  public:
