@@ -2,7 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <atomic>
+#include <exception>
 #include <memory>
+#include <mutex>
+#include <thread>
 
 #include "common/error.h"
 #include "common/file.h"
@@ -19,10 +24,53 @@ using hub::LayerRef;
 using hub::ScratchFile;
 using protocol::Method;
 
+// Layers staged at once: the rebuilt ones are CPU-bound (recompression) and the present ones
+// I/O- and hash-bound, so two overlap well on small sites without doubling peak memory much.
+constexpr size_t kStagingThreads = 2;
+
+// Lets the staging workers share one progress line: the first unit begun owns the line until it
+// ends; the other units report nothing meanwhile, so the line never mixes two layers.
+class SharedProgress {
+ public:
+  explicit SharedProgress(hub::Progress& line) : line_(line) {}
+
+  // One layer's reports, forwarded to the line while this unit owns it.
+  class Unit : public hub::Progress {
+   public:
+    explicit Unit(SharedProgress& shared) : shared_(shared) {}
+    void Begin(const std::string& label, uint64_t total) override {
+      std::lock_guard lock(shared_.mu_);
+      if (shared_.owner_ != nullptr) return;
+      shared_.owner_ = this;
+      shared_.line_.Begin(label, total);
+    }
+    void Advance(uint64_t n) override {
+      std::lock_guard lock(shared_.mu_);
+      if (shared_.owner_ == this) shared_.line_.Advance(n);
+    }
+    void End() override {
+      std::lock_guard lock(shared_.mu_);
+      if (shared_.owner_ != this) return;
+      shared_.line_.End();
+      shared_.owner_ = nullptr;
+    }
+
+   private:
+    SharedProgress& shared_;
+  };
+
+ private:
+  hub::Progress& line_;
+  std::mutex mu_;
+  const Unit* owner_ = nullptr;
+};
+
 // A base the bundle requires, as found at this site.
 struct LocatedBase {
+  std::unique_ptr<std::mutex> mu = std::make_unique<std::mutex>();  // guards the spools below
   const LayerRef* layer = nullptr;
   bool by_digest = false;  // the store holds the exact blob (else only the tar, by diffID)
+  bool in_target = false;  // the store is the target: a present blob needs no copy, only a check
   std::unique_ptr<ScratchFile> tar;
   std::unique_ptr<RandomAccessFile> tar_access;
   std::unique_ptr<ScratchFile> blob;
@@ -33,7 +81,7 @@ struct LocatedBase {
 struct StagedLayer {
   Digest digest;  // as written to the target store
   uint64_t size = 0;
-  std::unique_ptr<ScratchFile> file;  // nullptr: copy `source` from its base store
+  std::unique_ptr<ScratchFile> file;  // verified bytes to publish; nullptr: `source`, verified
   const LayerRef* source = nullptr;
 };
 
@@ -49,12 +97,14 @@ class Applier {
   void CheckTrust();
   void LoadDocuments();
   void LocateBases();
+  bool IsTarget(const storage::Reference& ref) const;
   hub::BaseAccess Access(LocatedBase& b, const protocol::LayerEntry& e);
-  StagedLayer Stage(size_t i);
+  void StageAll();
+  bool CanStageConcurrently() const;
+  StagedLayer Stage(size_t i, hub::Progress& progress);
   void CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e);
   std::string ArchiveManifest() const;
   void Publish();
-  hub::Progress& progress() { return o_.progress ? *o_.progress : null_progress_; }
   std::filesystem::path NewScratch(const char* name) {
     return scratch_.path() / (std::string(name) + "-" + std::to_string(counter_++));
   }
@@ -70,7 +120,7 @@ class Applier {
   std::vector<LocatedBase> located_;
   std::vector<StagedLayer> staged_;
   hub::NullProgress null_progress_;
-  int counter_ = 0;
+  std::atomic<int> counter_ = 0;
 };
 
 void Applier::CheckTrust() {
@@ -116,6 +166,7 @@ void Applier::LocateBases() {
         if (l.desc.digest == want.digest) {
           found.layer = &l;
           found.by_digest = true;
+          found.in_target = IsTarget(img.ref);
         }
         if (!found.layer && l.diff_id == want.diff_id) found.layer = &l;
       }
@@ -130,7 +181,14 @@ void Applier::LocateBases() {
   }
 }
 
+bool Applier::IsTarget(const storage::Reference& ref) const {
+  if (ref.transport != o_.into.transport) return false;
+  std::error_code ec;
+  return ref.location == o_.into.location || std::filesystem::equivalent(ref.location, o_.into.location, ec);
+}
+
 hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
+  std::lock_guard lock(*b.mu);  // a second layer on this base waits for the first one's spool
   hub::BaseAccess access;
   if (hub::ShipsAsTar(e.method)) {
     if (!b.tar_access) {
@@ -157,17 +215,24 @@ hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
   return access;
 }
 
-StagedLayer Applier::Stage(size_t i) {
+StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
   const protocol::LayerEntry& e = bundle_.header().layers[i];
   LocatedBase* base = e.base ? &located_[*e.base] : nullptr;
   StagedLayer s;
   s.digest = to_archive_ ? e.diff_id : e.digest;
   bool exact_blob = e.method == Method::kPresent && base->by_digest && base->layer->desc.digest == e.digest;
   if (exact_blob && !to_archive_) {
+    // Verified now, so publishing cannot fail on it. Into another store, the verified copy is
+    // what gets published (read and hashed once); into the base's own store, nothing is copied.
     s.size = e.size;
     s.source = base->layer;
-    NullWriter sink;
-    hub::SpoolBlob(*s.source, sink);  // verified now, so publishing cannot fail on it
+    if (base->in_target) {
+      NullWriter sink;
+      hub::SpoolBlob(*s.source, sink);
+    } else {
+      s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
+      hub::SpoolBlob(*s.source, s.file->writer());
+    }
     return s;
   }
   if (e.method == Method::kPresent && !base->by_digest && e.recipe.empty() &&
@@ -181,15 +246,15 @@ StagedLayer Applier::Stage(size_t i) {
   auto payload = bundle_.OpenSpan(e.payload, "layer " + e.digest.str());
   hub::BaseAccess access = base ? Access(*base, e) : hub::BaseAccess{};
   TempDir work(scratch_.path(), "work-");
-  progress().Begin("layer " + std::to_string(i + 1) + "/" + std::to_string(bundle_.header().layers.size()) + " " +
+  progress.Begin("layer " + std::to_string(i + 1) + "/" + std::to_string(bundle_.header().layers.size()) + " " +
                    e.digest.short_hex() + " " + std::string(protocol::MethodName(e.method)), e.size);
-  hub::ProgressWriter counted(s.file->writer(), progress());
+  hub::ProgressWriter counted(s.file->writer(), progress);
   if (to_archive_) {
     hub::RebuildTar(e, *payload, access, work.path(), counted);
   } else {
     hub::RebuildBlobOf(e, *payload, access, counted);
   }
-  progress().End();
+  progress.End();
   s.size = s.file->size();
   return s;
 }
@@ -225,8 +290,7 @@ void Applier::Publish() {
   auto store = storage::OpenStore(o_.into, o_.store_options, true);
   for (const StagedLayer& s : staged_) {
     if (s.file) {
-      FileReader in(s.file->path());
-      store->WriteBlob(s.digest, static_cast<int64_t>(s.size), in);
+      store->AdoptBlob(s.digest, static_cast<int64_t>(s.size), s.file->path());  // verified when staged
     } else if (!store->HasBlob(s.digest)) {
       auto in = s.source->store->OpenBlob(s.digest);
       store->WriteBlob(s.digest, static_cast<int64_t>(s.size), *in);
@@ -249,16 +313,51 @@ void Applier::Publish() {
   report_.manifest = manifest.digest;
 }
 
+bool Applier::CanStageConcurrently() const {
+  // Registry bases share one HTTP session per store: read them one layer at a time.
+  return std::none_of(o_.bases.begin(), o_.bases.end(), [](const storage::Reference& r) {
+    return r.transport == storage::Reference::Transport::kDocker;
+  });
+}
+
+void Applier::StageAll() {
+  const std::vector<protocol::LayerEntry>& layers = bundle_.header().layers;
+  staged_.resize(layers.size());
+  std::vector<std::exception_ptr> failures(layers.size());
+  std::atomic<size_t> next = 0;
+  std::atomic<bool> failed = false;
+  SharedProgress line(o_.progress ? *o_.progress : null_progress_);
+  auto work = [&] {
+    SharedProgress::Unit progress(line);
+    for (size_t i = next++; i < layers.size() && !failed; i = next++) {
+      try {
+        staged_[i] = Stage(i, progress);
+        // Tar deltas were checked as they were applied (the delta applier's TarGuard), and present
+        // layers are this site's own: only bytes shipped as such (whole, raw delta) need the walk.
+        if (!hub::ShipsAsTar(layers[i].method)) CheckPaths(staged_[i], layers[i]);
+      } catch (...) {
+        failures[i] = std::current_exception();
+        failed = true;
+      }
+    }
+  };
+  {
+    size_t threads = CanStageConcurrently() ? std::min(kStagingThreads, layers.size()) : 1;
+    std::vector<std::jthread> helpers;
+    for (size_t t = 1; t < threads; ++t) helpers.emplace_back(work);
+    work();
+  }  // joins the helpers
+  // The first failing layer in order, so the error does not depend on which thread lost the race.
+  for (const std::exception_ptr& f : failures) {
+    if (f) std::rethrow_exception(f);
+  }
+}
+
 ApplyReport Applier::Run() {
   CheckTrust();
   LoadDocuments();
   LocateBases();
-  for (size_t i = 0; i < bundle_.header().layers.size(); ++i) {
-    staged_.push_back(Stage(i));
-    // Tar deltas were checked as they were applied (the delta applier's TarGuard), and present
-    // layers are this site's own: only bytes shipped as such (whole, raw delta) need the walk.
-    if (!hub::ShipsAsTar(bundle_.header().layers[i].method)) CheckPaths(staged_.back(), bundle_.header().layers[i]);
-  }
+  StageAll();
   Publish();
   return report_;
 }

@@ -9,7 +9,8 @@
 //      uncompressed layers: there its digest is the diffID), spooled uncompressed to a scratch
 //      file for random access;
 //   4. every layer rebuilt into a staging directory (delta -> tar -> recipe -> blob), its
-//      diffID and blob digest checked, its tar paths checked for escapes;
+//      diffID and blob digest checked, its tar paths checked for escapes; two layers at a time
+//      (one recompressing while another is verified), and if any fails, nothing is published;
 //   5. only then the target store is opened: blobs first, config, manifest and tag last.
 // A docker-archive target receives the uncompressed tars (what `docker load` reads) and a
 // manifest naming them; its config, and so the Docker image ID, is the target's.

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 
 #include "common/error.h"
 #include "common/file.h"
@@ -109,6 +110,16 @@ class ApplyTest : public ::testing::Test {
     std::string bytes = ReadFileToString(bundle_, 1 << 30);
     edit(bytes);
     WriteFileAtomic(bundle_, bytes);
+  }
+
+  // Flips one byte in the middle of the site's v1 layer `i` (its size stays, its digest breaks).
+  void DamageSiteLayer(size_t i) {
+    auto store = storage::OpenStore(storage::Reference::Parse("oci:" + (dir_.path() / "site").string()), {}, false);
+    image::Manifest m = image::Manifest::Parse(store->ReadManifest("v1"));
+    fs::path blob = dir_.path() / "site" / "blobs" / "sha256" / m.layers.at(i).digest.hex();
+    std::string bytes = ReadFileToString(blob, 1 << 30);
+    bytes[bytes.size() / 2] ^= 1;
+    WriteFileAtomic(blob, bytes);
   }
 
   TempDir dir_;
@@ -326,6 +337,86 @@ TEST_F(ApplyTest, WrongCachedRecipeIsCaughtByTheAgentAndLeavesTheStore) {
   }
   Diff(nullptr, cache_dir);
   ExpectRefused(Error::Kind::kCorruption);
+}
+
+// Layer 0 is present (its blob verified as is) and layer 1 a tar delta: they stage at once, and
+// whichever fails, the one that succeeded must not reach the store.
+TEST_F(ApplyTest, DamagedPresentLayerFailsWhileTheDeltaStagesAndLeavesTheStore) {
+  MakePair(true);
+  Diff();
+  DamageSiteLayer(0);
+  ExpectRefused(Error::Kind::kCorruption);
+}
+
+TEST_F(ApplyTest, DamagedDeltaBaseFailsWhileThePresentLayerStagesAndLeavesTheStore) {
+  MakePair(true);
+  Diff();
+  DamageSiteLayer(1);
+  ExpectRefused(Error::Kind::kCorruption);
+}
+
+// Present blobs staged as verified copies and moved into a store other than the base's.
+TEST_F(ApplyTest, ApplyIntoAnotherStoreRoundTripsAndLeavesTheBase) {
+  MakePair(true);
+  Diff();
+  auto before = Snapshot(dir_.path() / "site");
+  fs::path fresh = dir_.path() / "fresh";
+  EXPECT_EQ(Apply("oci:" + fresh.string() + ":v2").manifest, new_digest_);
+  EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
+  auto store = storage::OpenStore(storage::Reference::Parse("oci:" + fresh.string()), {}, false);
+  for (const image::Descriptor& d : image::Manifest::Parse(store->ReadManifest("v2")).layers) {
+    storage::VerifyingReader check(store->OpenBlob(d.digest), d.digest, d.size, d.digest.str());
+    EXPECT_NO_THROW(ReadAll(check));
+  }
+}
+
+TEST_F(ApplyTest, DamagedPresentLayerCreatesNothingInAnotherStore) {
+  MakePair(true);
+  Diff();
+  DamageSiteLayer(0);
+  fs::path fresh = dir_.path() / "fresh";
+  EXPECT_EQ(KindOf([&] { Apply("oci:" + fresh.string() + ":v2"); }), Error::Kind::kCorruption);
+  EXPECT_FALSE(fs::exists(fresh));
+}
+
+// Records the reports, failing on a unit begun inside another (two layers on one line).
+class NestingCheckProgress : public hub::Progress {
+ public:
+  void Begin(const std::string& label, uint64_t) override {
+    std::lock_guard lock(mu_);
+    EXPECT_FALSE(open_) << label << " begun while another layer reports";
+    open_ = true;
+    ++units_;
+  }
+  void Advance(uint64_t) override {
+    std::lock_guard lock(mu_);
+    EXPECT_TRUE(open_) << "progress outside a unit";
+  }
+  void End() override {
+    std::lock_guard lock(mu_);
+    EXPECT_TRUE(open_);
+    open_ = false;
+  }
+  int units() const { return units_; }
+
+ private:
+  std::mutex mu_;
+  bool open_ = false;
+  int units_ = 0;
+};
+
+TEST_F(ApplyTest, ConcurrentLayersReportOneAtATimeOnTheProgressLine) {
+  MakePair(true);
+  Diff();
+  NestingCheckProgress progress;
+  ApplyOptions o;
+  o.bundle = bundle_;
+  o.bases = {storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1")};
+  o.into = storage::Reference::Parse(SiteInto());
+  o.scratch = dir_.path();
+  o.progress = &progress;
+  EXPECT_EQ(agent::Apply(o).manifest, new_digest_);
+  EXPECT_GE(progress.units(), 1);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "storage/image_store.h"
 
 #include "common/error.h"
+#include "common/file.h"
 #include "storage/docker_archive_store.h"
 #include "storage/file_tree.h"
 #include "storage/oci_layout_store.h"
@@ -16,6 +17,11 @@ RegistryOpener& Opener() {
 }  // namespace
 
 void RegisterRegistryOpener(RegistryOpener opener) { Opener() = std::move(opener); }
+
+void ImageStore::AdoptBlob(const Digest& digest, int64_t size, const std::filesystem::path& verified) {
+  FileReader in(verified);
+  WriteBlob(digest, size, in);
+}
 
 std::unique_ptr<ImageStore> OpenStore(const Reference& ref, const StoreOptions& options, bool for_write) {
   switch (ref.transport) {

@@ -13,6 +13,7 @@
 #pragma once
 
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -93,6 +94,13 @@ class ImageStore {
   // `digest` makes it visible; otherwise throws Corruption and leaves the store as it was. A blob
   // already present is not rewritten (content is still drained and checked).
   virtual void WriteBlob(const Digest& digest, int64_t size, Reader& content) = 0;
+
+  // Stores a blob from the file `verified`, which the caller has already checked holds exactly
+  // `size` bytes with sha256 `digest` (it wrote it through a hash) and which nobody else writes.
+  // A store that can take the file over without reading it (an OCI layout on the same
+  // filesystem: fsync and rename) does so, and the file is gone afterwards. Otherwise, and by
+  // default, it is copied through WriteBlob, which checks it once more. Throws like WriteBlob.
+  virtual void AdoptBlob(const Digest& digest, int64_t size, const std::filesystem::path& verified);
 
   // Stores a manifest or index (every blob it names must already be written) and, when `tag` is
   // not empty, points `tag` at it.

@@ -1,6 +1,10 @@
 #include "storage/oci_layout_store.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -17,6 +21,15 @@ constexpr const char* kLayoutFile = "oci-layout";
 constexpr const char* kIndexFile = "index.json";
 
 std::string BlobPath(const Digest& d) { return "blobs/sha256/" + d.hex(); }
+
+// fsyncs a file's data, so a rename of it is durable.
+void SyncFile(const fs::path& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) throw ErrnoError("cannot open", file.string());
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw ErrnoError("cannot sync", file.string());
+}
 
 class OciLayoutStore : public ImageStore {
  public:
@@ -74,6 +87,25 @@ class OciLayoutStore : public ImageStore {
     VerifyingReader check(std::make_unique<ReaderRef>(content), d, size, what);
     Copy(check, out);
     out.Commit();
+  }
+
+  void AdoptBlob(const Digest& d, int64_t size, const fs::path& verified) override {
+    if (HasBlob(d)) return;
+    fs::path path = WritableDir() / BlobPath(d);
+    std::error_code ec;
+    uint64_t got = fs::file_size(verified, ec);
+    if (ec || got != static_cast<uint64_t>(size)) {
+      throw Corruption("blob ", d.str(), " for ", Describe(), ": staged file ", verified.string(), " holds ",
+                       ec ? std::string("nothing readable") : std::to_string(got) + " bytes",
+                       ", not ", std::to_string(size));
+    }
+    SyncFile(verified);
+    if (::rename(verified.c_str(), path.c_str()) != 0) {
+      if (errno != EXDEV) throw ErrnoError("cannot rename into", path.string());
+      ImageStore::AdoptBlob(d, size, verified);  // another filesystem: copy (and check) it
+      return;
+    }
+    SyncDirectory(path.parent_path());
   }
 
   void WriteManifest(const image::ManifestBlob& manifest, const std::string& tag) override {

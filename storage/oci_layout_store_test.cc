@@ -67,6 +67,39 @@ TEST(OciLayoutStoreTest, BlobWithWrongDigestLeavesNothingBehind) {
   EXPECT_FALSE(store->HasBlob(Digest::Of("other")));
 }
 
+TEST(OciLayoutStoreTest, AdoptedBlobIsMovedInWithoutACopy) {
+  TempDir dir;
+  auto store = OpenOciLayoutForWrite(dir.path() / "layout");
+  fs::path staged = dir.path() / "staged";
+  WriteFileAtomic(staged, "layer bytes");
+  store->AdoptBlob(Digest::Of("layer bytes"), 11, staged);
+  EXPECT_FALSE(fs::exists(staged));
+  EXPECT_EQ(ReadAll(*store->OpenBlob(Digest::Of("layer bytes"))), "layer bytes");
+}
+
+TEST(OciLayoutStoreTest, AdoptingABlobTheStoreHoldsLeavesTheStagedFile) {
+  TempDir dir;
+  auto store = OpenOciLayoutForWrite(dir.path() / "layout");
+  StringReader content("layer bytes");
+  store->WriteBlob(Digest::Of("layer bytes"), 11, content);
+  fs::path staged = dir.path() / "staged";
+  WriteFileAtomic(staged, "layer bytes");
+  store->AdoptBlob(Digest::Of("layer bytes"), 11, staged);
+  EXPECT_TRUE(fs::exists(staged));
+  EXPECT_EQ(ReadAll(*store->OpenBlob(Digest::Of("layer bytes"))), "layer bytes");
+}
+
+TEST(OciLayoutStoreTest, AdoptedFileOfTheWrongSizeIsRefusedAndLeavesNothing) {
+  TempDir dir;
+  auto store = OpenOciLayoutForWrite(dir.path() / "layout");
+  size_t before = CountFiles(dir.path() / "layout");
+  fs::path staged = dir.path() / "staged";
+  WriteFileAtomic(staged, "short");
+  EXPECT_EQ(KindOf([&] { store->AdoptBlob(Digest::Of("layer bytes"), 11, staged); }), Error::Kind::kCorruption);
+  EXPECT_EQ(CountFiles(dir.path() / "layout"), before);
+  EXPECT_FALSE(store->HasBlob(Digest::Of("layer bytes")));
+}
+
 TEST(OciLayoutStoreTest, ManifestBeforeItsBlobsIsRefused) {
   TempDir dir;
   auto store = OpenOciLayoutForWrite(dir.path());
