@@ -16,6 +16,7 @@ namespace outpost::delta {
 namespace {
 
 using std::string_literals::operator""s;
+using testing::ApplyRawError;
 using testing::DeltaContainer;
 using testing::RandomBytes;
 using testing::StringRandomAccess;
@@ -32,18 +33,6 @@ std::string ApplyLayer(const std::string& base, const std::string& delta) {
   StringWriter out;
   ApplyLayerDelta(base_ra, in, out);
   return out.str();
-}
-
-Error::Kind ApplyRawError(const std::string& base, const std::string& delta) {
-  StringRandomAccess base_ra(base);
-  StringReader in(delta);
-  StringWriter out;
-  try {
-    ApplyRawDelta(base_ra, in, out);
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return Error::Kind::kInvalidArgument;  // "no error" never matches what the tests expect
 }
 
 std::string Bytewise(std::string_view target, std::string_view base) {

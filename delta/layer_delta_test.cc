@@ -11,6 +11,7 @@
 namespace outpost::delta {
 namespace {
 
+using testing::ApplyRawError;
 using testing::RandomBytes;
 using testing::StringRandomAccess;
 using testing::TarEnd;
@@ -287,18 +288,6 @@ TEST(LayerDelta, HeaderWithNonStandardChecksumStillRoundTripsExactly) {
 // A version 1 raw delta whose op stream is `ops` as given.
 std::string RawOps(const std::string& base, std::string_view ops) {
   return testing::DeltaContainer(base, ops, 1, 2);
-}
-
-Error::Kind ApplyRawError(const std::string& base, const std::string& delta) {
-  StringRandomAccess base_ra(base);
-  StringReader in(delta);
-  StringWriter out;
-  try {
-    ApplyRawDelta(base_ra, in, out);
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  return Error::Kind::kInvalidArgument;
 }
 
 TEST(LayerDelta, BadHeaderOpsAreCorruption) {

@@ -8,7 +8,9 @@
 #include <string_view>
 
 #include "common/digest.h"
+#include "common/error.h"
 #include "common/io.h"
+#include "delta/layer_delta.h"
 #include "delta/zstd_util.h"
 
 namespace outpost::delta::testing {
@@ -87,6 +89,20 @@ inline std::string TextBytes(size_t n, uint32_t seed) {
   while (out.size() < n) out += kWords[rng() % 8];
   out.resize(n);
   return out;
+}
+
+// The kind of error applying raw delta `delta` to `base` throws (kInvalidArgument, which no
+// test expects, when it applies).
+inline Error::Kind ApplyRawError(const std::string& base, const std::string& delta) {
+  StringRandomAccess base_ra(base);
+  StringReader in(delta);
+  StringWriter out;
+  try {
+    ApplyRawDelta(base_ra, in, out);
+  } catch (const Error& e) {
+    return e.kind();
+  }
+  return Error::Kind::kInvalidArgument;
 }
 
 // A delta container as a malicious, buggy or older encoder could write it: the header (format
