@@ -67,14 +67,10 @@ class SharedProgress {
 
 // A base the bundle requires, as found at this site.
 struct LocatedBase {
-  std::unique_ptr<std::mutex> mu = std::make_unique<std::mutex>();  // guards the spools below
   const LayerRef* layer = nullptr;
   bool by_digest = false;  // the store holds the exact blob (else only the tar, by diffID)
   bool in_target = false;  // the store is the target: a present blob needs no copy, only a check
-  std::unique_ptr<ScratchFile> tar;
-  std::unique_ptr<RandomAccessFile> tar_access;
-  std::unique_ptr<ScratchFile> blob;
-  std::unique_ptr<RandomAccessFile> blob_access;
+  std::unique_ptr<hub::SpooledLayer> spool;  // its tar and blob, spooled on first use
 };
 
 // A rebuilt layer waiting in staging, or a blob to copy from a base store as is.
@@ -177,6 +173,7 @@ void Applier::LocateBases() {
       throw NotFound("bundle needs base layer ", want.digest.str(), " (diffID ", want.diff_id.str(), "), which ",
                      where.empty() ? std::string("no --base was given to provide") : "none of " + where + " holds");
     }
+    found.spool = std::make_unique<hub::SpooledLayer>(*found.layer, NewScratch("base"));
     located_.push_back(std::move(found));
   }
 }
@@ -188,31 +185,11 @@ bool Applier::IsTarget(const storage::Reference& ref) const {
 }
 
 hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
-  std::lock_guard lock(*b.mu);  // a second layer on this base waits for the first one's spool
-  hub::BaseAccess access;
-  if (hub::ShipsAsTar(e.method)) {
-    if (!b.tar_access) {
-      b.tar = std::make_unique<ScratchFile>(NewScratch("base-tar"));
-      hub::SpoolTar(*b.layer, b.tar->writer());
-      b.tar_access = std::make_unique<RandomAccessFile>(b.tar->path());
-    }
-    access.tar = b.tar_access.get();
-    access.tar_digest = b.layer->diff_id;  // SpoolTar checked it
+  if (e.method == Method::kRawDelta && !b.by_digest) {
+    throw NotFound("layer ", e.digest.str(), " is a raw delta against blob ", b.layer->desc.digest.str(),
+                   ", but the --base stores hold only its uncompressed tar");
   }
-  if (e.method == Method::kRawDelta) {
-    if (!b.by_digest) {
-      throw NotFound("layer ", e.digest.str(), " is a raw delta against blob ", b.layer->desc.digest.str(),
-                     ", but the --base stores hold only its uncompressed tar");
-    }
-    if (!b.blob_access) {
-      b.blob = std::make_unique<ScratchFile>(NewScratch("base-blob"));
-      hub::SpoolBlob(*b.layer, b.blob->writer());
-      b.blob_access = std::make_unique<RandomAccessFile>(b.blob->path());
-    }
-    access.blob = b.blob_access.get();
-    access.blob_digest = b.layer->desc.digest;  // SpoolBlob checked it
-  }
-  return access;
+  return hub::AccessFor(e.method, *b.spool);
 }
 
 StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
@@ -226,13 +203,9 @@ StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
     // what gets published (read and hashed once); into the base's own store, nothing is copied.
     s.size = e.size;
     s.source = base->layer;
-    if (base->in_target) {
-      NullWriter sink;
-      hub::SpoolBlob(*s.source, sink);
-    } else {
-      s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
-      hub::SpoolBlob(*s.source, s.file->writer());
-    }
+    if (!base->in_target) s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
+    NullWriter sink;
+    hub::SpoolBlob(*s.source, s.file ? s.file->writer() : static_cast<Writer&>(sink));
     return s;
   }
   if (e.method == Method::kPresent && !base->by_digest && e.recipe.empty() &&

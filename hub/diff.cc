@@ -31,10 +31,7 @@ constexpr int kWholeZstdLevel = 9;
 struct BaseCandidate {
   const LayerRef* layer = nullptr;
   const delta::Signature* signature = nullptr;  // signature mode: no bytes, only this
-  std::unique_ptr<ScratchFile> tar;
-  std::unique_ptr<RandomAccessFile> tar_access;
-  std::unique_ptr<ScratchFile> blob;
-  std::unique_ptr<RandomAccessFile> blob_access;
+  std::unique_ptr<SpooledLayer> spool;  // made on first use
   std::optional<delta::TarIndex> index;
   bool index_failed = false;
   std::optional<size_t> header_index;
@@ -77,8 +74,7 @@ class Planner {
   void LoadBases();
   BaseCandidate* FindByDigest(const Digest& d);
   BaseCandidate* FindByDiffId(const Digest& d);
-  const RandomAccess& BaseTar(BaseCandidate& b);
-  const RandomAccess& BaseBlob(BaseCandidate& b);
+  SpooledLayer& Spool(BaseCandidate& b);
   const delta::TarIndex* BaseIndex(BaseCandidate& b);
   // The index of the tar `diff_id`: from the cache, else built from `open_tar` and cached.
   // Throws what TarIndex::Build throws.
@@ -162,22 +158,9 @@ BaseCandidate* Planner::FindByDiffId(const Digest& d) {
   return nullptr;
 }
 
-const RandomAccess& Planner::BaseTar(BaseCandidate& b) {
-  if (!b.tar_access) {
-    b.tar = std::make_unique<ScratchFile>(NewScratch("base-tar"));
-    SpoolTar(*b.layer, b.tar->writer());
-    b.tar_access = std::make_unique<RandomAccessFile>(b.tar->path());
-  }
-  return *b.tar_access;
-}
-
-const RandomAccess& Planner::BaseBlob(BaseCandidate& b) {
-  if (!b.blob_access) {
-    b.blob = std::make_unique<ScratchFile>(NewScratch("base-blob"));
-    SpoolBlob(*b.layer, b.blob->writer());
-    b.blob_access = std::make_unique<RandomAccessFile>(b.blob->path());
-  }
-  return *b.blob_access;
+SpooledLayer& Planner::Spool(BaseCandidate& b) {
+  if (!b.spool) b.spool = std::make_unique<SpooledLayer>(*b.layer, NewScratch("base"));
+  return *b.spool;
 }
 
 const delta::TarIndex* Planner::BaseIndex(BaseCandidate& b) {
@@ -185,7 +168,7 @@ const delta::TarIndex* Planner::BaseIndex(BaseCandidate& b) {
   if (!b.index && !b.index_failed) {
     try {
       b.index = IndexOf(b.layer->diff_id, [&]() -> std::unique_ptr<Reader> {
-        const RandomAccess& tar = BaseTar(b);
+        const RandomAccess& tar = Spool(b).Tar();
         return std::make_unique<RandomAccessReader>(tar, 0, tar.size());
       });
     } catch (const Error& e) {
@@ -294,7 +277,7 @@ Candidate Planner::EncodeTarDelta(const LayerRef& t, const TargetFiles& files, c
   } else {
     delta::EncodeOptions options = o_.delta_options;
     options.target_digest = t.diff_id;  // checked when the tar was spooled
-    delta::EncodeLayerDelta(BaseTar(base), *BaseIndex(base), counted, out->writer(), options);
+    delta::EncodeLayerDelta(Spool(base).Tar(), *BaseIndex(base), counted, out->writer(), options);
   }
   progress().End();
   return {Method::kTarDelta, &base, out->path(), out->size(), protocol::Encoding::kRaw, out};
@@ -303,7 +286,7 @@ Candidate Planner::EncodeTarDelta(const LayerRef& t, const TargetFiles& files, c
 Candidate Planner::EncodeRawDelta(const TargetFiles& files, BaseCandidate& base) {
   auto out = std::make_shared<ScratchFile>(NewScratch("raw-delta"));
   FileReader in(files.blob->path());
-  delta::EncodeRawDelta(BaseBlob(base), in, out->writer(), o_.delta_options);
+  delta::EncodeRawDelta(Spool(base).Blob(), in, out->writer(), o_.delta_options);
   return {Method::kRawDelta, &base, out->path(), out->size(), protocol::Encoding::kRaw, out};
 }
 
@@ -321,16 +304,8 @@ void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
 // (whole, raw delta) is proven by its rebuilt blob's digest.
 void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   if (base && base->signature) return;  // no base bytes here: the far side's digests decide
-  BaseAccess access;
+  BaseAccess access = base ? AccessFor(entry.method, Spool(*base)) : BaseAccess{};
   bool via_tar = ShipsAsTar(entry.method);
-  if (base && via_tar) {
-    access.tar = &BaseTar(*base);
-    access.tar_digest = base->layer->diff_id;  // checked as it was spooled
-  }
-  if (base && entry.method == Method::kRawDelta) {
-    access.blob = &BaseBlob(*base);
-    access.blob_digest = base->layer->desc.digest;
-  }
   auto payload = writer_.ReadBack(entry.payload);
   NullWriter sink;
   TempDir proof(scratch_.path(), "proof-");

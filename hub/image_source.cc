@@ -96,6 +96,21 @@ void SpoolBlobAndTar(const LayerRef& layer, Writer& blob_out, Writer& tar_out) {
   });
 }
 
+const RandomAccess& SpooledLayer::Tar() { return Open(tar_, "-tar", SpoolTar); }
+
+const RandomAccess& SpooledLayer::Blob() { return Open(blob_, "-blob", SpoolBlob); }
+
+const RandomAccess& SpooledLayer::Open(Spool& spool, const char* suffix, void (*write)(const LayerRef&, Writer&)) {
+  std::lock_guard lock(mu_);
+  if (!spool.access) {
+    auto file = std::make_unique<ScratchFile>(prefix_.string() + suffix);
+    write(layer_, file->writer());
+    spool.access = std::make_unique<RandomAccessFile>(file->path());
+    spool.file = std::move(file);
+  }
+  return *spool.access;
+}
+
 void CheckTarPaths(Reader& tar, const std::string& what) {
   tar::Reader reader(tar);
   tar::Entry entry;

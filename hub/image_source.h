@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,31 @@ class ScratchFile {
 
  private:
   AtomicFile file_;  // never committed: its temp file is the scratch file
+};
+
+// A layer's tar and blob, each spooled on first use to `prefix` + "-tar" / "-blob" (removed with
+// this object) by SpoolTar / SpoolBlob, so each is checked against the layer's diffID / blob
+// digest before it is returned. `layer` must outlive this object. Safe to use from several
+// threads: a second caller waits for the first one's spool. Throws what the spools throw.
+class SpooledLayer {
+ public:
+  SpooledLayer(const LayerRef& layer, std::filesystem::path prefix) : layer_(layer), prefix_(std::move(prefix)) {}
+  const LayerRef& layer() const { return layer_; }
+  const RandomAccess& Tar();
+  const RandomAccess& Blob();
+
+ private:
+  struct Spool {
+    std::unique_ptr<ScratchFile> file;
+    std::unique_ptr<RandomAccessFile> access;
+  };
+  const RandomAccess& Open(Spool& spool, const char* suffix, void (*write)(const LayerRef&, Writer&));
+
+  const LayerRef& layer_;
+  std::filesystem::path prefix_;
+  std::mutex mu_;
+  Spool tar_;
+  Spool blob_;
 };
 
 // Copies a layer's blob as stored into `out`, checking its size and digest. Throws Corruption.

@@ -50,6 +50,19 @@ void WriteTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAcce
 
 }  // namespace
 
+BaseAccess AccessFor(Method method, SpooledLayer& base) {
+  BaseAccess access;
+  if (ShipsAsTar(method)) {
+    access.tar = &base.Tar();
+    access.tar_digest = base.layer().diff_id;
+  }
+  if (method == Method::kRawDelta) {
+    access.blob = &base.Blob();
+    access.blob_digest = base.layer().desc.digest;
+  }
+  return access;
+}
+
 void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
                 const std::filesystem::path& scratch, Writer& tar_out) {
   if (entry.method == Method::kTarDelta) {

@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "common/io.h"
+#include "hub/image_source.h"
 #include "protocol/bundle.h"
 
 namespace outpost::hub {
@@ -26,6 +27,10 @@ struct BaseAccess {
   std::optional<Digest> tar_digest;
   std::optional<Digest> blob_digest;
 };
+
+// What an entry of `method` needs of `base`: its tar (present, tar delta) or its blob (raw delta),
+// spooled and checked now, with the digest that check proved. Throws what the spools throw.
+BaseAccess AccessFor(protocol::Method method, SpooledLayer& base);
 
 // Writes the entry's uncompressed tar into `tar_out`, from `payload` (the entry's decoded
 // payload) and `base`; checks it against the entry's diffID. Only for entries with a tar path
