@@ -23,10 +23,12 @@ constexpr size_t kSniffBytes = ZSTD_FRAMEHEADERSIZE_MAX;
 // surveying path.
 constexpr size_t kHeadBytes = 64 << 10;
 constexpr int kZstdMaxLevel = 19;  // the zstd CLI's highest level without --ultra
-// libzstd's multi-threaded mode emits nothing until a whole job (several MiB) is compressed, so a
-// wrong zstd candidate is first screened by its single-threaded twin, which emits every 128 KiB
-// block and writes the same bytes for the first job, over this much input.
-constexpr uint64_t kZstdScreenBytes = 1 << 20;
+// Every candidate is first screened over this much input by a run that compares each byte as the
+// encoder emits it: a wrong encoder differs within its first block, while a full run's
+// write-behind buffer would hide the mismatch for several MiB of compression. libzstd's
+// multi-threaded mode emits nothing until a whole job (several MiB) is compressed, so a zstd MT
+// candidate is screened by its single-threaded twin, which writes the same bytes for the first job.
+constexpr uint64_t kScreenBytes = 1 << 20;
 
 // Thrown inside one candidate's run when its output first differs from the blob.
 struct Mismatch {
@@ -213,11 +215,10 @@ bool PassesScreen(const Recipe& recipe, const Sources& src, uint64_t limit, uint
 // Runs `recipe` over the blob's uncompressed stream against the blob; true if every byte, the
 // length and the sha256 match. Updates `longest` with the matched prefix length on a mismatch.
 bool TryCandidate(const Recipe& recipe, const Sources& src, const ProbeResult& facts, uint64_t* longest) {
-  if (recipe.compression == image::Compression::kZstd && recipe.zstd.workers > 0 &&
-      facts.uncompressed_size > kZstdScreenBytes) {
+  if (facts.uncompressed_size > kScreenBytes) {
     Recipe twin = recipe;
     twin.zstd.workers = 0;
-    if (!PassesScreen(twin, src, kZstdScreenBytes, longest)) return false;
+    if (!PassesScreen(twin, src, kScreenBytes, longest)) return false;
   }
   std::unique_ptr<Reader> expected = src.open_blob();
   std::unique_ptr<Reader> plain = src.open_plain();
