@@ -30,14 +30,55 @@ size_t MatchLength(std::string_view a, std::string_view b) {
   return i;
 }
 
+// Matches shorter than this are not searched for where the old bytes cannot hold one this long
+// (see MatchFinder::Longest): bsdiff's scan only ever acts on a short match that the current
+// alignment already gives.
+constexpr size_t kGramBytes = 8;
+
+// One bit per possible hash of a kGramBytes-long string: set for every such string in the old
+// bytes (a Bloom filter with one hash: a clear bit proves there is no such match; at 8 bits per
+// old byte about one string in nine tests falsely present).
+class GramFilter {
+ public:
+  explicit GramFilter(std::string_view old) {
+    while (bits_ < 8 * old.size() && shift_ > 64 - kMaxBitsLog) {
+      bits_ <<= 1;
+      --shift_;
+    }
+    set_.assign(bits_ / 64, 0);
+    for (size_t i = 0; i + kGramBytes <= old.size(); ++i) {
+      uint64_t h = Hash(old.data() + i);
+      set_[h / 64] |= uint64_t{1} << (h % 64);
+    }
+  }
+  // False only if no kGramBytes-long string in the old bytes equals the start of `s`.
+  bool MayHold(std::string_view s) const {
+    if (s.size() < kGramBytes) return true;
+    uint64_t h = Hash(s.data());
+    return (set_[h / 64] >> (h % 64)) & 1;
+  }
+
+ private:
+  static constexpr unsigned kMaxBitsLog = 28;  // 32 MiB, for a 32 MiB window
+  uint64_t Hash(const char* p) const {
+    uint64_t v;
+    std::memcpy(&v, p, sizeof(v));
+    return (v * 0x9E3779B97F4A7C15ull) >> shift_;
+  }
+  size_t bits_ = 1 << 16;
+  unsigned shift_ = 64 - 16;
+  std::vector<uint64_t> set_;
+};
+
 // The suffix of the old bytes sharing the longest prefix with `needle` (binary search over the
 // suffix array); returns its length and stores its position in `*pos`. The search starts within
 // the suffixes sharing the needle's first two bytes (a table of where each two-byte prefix
 // starts), which skips most of its steps and finds the same boundary as a search of the whole
-// array.
+// array. Where the old bytes hold no string of the needle's first kGramBytes, the search (a
+// dozen cache misses into the suffix array) is skipped and the match taken as empty.
 class MatchFinder {
  public:
-  explicit MatchFinder(std::string_view old) : old_(old), sa_(old.size()) {
+  explicit MatchFinder(std::string_view old) : old_(old), sa_(old.size()), grams_(old) {
     if (old.empty()) return;
     divsufsort(reinterpret_cast<const sauchar_t*>(old.data()), sa_.data(), static_cast<saidx_t>(old.size()));
     // Where each two-byte prefix's suffixes start in the suffix array, from counts of the
@@ -49,7 +90,7 @@ class MatchFinder {
 
   size_t Longest(std::string_view needle, size_t* pos) const {
     size_t n = sa_.size();
-    if (n == 0) return 0;
+    if (n == 0 || !grams_.MayHold(needle)) return 0;
     size_t lo = 0, hi = n - 1;
     if (n > 2) {
       size_t below = Boundary(needle);
@@ -92,6 +133,7 @@ class MatchFinder {
 
   std::string_view old_;
   std::vector<saidx_t> sa_;
+  GramFilter grams_;
   std::vector<uint32_t> start_;
 };
 
@@ -159,7 +201,8 @@ BsdiffStreams Diff(std::string_view old, std::string_view neu) {
     size_t scsc = scan += len;
     for (; scan < neu.size(); ++scan) {
       len = finder.Longest(neu.substr(scan), &pos);
-      for (; scsc < scan + len; ++scsc) {
+      // At least `scan` itself is scored: a match Longest skipped may still be the alignment's.
+      for (; scsc < scan + std::max<size_t>(len, 1); ++scsc) {
         if (old_at(static_cast<int64_t>(scsc) + last_offset) == new_at(scsc)) ++old_score;
       }
       if ((len == old_score && len != 0) || len > old_score + 8) break;

@@ -17,7 +17,7 @@ struct BsdiffStreams {
 };
 
 // Finds the matches of `target` in `base` (the expensive part: a suffix sort of `base`).
-// Memory: about 5 x base.size() + 3 x target.size().
+// Memory: about 6 x base.size() + 3 x target.size().
 BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target);
 
 // Packs the streams each as its own zstd frame (mode 0), the form for large files: the

