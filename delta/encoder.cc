@@ -61,7 +61,7 @@ class LayerEncoder {
     std::string content = ReadEntryContent(tar, e.size);
     // The base's index vouches for its content (a wrong index makes a delta that fails its END
     // digest, never a wrong tar), so equal hashes are not confirmed byte by byte.
-    bool copied = e.size > 0 && same.size == e.size && same.content == Digest::Of(content);
+    bool copied = e.size > 0 && same.size == e.size && same.content == ContentDigest(e, content);
     HeaderBytes(base_offset, base, prediction, e.raw_prefix, copied ? e.size : 0);
     if (copied) return Count(Outcome::kCopied);
     if (e.size > 0) SmallFile(e, content);
@@ -99,12 +99,26 @@ class LayerEncoder {
   }
 
   void SmallFile(const tar::Entry& e, const std::string& content) {
-    const TarIndexEntry* same = matcher_.SameContent(Digest::Of(content));
+    const TarIndexEntry* same = matcher_.SameContent(ContentDigest(e, content));
     if (same != nullptr) {  // trusted like HeaderEntry's copies
       ops_.Copy(same->data_offset, same->size);
       return Count(Outcome::kCopied);
     }
     Count(content_.Window(matcher_.Similar(e.name, e.size), 0, content, true));
+  }
+
+  // The sha256 of entry `e`'s `content`: from the target's index when the caller gave one.
+  Digest ContentDigest(const tar::Entry& e, std::string_view content) {
+    if (const TarIndex* index = options_.target_index) {
+      while (next_indexed_ < index->entries.size() && index->entries[next_indexed_].data_offset < e.data_offset) {
+        ++next_indexed_;
+      }
+      if (next_indexed_ < index->entries.size()) {
+        const TarIndexEntry& known = index->entries[next_indexed_];
+        if (known.data_offset == e.data_offset && known.size == e.size && known.size > 0) return known.content;
+      }
+    }
+    return Digest::Of(content);
   }
 
   void Count(Outcome outcome) {
@@ -119,6 +133,7 @@ class LayerEncoder {
   const EncodeOptions& options_;
   ContentEncoder content_;
   LayerDeltaStats* stats_;
+  size_t next_indexed_ = 0;  // ContentDigest's place in options_.target_index
 };
 
 // The target stream as the encoder reads it: counted, and hashed unless its digest is known.

@@ -25,6 +25,8 @@ namespace outpost::delta {
 // Large files are delta-encoded window by window against the same window of their base file.
 inline constexpr uint64_t kWindowBytes = 32ull << 20;
 
+struct TarIndex;
+
 struct EncodeOptions {
   // zstd level for new bytes, headers and zstd-reference deltas: 19 saves 0.03% of the corpus's
   // security-update delta over 17 for 6% more encoding time.
@@ -38,6 +40,10 @@ struct EncodeOptions {
   // spooling): recorded as is instead of hashing the target again. A wrong one makes a delta
   // that fails to apply (its END digest), never a wrong tar.
   std::optional<Digest> target_digest;
+  // The target's index when the caller has it (built before, or cached): its content hashes stand
+  // in for hashing each target entry. A wrong one makes a delta that fails to apply (its END
+  // digest), never a wrong tar. Must outlive the call.
+  const TarIndex* target_index = nullptr;
 };
 
 // The methods a piece of target content can be encoded with (the op names of the format).

@@ -100,6 +100,22 @@ TEST(LayerDelta, KnownTargetDigestIsRecordedInsteadOfRehashing) {
   EXPECT_EQ(ApplyError(base, Encode(base, target, nullptr, wrong)), Error::Kind::kCorruption);
 }
 
+TEST(LayerDelta, TargetIndexStandsInForHashingAndALyingOneFailsToApply) {
+  std::string base = SampleBase();
+  std::string target = TarFile("usr/bin/tool", RandomBytes(20000, 1)) + TarFile("x", TextBytes(700, 4)) +
+                       TarFile("usr/share/doc/readme", TextBytes(5000, 5)) + TarEnd();
+  StringReader target_reader(target);
+  TarIndex index = TarIndex::Build(target_reader);
+  EncodeOptions indexed;
+  indexed.target_index = &index;
+  EXPECT_EQ(RoundTrip(base, target, nullptr, indexed), Encode(base, target));
+  // Claims the changed readme is the base's: copied by its word, caught by the END digest.
+  StringReader base_reader(base);
+  TarIndex base_index = TarIndex::Build(base_reader);
+  index.entries[2].content = base_index.entries[2].content;
+  EXPECT_EQ(ApplyError(base, Encode(base, target, nullptr, indexed)), Error::Kind::kCorruption);
+}
+
 TEST(LayerDelta, IndexThatLiesAboutTheBaseMakesADeltaThatFailsToApply) {
   std::string base = TarFile("a", TextBytes(3000, 1)) + TarFile("b", TextBytes(20000, 2)) + TarEnd();
   std::string other = TarFile("a", TextBytes(3000, 3)) + TarFile("b", TextBytes(20000, 4)) + TarEnd();

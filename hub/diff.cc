@@ -49,11 +49,18 @@ struct Candidate {
   std::shared_ptr<ScratchFile> owned;
 };
 
-// The target layer spooled to scratch: its blob, and its tar (the same file when uncompressed).
+// The target layer spooled to scratch: its blob, and its tar when a recipe probe needs one as a
+// file (the blob itself when uncompressed); otherwise the tar is read by uncompressing the blob.
 struct TargetFiles {
   std::unique_ptr<ScratchFile> blob;
   std::unique_ptr<ScratchFile> tar;
+  image::Compression compression = image::Compression::kNone;
   const std::filesystem::path& tar_path() const { return tar ? tar->path() : blob->path(); }
+  std::unique_ptr<Reader> OpenTar() const {
+    auto file = std::make_unique<FileReader>(tar_path());
+    if (tar || compression == image::Compression::kNone) return file;
+    return Uncompress(std::move(file), compression, "spooled target blob");
+  }
 };
 
 // A target layer's recipe: known (cached, or empty for an uncompressed layer), or being probed
@@ -84,12 +91,13 @@ class Planner {
   BaseCandidate* MostSimilar(const delta::TarIndex& target);
   size_t UseBase(BaseCandidate& b);
   protocol::LayerEntry PlanLayer(size_t i, LayerReport* report);
-  std::vector<Candidate> Candidates(const LayerRef& t, const TargetFiles& files, protocol::LayerEntry* entry,
-                                    LayerReport* report);
+  std::vector<Candidate> Candidates(const LayerRef& t, const TargetFiles& files, std::optional<std::string> known,
+                                    protocol::LayerEntry* entry, LayerReport* report);
   void ShipFirstProven(const std::vector<Candidate>& candidates, protocol::LayerEntry* entry, LayerReport* report);
-  PendingRecipe StartRecipe(const LayerRef& t, const TargetFiles& files);
+  std::optional<std::string> KnownRecipe(const LayerRef& t);
+  PendingRecipe StartRecipe(const LayerRef& t, const TargetFiles& files, std::optional<std::string> known);
   std::optional<std::string> FinishRecipe(const LayerRef& t, PendingRecipe& pending, LayerReport* report);
-  TargetFiles SpoolTarget(const LayerRef& t);
+  TargetFiles SpoolTarget(const LayerRef& t, bool with_tar);
   BaseCandidate* BestBase(const LayerRef& t, const TargetFiles& files, std::optional<delta::TarIndex>* index);
   Candidate EncodeWhole(const LayerRef& t, const TargetFiles& files);
   Candidate EncodeTarDelta(const LayerRef& t, const TargetFiles& files, const delta::TarIndex& index,
@@ -225,14 +233,22 @@ size_t Planner::UseBase(BaseCandidate& b) {
   return *b.header_index;
 }
 
-TargetFiles Planner::SpoolTarget(const LayerRef& t) {
+// Spools the target's blob (checking its digest) and, `with_tar`, its tar (checking its diffID).
+// Without the tar, the diffID is taken from a cached recipe, proven on this very blob: the tar
+// is the blob uncompressed, and every tar rebuilt from a delta is checked against the diffID.
+TargetFiles Planner::SpoolTarget(const LayerRef& t, bool with_tar) {
   TargetFiles files;
+  files.compression = t.compression;
   files.blob = std::make_unique<ScratchFile>(NewScratch("target-blob"));
   if (t.compression == image::Compression::kNone) {
     SpoolBlob(t, files.blob->writer());
     if (t.desc.digest != t.diff_id) {
       throw Corruption("uncompressed layer ", t.desc.digest.str(), " does not match its diffID ", t.diff_id.str());
     }
+    return files;
+  }
+  if (!with_tar) {
+    SpoolBlob(t, files.blob->writer());
     return files;
   }
   files.tar = std::make_unique<ScratchFile>(NewScratch("target-tar"));
@@ -258,7 +274,7 @@ Candidate Planner::EncodeWhole(const LayerRef& t, const TargetFiles& files) {
 BaseCandidate* Planner::BestBase(const LayerRef& t, const TargetFiles& files, std::optional<delta::TarIndex>* index) {
   if (bases_.empty()) return nullptr;
   try {
-    *index = IndexOf(t.diff_id, [&] { return std::make_unique<FileReader>(files.tar_path()); });
+    *index = IndexOf(t.diff_id, [&] { return files.OpenTar(); });
   } catch (const Error& e) {
     if (e.kind() != Error::Kind::kCorruption && e.kind() != Error::Kind::kSecurity) throw;
     return nullptr;
@@ -269,14 +285,15 @@ BaseCandidate* Planner::BestBase(const LayerRef& t, const TargetFiles& files, st
 Candidate Planner::EncodeTarDelta(const LayerRef& t, const TargetFiles& files, const delta::TarIndex& index,
                                   BaseCandidate& base) {
   auto out = std::make_shared<ScratchFile>(NewScratch("tar-delta"));
-  FileReader in(files.tar_path());
+  std::unique_ptr<Reader> in = files.OpenTar();
   progress().Begin("layer " + t.desc.digest.short_hex() + " tar-delta", index.tar_size);
-  ProgressReader counted(in, progress());
+  ProgressReader counted(*in, progress());
   if (base.signature) {
     delta::EncodeLayerDeltaFromSignature(*base.signature, counted, out->writer(), o_.delta_options);
   } else {
     delta::EncodeOptions options = o_.delta_options;
-    options.target_digest = t.diff_id;  // checked when the tar was spooled
+    options.target_digest = t.diff_id;  // checked when spooled, or bound to the blob by its recipe
+    options.target_index = &index;
     delta::EncodeLayerDelta(Spool(base).Tar(), *BaseIndex(base), counted, out->writer(), options);
   }
   progress().End();
@@ -316,14 +333,19 @@ void Planner::Prove(const protocol::LayerEntry& entry, BaseCandidate* base) {
   }
 }
 
-// Starts finding the target layer's recipe: empty for an uncompressed layer, else from the
-// cache, else probed (one full compression, proven on the whole blob) on a second thread.
-PendingRecipe Planner::StartRecipe(const LayerRef& t, const TargetFiles& files) {
+// The target layer's recipe when it needs no probe: empty for an uncompressed layer, else the
+// cached one (proven on this blob and diffID); nullopt otherwise.
+std::optional<std::string> Planner::KnownRecipe(const LayerRef& t) {
+  if (t.compression == image::Compression::kNone) return std::string();
+  return cache_.FindRecipe(t.desc.digest, t.diff_id);
+}
+
+// Starts finding the target layer's recipe: `known`, else probed (one full compression, proven
+// on the whole blob) on a second thread.
+PendingRecipe Planner::StartRecipe(const LayerRef& t, const TargetFiles& files, std::optional<std::string> known) {
   PendingRecipe pending;
-  if (t.compression == image::Compression::kNone) {
-    pending.known = std::string();
-  } else if (auto cached = cache_.FindRecipe(t.desc.digest, t.diff_id)) {
-    pending.known = std::move(cached);
+  if (known) {
+    pending.known = std::move(known);
   } else {
     pending.probe = std::async(std::launch::async, [&t, &files] {
       return ProbeSpooledRecipe(files.blob->path(), t.desc.digest, files.tar_path(), t.diff_id);
@@ -346,9 +368,9 @@ std::optional<std::string> Planner::FinishRecipe(const LayerRef& t, PendingRecip
 }
 
 // Every way to ship target layer `t` that can win, smallest first; sets entry->recipe.
-std::vector<Candidate> Planner::Candidates(const LayerRef& t, const TargetFiles& files, protocol::LayerEntry* entry,
-                                           LayerReport* report) {
-  PendingRecipe pending = StartRecipe(t, files);
+std::vector<Candidate> Planner::Candidates(const LayerRef& t, const TargetFiles& files, std::optional<std::string> known,
+                                           protocol::LayerEntry* entry, LayerReport* report) {
+  PendingRecipe pending = StartRecipe(t, files, std::move(known));
   std::vector<Candidate> candidates = {EncodeWhole(t, files)};
   BaseCandidate* same_tar = FindByDiffId(t.diff_id);
   std::optional<delta::TarIndex> index;
@@ -413,8 +435,9 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
     report->method = entry.method;
     return entry;
   }
-  TargetFiles files = SpoolTarget(t);
-  ShipFirstProven(Candidates(t, files, &entry, report), &entry, report);
+  std::optional<std::string> known = KnownRecipe(t);
+  TargetFiles files = SpoolTarget(t, !known);
+  ShipFirstProven(Candidates(t, files, std::move(known), &entry, report), &entry, report);
   // A registry ships every blob the far side lacks; one whose tar it holds counts as held.
   if (entry.method != Method::kPresent) header_.registry_bytes += entry.size;
   return entry;
