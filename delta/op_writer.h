@@ -78,8 +78,9 @@ class OpWriter {
   void Bulk(std::string_view bytes);
   // Writes the segment (header, streams, bulk), then `tail`, straight after the bulk bytes.
   void EndSegment(std::string_view tail = {});
-  // The base range the fresh stream is compressed against: the kDictionaryBytes covering most
-  // of the base ranges split bsdiffs referred to (their files' old text).
+  // The base range the fresh stream is compressed against: the window of at most
+  // kDictionaryBytes covering most of the base ranges split bsdiffs referred to (their files'
+  // old text), from the first range it covers to the end of the last.
   std::pair<uint64_t, uint64_t> Dictionary() const;
 
   CountingWriter counting_;
