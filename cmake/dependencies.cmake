@@ -19,6 +19,3 @@ add_library(outpost_dep_rsync INTERFACE)
 target_link_libraries(outpost_dep_rsync INTERFACE ${RSYNC_LIBRARY})
 target_include_directories(outpost_dep_rsync INTERFACE ${RSYNC_INCLUDE_DIR})
 
-find_library(DIVSUFSORT_LIBRARY divsufsort REQUIRED)
-add_library(outpost_dep_divsufsort INTERFACE)
-target_link_libraries(outpost_dep_divsufsort INTERFACE ${DIVSUFSORT_LIBRARY})

@@ -1,4 +1,4 @@
-// A bsdiff-style delta: approximate matches found through a suffix array of the old bytes, then
+// A bsdiff-style delta: approximate matches found through hash chains of the old bytes, then
 // three streams — control triples, byte-wise differences over the matched runs, and extra bytes
 // with no match — each compressed with zstd. The difference stream of a recompiled binary is
 // mostly zeros (code moved by a constant offset), which is why this beats zstd-with-reference on
@@ -16,8 +16,10 @@ struct BsdiffStreams {
   std::string control, diff, extra;
 };
 
-// Finds the matches of `target` in `base` (the expensive part: a suffix sort of `base`).
-// Memory: about 6 x base.size() + 3 x target.size().
+// Finds the matches of `target` in `base` (the expensive part: indexing `base`, and a search
+// at every target byte not covered by a match). Memory: about 4 x base.size() + 4 bytes per
+// base byte rounded up to a power of two (at most 64 MiB) + 3 x target.size(). Throws
+// InvalidArgument for a base over 2 GiB.
 BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target);
 
 // Packs the streams each as its own zstd frame (mode 0), the form for large files: the
