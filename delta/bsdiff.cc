@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <limits>
+#include <memory>
 #include <cstring>
 #include <vector>
 
@@ -51,12 +52,12 @@ constexpr size_t kGoodEnough = 4096;
 // positions of one hash's strings, newest first (as zlib's deflate keeps them).
 class MatchFinder {
  public:
-  explicit MatchFinder(std::string_view old) : old_(old), next_(old.size()) {
+  explicit MatchFinder(std::string_view old) : old_(old), next_(new int32_t[old.size()]) {
     if (old.size() > static_cast<size_t>(std::numeric_limits<int32_t>::max())) {
       throw InvalidArgument("bsdiff base of ", std::to_string(old.size()), " bytes is over 2 GiB");
     }
     unsigned bits = 10;
-    while ((size_t{1} << bits) < old.size() && bits < kMaxHashBits) ++bits;
+    while ((size_t{2} << bits) < old.size() && bits < kMaxHashBits) ++bits;  // a head per 2 bytes
     shift_ = 64 - bits;
     head_.assign(size_t{1} << bits, kNone);
     for (size_t i = 0; i + kGramBytes <= old.size(); ++i) {
@@ -98,7 +99,8 @@ class MatchFinder {
   }
 
   std::string_view old_;
-  std::vector<int32_t> next_;  // per old position: the previous one with the same hash
+  std::unique_ptr<int32_t[]> next_;  // per old position (set for each indexed one): the previous
+                                     // one with the same hash
   std::vector<int32_t> head_;  // per hash: its newest position
   unsigned shift_ = 0;
 };
