@@ -16,6 +16,7 @@ namespace outpost::delta {
 namespace {
 
 using std::string_literals::operator""s;
+using testing::ApplyLayer;
 using testing::ApplyRawError;
 using testing::DeltaContainer;
 using testing::RandomBytes;
@@ -26,14 +27,6 @@ using testing::TarHeader;
 using testing::TextBytes;
 
 constexpr uint8_t kLayer = 1, kRaw = 2;
-
-std::string ApplyLayer(const std::string& base, const std::string& delta) {
-  StringRandomAccess base_ra(base);
-  StringReader in(delta);
-  StringWriter out;
-  ApplyLayerDelta(base_ra, in, out);
-  return out.str();
-}
 
 std::string Bytewise(std::string_view target, std::string_view base) {
   std::string x(target);

@@ -11,6 +11,7 @@
 namespace outpost::delta {
 namespace {
 
+using testing::ApplyLayer;
 using testing::ApplyRawError;
 using testing::RandomBytes;
 using testing::StringRandomAccess;
@@ -30,25 +31,16 @@ std::string Encode(const std::string& base, const std::string& target,
   return out.str();
 }
 
-std::string Apply(const std::string& base, const std::string& delta,
-                  const std::optional<Digest>& verified_base = std::nullopt) {
-  StringRandomAccess base_ra(base);
-  StringReader in(delta);
-  StringWriter out;
-  ApplyLayerDelta(base_ra, in, out, verified_base);
-  return out.str();
-}
-
 std::string RoundTrip(const std::string& base, const std::string& target,
                       LayerDeltaStats* stats = nullptr, EncodeOptions options = {}) {
   std::string delta = Encode(base, target, stats, options);
-  EXPECT_EQ(Apply(base, delta), target);
+  EXPECT_EQ(ApplyLayer(base, delta), target);
   return delta;
 }
 
 Error::Kind ApplyError(const std::string& base, const std::string& delta) {
   try {
-    Apply(base, delta);
+    ApplyLayer(base, delta);
   } catch (const Error& e) {
     return e.kind();
   }
@@ -178,12 +170,12 @@ TEST(LayerDelta, VerifiedBaseDigestReplacesHashingButAFalseClaimStillFails) {
   std::string target = base;
   target[2000] ^= 1;
   std::string delta = Encode(base, target);
-  EXPECT_EQ(Apply(base, delta, Digest::Of(base)), target);
+  EXPECT_EQ(ApplyLayer(base, delta, Digest::Of(base)), target);
   std::string other = base;
   other[2100] ^= 1;  // inside the file the delta copies from the base
   auto kind = [&](const std::string& b, const Digest& claim) {
     try {
-      Apply(b, delta, claim);
+      ApplyLayer(b, delta, claim);
     } catch (const Error& e) {
       return e.kind();
     }
@@ -208,7 +200,7 @@ TEST(LayerDelta, TruncatedOrFlippedDeltaIsCorruption) {
     std::string bad = delta;
     bad[at] ^= 0x20;
     try {
-      EXPECT_EQ(Apply(base, bad), target) << at;
+      EXPECT_EQ(ApplyLayer(base, bad), target) << at;
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), Error::Kind::kCorruption) << at;
     }
@@ -254,7 +246,7 @@ TEST(LayerDelta, UnsafeRebuiltPathsAreRefusedAtApply) {
   std::string hidden = TarFile("fine", "ok") + TarFile(std::string(150, 'd') + "/../../evil", "x") + TarEnd();
   EXPECT_EQ(ApplyError(base, HandMadeDelta(base, hidden)), Error::Kind::kSecurity);
   std::string good = TarFile("fine", "ok") + TarEnd();
-  EXPECT_EQ(Apply(base, HandMadeDelta(base, good)), good);
+  EXPECT_EQ(ApplyLayer(base, HandMadeDelta(base, good)), good);
   EXPECT_EQ(ApplyError(base, HandMadeDelta(base, good.substr(0, 700))), Error::Kind::kCorruption);
 }
 

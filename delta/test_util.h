@@ -3,6 +3,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <optional>
 #include <random>
 #include <string>
 #include <string_view>
@@ -89,6 +90,17 @@ inline std::string TextBytes(size_t n, uint32_t seed) {
   while (out.size() < n) out += kWords[rng() % 8];
   out.resize(n);
   return out;
+}
+
+// The tar that layer delta `delta` rebuilds from `base` (`verified_base`: its digest, when the
+// caller vouches for it). Throws what ApplyLayerDelta throws.
+inline std::string ApplyLayer(const std::string& base, const std::string& delta,
+                              const std::optional<Digest>& verified_base = std::nullopt) {
+  StringRandomAccess base_ra(base);
+  StringReader in(delta);
+  StringWriter out;
+  ApplyLayerDelta(base_ra, in, out, verified_base);
+  return out.str();
 }
 
 // The kind of error applying raw delta `delta` to `base` throws (kInvalidArgument, which no
