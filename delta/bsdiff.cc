@@ -90,7 +90,7 @@ class MatchFinder {
   }
 
  private:
-  static constexpr unsigned kMaxHashBits = 24;
+  static constexpr unsigned kMaxHashBits = 23;  // 32 MiB of heads, for a 64 MiB base region
   static constexpr int32_t kNone = -1;
   uint64_t Hash(const char* p) const {
     uint64_t v;

@@ -18,7 +18,7 @@ struct BsdiffStreams {
 
 // Finds the matches of `target` in `base` (the expensive part: indexing `base`, and a search
 // at every target byte not covered by a match). Memory: about 4 x base.size() + 4 bytes per
-// base byte rounded up to a power of two (at most 64 MiB) + 3 x target.size(). Throws
+// two base bytes rounded up to a power of two (at most 32 MiB) + 3 x target.size(). Throws
 // InvalidArgument for a base over 2 GiB.
 BsdiffStreams BsdiffDiff(std::string_view base, std::string_view target);
 
