@@ -41,7 +41,7 @@ constexpr double kCloseFactor = 1.15;
 
 // bsdiff is not tried on a large window when zstd with the base as reference already shrinks it
 // below this fraction of its size: there is next to nothing left to gain (on the corpus's
-// security update it skips 14% of the suffix sorting for 537 estimated bytes).
+// security update it skipped 14% of bsdiff's base indexing for 537 estimated bytes).
 constexpr double kBsdiffWorthFraction = 0.01;
 
 // Up to this size a file's bsdiff streams are left uncompressed to the outer stream (per-file
@@ -166,7 +166,7 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
   }
   BsdiffStreams streams;
   // A gzip file opened above is best encoded uncompressed: bsdiff of its compressed bytes
-  // cannot win (measured on the corpus), and its suffix sort is the costliest candidate.
+  // cannot win (measured on the corpus), and its base indexing is the costliest candidate.
   // And where zstd with the reference did nearly all there is to do in a large window, it is not
   // worth its time (a small file's bsdiff is cheap, and its raw streams in the outer stream win
   // there: 640 B of the corpus's app-change layer).

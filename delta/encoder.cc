@@ -204,7 +204,7 @@ LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target
   CheckOptions(options);
   LayerDeltaStats stats;
   OpWriter ops(out, format::Kind::kRaw, base.size(), HashAll(base), options.zstd_level, &stats);
-  // bsdiff's suffix array over a 64 MiB base region would break the memory budget, and a delta of
+  // bsdiff's match index over a 64 MiB base region would break the memory budget, and a delta of
   // compressed bytes gains little from it.
   EncodeOptions raw_options = options;
   raw_options.try_bsdiff = false;
