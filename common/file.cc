@@ -22,6 +22,14 @@ int OpenOrThrow(const fs::path& path, int flags, mode_t mode = 0) {
   return fd;
 }
 
+// fsyncs `path`, opened read-only with `flags`; `what` starts the error message.
+void Sync(const fs::path& path, int flags, const char* what) {
+  int fd = OpenOrThrow(path, O_RDONLY | flags);
+  int rc = ::fsync(fd);
+  ::close(fd);
+  if (rc != 0) throw ErrnoError(what, path.string());
+}
+
 std::string RandomSuffix() {
   static thread_local std::mt19937_64 rng{std::random_device{}()};
   return std::to_string(rng() % 1000000000000ULL);
@@ -117,12 +125,9 @@ void WriteFileAtomic(const fs::path& path, std::string_view data) {
   f.Commit();
 }
 
-void SyncDirectory(const fs::path& dir) {
-  int fd = OpenOrThrow(dir, O_RDONLY | O_DIRECTORY);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw ErrnoError("cannot sync directory", dir.string());
-}
+void SyncDirectory(const fs::path& dir) { Sync(dir, O_DIRECTORY, "cannot sync directory"); }
+
+void SyncFile(const fs::path& file) { Sync(file, 0, "cannot sync"); }
 
 TempDir::TempDir(const fs::path& parent, std::string_view prefix) {
   std::string templ = (parent / (std::string(prefix) + "XXXXXX")).string();

@@ -78,6 +78,8 @@ std::string ReadFileToString(const fs::path& path, size_t limit = 64 << 20);
 void WriteFileAtomic(const fs::path& path, std::string_view data);
 // fsyncs a directory so a rename inside it is durable.
 void SyncDirectory(const fs::path& dir);
+// fsyncs a file's data, so a rename of it is durable.
+void SyncFile(const fs::path& file);
 
 // A fresh directory under the system temp dir (or `parent`), removed with its contents on
 // destruction.

@@ -1,10 +1,8 @@
 #include "storage/oci_layout_store.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -21,15 +19,6 @@ constexpr const char* kLayoutFile = "oci-layout";
 constexpr const char* kIndexFile = "index.json";
 
 std::string BlobPath(const Digest& d) { return "blobs/sha256/" + d.hex(); }
-
-// fsyncs a file's data, so a rename of it is durable.
-void SyncFile(const fs::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) throw ErrnoError("cannot open", file.string());
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) throw ErrnoError("cannot sync", file.string());
-}
 
 class OciLayoutStore : public ImageStore {
  public:
