@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "agent/apply.h"
+#include "sync/apply.h"
 #include "cli/commands.h"
 #include "cli/progress_option.h"
 #include "cli/store_options.h"
@@ -24,7 +24,7 @@ struct ApplyArgs {
 };
 
 void RunApply(const ApplyArgs& a) {
-  agent::ApplyOptions o;
+  sync::ApplyOptions o;
   o.bundle = a.bundle;
   for (const std::string& b : a.bases) o.bases.push_back(storage::Reference::Parse(b));
   o.into = storage::Reference::Parse(a.into);
@@ -37,7 +37,7 @@ void RunApply(const ApplyArgs& a) {
   if (!a.expect.empty()) o.expect = Digest::Parse(a.expect);
   auto progress = MakeProgress(a.quiet);
   o.progress = progress.get();
-  agent::ApplyReport r = agent::Apply(o);
+  sync::ApplyReport r = sync::Apply(o);
   for (const std::string& w : r.warnings) std::fprintf(stderr, "outpost: warning: %s\n", w.c_str());
   std::printf("%s%s%s %s (config %s)\n", a.into.c_str(), r.tag.empty() || !o.into.tag.empty() ? "" : ":",
               o.into.tag.empty() ? r.tag.c_str() : "", r.manifest.str().c_str(), r.config.short_hex().c_str());

@@ -4,7 +4,7 @@
 
 #include "cli/test_support.h"
 #include "common/digest.h"
-#include "hub/test_images.h"
+#include "sync/test_images.h"
 
 namespace outpost::cli {
 namespace {

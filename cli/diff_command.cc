@@ -8,8 +8,8 @@
 #include "cli/progress_option.h"
 #include "cli/store_options.h"
 #include "common/error.h"
-#include "hub/diff.h"
-#include "hub/layer_cache.h"
+#include "sync/diff.h"
+#include "sync/layer_cache.h"
 #include "protocol/signing.h"
 
 namespace outpost::cli {
@@ -22,13 +22,13 @@ struct DiffArgs {
   std::string output;
   std::string sign_key;
   bool quiet = false;
-  std::string cache = hub::LayerCache::DefaultDir().string();
+  std::string cache = sync::LayerCache::DefaultDir().string();
   bool no_cache = false;
   storage::StoreOptions store;
 };
 
 void RunDiff(const DiffArgs& a) {
-  hub::DiffOptions o;
+  sync::DiffOptions o;
   for (const std::string& f : a.from) o.from.push_back(storage::Reference::Parse(f));
   o.to = storage::Reference::Parse(a.to);
   o.from_signature = a.from_signature;
@@ -42,17 +42,17 @@ void RunDiff(const DiffArgs& a) {
   }
   auto progress = MakeProgress(a.quiet);
   o.progress = progress.get();
-  hub::DiffReport r = hub::Diff(o);
+  sync::DiffReport r = sync::Diff(o);
   for (const std::string& w : r.warnings) std::fprintf(stderr, "outpost: warning: %s\n", w.c_str());
   if (!a.quiet) {
-    for (const hub::LayerReport& l : r.layers) {
+    for (const sync::LayerReport& l : r.layers) {
       std::string what = l.method == protocol::Method::kPresent ? "held by the far side"
-                                                                  : hub::SummaryLine(l.payload_bytes, l.blob_bytes);
+                                                                  : sync::SummaryLine(l.payload_bytes, l.blob_bytes);
       std::printf("  %s %-9s %s%s\n", l.digest.short_hex().c_str(), std::string(protocol::MethodName(l.method)).c_str(),
                   what.c_str(), l.note.empty() ? "" : ("  (" + l.note + ")").c_str());
     }
   }
-  std::printf("%s: %s\n", a.output.c_str(), hub::SummaryLine(r.bundle_bytes, r.registry_bytes).c_str());
+  std::printf("%s: %s\n", a.output.c_str(), sync::SummaryLine(r.bundle_bytes, r.registry_bytes).c_str());
 }
 
 }  // namespace

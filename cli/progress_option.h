@@ -7,13 +7,13 @@
 #include <cstdio>
 #include <memory>
 
-#include "hub/progress.h"
+#include "sync/progress.h"
 
 namespace outpost::cli {
 
-inline std::unique_ptr<hub::Progress> MakeProgress(bool quiet) {
-  if (quiet || ::isatty(STDERR_FILENO) == 0) return std::make_unique<hub::NullProgress>();
-  return std::make_unique<hub::TerminalProgress>(stderr);
+inline std::unique_ptr<sync::Progress> MakeProgress(bool quiet) {
+  if (quiet || ::isatty(STDERR_FILENO) == 0) return std::make_unique<sync::NullProgress>();
+  return std::make_unique<sync::TerminalProgress>(stderr);
 }
 
 }  // namespace outpost::cli

@@ -6,7 +6,7 @@
 
 #include "cli/commands.h"
 #include "cli/store_options.h"
-#include "hub/image_signature.h"
+#include "sync/image_signature.h"
 #include "protocol/bundle_printer.h"
 
 namespace outpost::cli {
@@ -19,8 +19,8 @@ struct SignatureArgs {
 };
 
 void RunSignature(const SignatureArgs& a) {
-  hub::ImageSignature sig =
-      hub::SignImage(storage::Reference::Parse(a.reference), a.store, std::filesystem::temp_directory_path());
+  sync::ImageSignature sig =
+      sync::SignImage(storage::Reference::Parse(a.reference), a.store, std::filesystem::temp_directory_path());
   sig.Save(a.output);
   std::printf("%s: %zu layers, %s\n", a.output.c_str(), sig.layers.size(),
               protocol::HumanBytes(std::filesystem::file_size(a.output)).c_str());

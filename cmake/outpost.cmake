@@ -28,7 +28,7 @@ function(outpost_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
   target_compile_options(${name} PRIVATE ${OUTPOST_WARNINGS})
-  target_link_libraries(${name} PRIVATE ${ARG_DEPS} GTest::gtest GTest::gmock GTest::gtest_main)
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS} outpost_testing GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
       OUTPOST_SOURCE_DIR="${PROJECT_SOURCE_DIR}" OUTPOST_BINARY_DIR="${PROJECT_BINARY_DIR}")
   set(labels unit)

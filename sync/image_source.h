@@ -14,7 +14,7 @@
 #include "image/image.h"
 #include "storage/image_store.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 struct LayerRef {
   storage::ImageStore* store = nullptr;  // owned by the LoadedImage
@@ -86,4 +86,4 @@ void SpoolBlobAndTar(const LayerRef& layer, Writer& blob_out, Writer& tar_out);
 // "..". Reads the stream to its end.
 void CheckTarPaths(Reader& tar, const std::string& what);
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -6,10 +6,10 @@
 #include <optional>
 
 #include "common/io.h"
-#include "hub/image_source.h"
+#include "sync/image_source.h"
 #include "protocol/bundle.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 // True for the methods rebuilt as a tar against the base's tar (present, tar delta): proven by
 // their diffID, their paths checked while the delta applies. The others ship the blob's bytes.
@@ -44,4 +44,4 @@ void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAc
 // RebuildTar.
 void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& blob_out);
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

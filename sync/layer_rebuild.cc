@@ -1,12 +1,12 @@
-#include "hub/layer_rebuild.h"
+#include "sync/layer_rebuild.h"
 
 #include "common/async_io.h"
 #include "common/error.h"
 #include "delta/layer_delta.h"
-#include "hub/image_source.h"
-#include "hub/layer_codec.h"
+#include "sync/image_source.h"
+#include "sync/layer_codec.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 using protocol::Method;
@@ -106,4 +106,4 @@ void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const Bas
   CheckDigest(hashing.Finish(), size, entry.digest, entry.size, "layer " + entry.digest.str());
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

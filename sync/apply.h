@@ -22,11 +22,11 @@
 #include <vector>
 
 #include "common/digest.h"
-#include "hub/progress.h"
+#include "sync/progress.h"
 #include "protocol/signing.h"
 #include "storage/image_store.h"
 
-namespace outpost::agent {
+namespace outpost::sync {
 
 struct ApplyOptions {
   std::filesystem::path bundle;
@@ -36,7 +36,7 @@ struct ApplyOptions {
   std::optional<Digest> expect;                     // the target manifest the operator expects
   storage::StoreOptions store_options;
   std::filesystem::path scratch = std::filesystem::temp_directory_path();
-  hub::Progress* progress = nullptr;                // nullptr: quiet
+  sync::Progress* progress = nullptr;                // nullptr: quiet
 };
 
 struct ApplyReport {
@@ -51,4 +51,4 @@ struct ApplyReport {
 // and the store's errors. On any throw the target store is left as it was.
 ApplyReport Apply(const ApplyOptions& options);
 
-}  // namespace outpost::agent
+}  // namespace outpost::sync

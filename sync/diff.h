@@ -17,12 +17,12 @@
 #include <vector>
 
 #include "delta/layer_delta.h"
-#include "hub/progress.h"
+#include "sync/progress.h"
 #include "protocol/bundle.h"
 #include "protocol/signing.h"
 #include "storage/image_store.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 struct DiffOptions {
   std::vector<storage::Reference> from;  // what the far side holds
@@ -65,4 +65,4 @@ DiffReport Diff(const DiffOptions& options);
 // "bundle 1.20 MB vs 115.10 MB from a registry (1.0%)": the one-line summary.
 std::string SummaryLine(uint64_t bundle_bytes, uint64_t registry_bytes);
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -1,4 +1,4 @@
-#include "hub/layer_codec.h"
+#include "sync/layer_codec.h"
 
 #include "codec/decompress.h"
 #include "codec/probe.h"
@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "common/file.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 std::unique_ptr<Reader> Uncompress(std::unique_ptr<Reader> blob, image::Compression compression,
                                    std::string what) {
@@ -31,4 +31,4 @@ void RebuildBlob(Reader& tar, std::string_view recipe, Writer& out) {
   codec::Rebuild(codec::Recipe::Parse(recipe), tar, out);
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

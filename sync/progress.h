@@ -9,7 +9,7 @@
 
 #include "common/io.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 class Progress {
  public:
@@ -78,4 +78,4 @@ class ProgressWriter : public Writer {
   Progress& progress_;
 };
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -1,8 +1,8 @@
-#include "hub/progress.h"
+#include "sync/progress.h"
 
 #include "protocol/bundle_printer.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 void TerminalProgress::Begin(const std::string& label, uint64_t total) {
   label_ = label;
@@ -30,4 +30,4 @@ void TerminalProgress::Draw(bool final) {
   std::fflush(out_);
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

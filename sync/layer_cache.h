@@ -17,7 +17,7 @@
 #include "common/digest.h"
 #include "delta/layer_delta.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 class LayerCache {
  public:
@@ -49,4 +49,4 @@ class LayerCache {
   std::filesystem::path dir_;
 };
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

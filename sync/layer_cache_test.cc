@@ -1,11 +1,11 @@
-#include "hub/layer_cache.h"
+#include "sync/layer_cache.h"
 
 #include <gtest/gtest.h>
 
 #include "common/error.h"
 #include "common/file.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 const Digest kBlob = Digest::Of("blob");
@@ -97,4 +97,4 @@ TEST(LayerCacheTest, DamagedOrMisfiledIndexReadsAsNotCached) {
 }
 
 }  // namespace
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -1,12 +1,12 @@
-#include "hub/image_signature.h"
+#include "sync/image_signature.h"
 
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "common/file.h"
-#include "hub/image_source.h"
+#include "sync/image_source.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 constexpr std::string_view kMagic = "OUTPOSTS";
@@ -100,4 +100,4 @@ ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOpti
   return sig;
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

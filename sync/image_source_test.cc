@@ -1,4 +1,4 @@
-#include "hub/image_source.h"
+#include "sync/image_source.h"
 
 #include <gtest/gtest.h>
 
@@ -6,9 +6,9 @@
 
 #include "common/error.h"
 #include "common/file.h"
-#include "hub/test_images.h"
+#include "sync/test_images.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 using outpost::testing::Files;
@@ -82,4 +82,4 @@ TEST_F(SpoolTest, TarNotMatchingItsDiffIdIsCorruption) {
 }
 
 }  // namespace
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -16,7 +16,7 @@
 #include "common/io.h"
 #include "image/image.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 // Wraps `blob` so reads return its uncompressed bytes. `what` names the blob in errors (a
 // corrupt stream is Corruption). Compression::kNone returns `blob` itself.
@@ -40,4 +40,4 @@ RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest&
 // this build does not understand (the bundle came from a newer hub), Corruption on bad input.
 void RebuildBlob(Reader& tar, std::string_view recipe, Writer& out);
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -1,4 +1,4 @@
-#include "hub/diff.h"
+#include "sync/diff.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -10,16 +10,16 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/version.h"
-#include "hub/image_signature.h"
-#include "hub/image_source.h"
-#include "hub/layer_codec.h"
-#include "hub/layer_rebuild.h"
-#include "hub/layer_cache.h"
+#include "sync/image_signature.h"
+#include "sync/image_source.h"
+#include "sync/layer_codec.h"
+#include "sync/layer_rebuild.h"
+#include "sync/layer_cache.h"
 #include "protocol/bundle_file.h"
 #include "protocol/bundle_printer.h"
 #include "protocol/zstd_stream.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 using protocol::Method;
@@ -485,4 +485,4 @@ std::string SummaryLine(uint64_t bundle_bytes, uint64_t registry_bytes) {
          " from a registry" + pct;
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

@@ -12,7 +12,7 @@
 #include "delta/signature.h"
 #include "storage/image_store.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 
 struct SignedLayer {
   Digest digest;   // the blob as the far side's store holds it
@@ -36,4 +36,4 @@ struct ImageSignature {
 ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
                          const std::filesystem::path& scratch);
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

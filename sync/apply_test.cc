@@ -1,4 +1,4 @@
-#include "agent/apply.h"
+#include "sync/apply.h"
 
 #include <gtest/gtest.h>
 
@@ -7,12 +7,12 @@
 
 #include "common/error.h"
 #include "common/file.h"
-#include "hub/diff.h"
-#include "hub/image_signature.h"
-#include "hub/test_images.h"
+#include "sync/diff.h"
+#include "sync/image_signature.h"
+#include "sync/test_images.h"
 #include "protocol/bundle_file.h"
 
-namespace outpost::agent {
+namespace outpost::sync {
 namespace {
 
 using outpost::testing::Files;
@@ -65,17 +65,17 @@ class ApplyTest : public ::testing::Test {
   }
 
   // Diffs hub:v2 against `from` (default hub:v1, which the site holds as blobs).
-  hub::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& cache = {},
+  sync::DiffReport Diff(const protocol::SigningKey* key = nullptr, const fs::path& cache = {},
                        std::string from = "") {
     if (from.empty()) from = "oci:" + (dir_.path() / "hub").string() + ":v1";
-    hub::DiffOptions o;
+    sync::DiffOptions o;
     o.cache = cache;
     o.from = {storage::Reference::Parse(from)};
     o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
     o.output = bundle_;
     o.sign_key = key;
     o.scratch = dir_.path();
-    return hub::Diff(o);
+    return sync::Diff(o);
   }
 
   ApplyReport Apply(const std::string& into, const protocol::SigningKey* key = nullptr,
@@ -87,7 +87,7 @@ class ApplyTest : public ::testing::Test {
     o.into = storage::Reference::Parse(into);
     o.verify_key = key;
     o.scratch = dir_.path();
-    return agent::Apply(o);
+    return sync::Apply(o);
   }
 
   // The site's v1 as `docker save` would write it: the same layers, as uncompressed tars.
@@ -130,7 +130,7 @@ class ApplyTest : public ::testing::Test {
 
 TEST_F(ApplyTest, GzipPairRoundTripsToTheSameManifestDigest) {
   MakePair(true);
-  hub::DiffReport r = Diff();
+  sync::DiffReport r = Diff();
   EXPECT_EQ(r.manifest, new_digest_);
   EXPECT_LT(r.bundle_bytes, r.registry_bytes);
   ApplyReport a = Apply(SiteInto());
@@ -149,7 +149,7 @@ TEST_F(ApplyTest, DockerArchiveBaseRebuildsOciTarget) {
   MakePair(true);
   std::string archive = "docker-archive:" + (dir_.path() / "site.tar").string();
   WriteSiteArchive(archive);
-  hub::DiffReport r = Diff(nullptr, {}, archive);
+  sync::DiffReport r = Diff(nullptr, {}, archive);
   EXPECT_EQ(r.layers[0].method, protocol::Method::kPresent);
   ApplyReport a = Apply("oci:" + (dir_.path() / "out").string() + ":v2", nullptr, {archive});
   EXPECT_EQ(a.manifest, new_digest_);
@@ -173,7 +173,7 @@ TEST_F(ApplyTest, BlobStoreBundleOnATarOnlySiteSaysToNameWhatTheSiteHolds) {
 
 TEST_F(ApplyTest, OciBaseRebuildsDockerArchiveTargetWithTheSameImageId) {
   MakePair(true);
-  hub::DiffReport r = Diff();
+  sync::DiffReport r = Diff();
   fs::path archive = dir_.path() / "out.tar";
   ApplyReport a = Apply("docker-archive:" + archive.string() + ":app:v2");
   auto hub_store = storage::OpenStore(storage::Reference::Parse("oci:" + (dir_.path() / "hub").string()), {}, false);
@@ -255,7 +255,7 @@ TEST_F(ApplyTest, BundleForAnotherTargetIsRefused) {
   o.into = storage::Reference::Parse(SiteInto());
   o.expect = old_digest_;
   o.scratch = dir_.path();
-  EXPECT_EQ(KindOf([&] { agent::Apply(o); }), Error::Kind::kInvalidArgument);
+  EXPECT_EQ(KindOf([&] { sync::Apply(o); }), Error::Kind::kInvalidArgument);
   EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
 }
 
@@ -282,14 +282,14 @@ TEST_F(ApplyTest, TarEntryPathWithDotDotIsSecurityAndLeavesTheStore) {
 TEST_F(ApplyTest, SignatureModeRoundTripsWithoutTheBaseAtTheHub) {
   MakePair(true);
   fs::path sig = dir_.path() / "site.sig";
-  hub::SignImage(storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1"), {}, dir_.path())
+  sync::SignImage(storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1"), {}, dir_.path())
       .Save(sig);
-  hub::DiffOptions o;
+  sync::DiffOptions o;
   o.from_signature = sig;
   o.to = storage::Reference::Parse("oci:" + (dir_.path() / "hub").string() + ":v2");
   o.output = bundle_;
   o.scratch = dir_.path();
-  hub::DiffReport r = hub::Diff(o);
+  sync::DiffReport r = sync::Diff(o);
   EXPECT_LT(r.bundle_bytes, r.registry_bytes);
   EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
 }
@@ -303,7 +303,7 @@ TEST_F(ApplyTest, LayerWithNoRecipeShipsAsRawDeltaAndRoundTrips) {
   WriteImage("oci:" + (dir_.path() / "hub").string() + ":v1", {old_layer});
   new_digest_ = WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2", {new_layer});
   WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {old_layer});
-  hub::DiffReport r = Diff();
+  sync::DiffReport r = Diff();
   ASSERT_EQ(r.layers.size(), 1u);
   EXPECT_EQ(r.layers[0].method, protocol::Method::kRawDelta);
   EXPECT_NE(r.layers[0].note.find("no recipe"), std::string::npos);
@@ -314,12 +314,12 @@ TEST_F(ApplyTest, LayerWithNoRecipeShipsAsRawDeltaAndRoundTrips) {
 TEST_F(ApplyTest, RecipeCacheIsFilledOnceAndUsedByTheNextDiff) {
   MakePair(true);
   fs::path cache_dir = dir_.path() / "cache";
-  hub::DiffReport first = Diff(nullptr, cache_dir);
+  sync::DiffReport first = Diff(nullptr, cache_dir);
   size_t entries = 0;
   for (const auto& e : fs::directory_iterator(cache_dir / "recipes" / "sha256")) entries += e.is_regular_file();
   EXPECT_EQ(entries, 2u);  // the gzip layers that ship; the present one needs no recipe
   std::string bundle = ReadFileToString(bundle_, 1 << 30);
-  hub::DiffReport second = Diff(nullptr, cache_dir);
+  sync::DiffReport second = Diff(nullptr, cache_dir);
   EXPECT_EQ(ReadFileToString(bundle_, 1 << 30), bundle);
   EXPECT_EQ(Apply(SiteInto()).manifest, new_digest_);
 }
@@ -380,7 +380,7 @@ TEST_F(ApplyTest, DamagedPresentLayerCreatesNothingInAnotherStore) {
 }
 
 // Records the reports, failing on a unit begun inside another (two layers on one line).
-class NestingCheckProgress : public hub::Progress {
+class NestingCheckProgress : public sync::Progress {
  public:
   void Begin(const std::string& label, uint64_t) override {
     std::lock_guard lock(mu_);
@@ -415,9 +415,9 @@ TEST_F(ApplyTest, ConcurrentLayersReportOneAtATimeOnTheProgressLine) {
   o.into = storage::Reference::Parse(SiteInto());
   o.scratch = dir_.path();
   o.progress = &progress;
-  EXPECT_EQ(agent::Apply(o).manifest, new_digest_);
+  EXPECT_EQ(sync::Apply(o).manifest, new_digest_);
   EXPECT_GE(progress.units(), 1);
 }
 
 }  // namespace
-}  // namespace outpost::agent
+}  // namespace outpost::sync

@@ -1,12 +1,12 @@
-#include "hub/image_source.h"
+#include "sync/image_source.h"
 
 #include <functional>
 
 #include "common/error.h"
-#include "hub/layer_codec.h"
+#include "sync/layer_codec.h"
 #include "tar/tar_reader.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 image::Compression SniffLayer(storage::ImageStore& store, const image::Descriptor& desc) {
@@ -124,4 +124,4 @@ void CheckTarPaths(Reader& tar, const std::string& what) {
   }
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync

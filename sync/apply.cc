@@ -1,4 +1,4 @@
-#include "agent/apply.h"
+#include "sync/apply.h"
 
 #include <nlohmann/json.hpp>
 
@@ -11,17 +11,17 @@
 
 #include "common/error.h"
 #include "common/file.h"
-#include "hub/image_source.h"
-#include "hub/layer_codec.h"
-#include "hub/layer_rebuild.h"
+#include "sync/image_source.h"
+#include "sync/layer_codec.h"
+#include "sync/layer_rebuild.h"
 #include "image/image.h"
 #include "protocol/bundle_file.h"
 
-namespace outpost::agent {
+namespace outpost::sync {
 namespace {
 
-using hub::LayerRef;
-using hub::ScratchFile;
+using sync::LayerRef;
+using sync::ScratchFile;
 using protocol::Method;
 
 // Layers staged at once: the rebuilt ones are CPU-bound (recompression) and the present ones
@@ -32,10 +32,10 @@ constexpr size_t kStagingThreads = 2;
 // ends; the other units report nothing meanwhile, so the line never mixes two layers.
 class SharedProgress {
  public:
-  explicit SharedProgress(hub::Progress& line) : line_(line) {}
+  explicit SharedProgress(sync::Progress& line) : line_(line) {}
 
   // One layer's reports, forwarded to the line while this unit owns it.
-  class Unit : public hub::Progress {
+  class Unit : public sync::Progress {
    public:
     explicit Unit(SharedProgress& shared) : shared_(shared) {}
     void Begin(const std::string& label, uint64_t total) override {
@@ -60,7 +60,7 @@ class SharedProgress {
   };
 
  private:
-  hub::Progress& line_;
+  sync::Progress& line_;
   std::mutex mu_;
   const Unit* owner_ = nullptr;
 };
@@ -70,7 +70,7 @@ struct LocatedBase {
   const LayerRef* layer = nullptr;
   bool by_digest = false;  // the store holds the exact blob (else only the tar, by diffID)
   bool in_target = false;  // the store is the target: a present blob needs no copy, only a check
-  std::unique_ptr<hub::SpooledLayer> spool;  // its tar and blob, spooled on first use
+  std::unique_ptr<sync::SpooledLayer> spool;  // its tar and blob, spooled on first use
 };
 
 // A rebuilt layer waiting in staging, or a blob to copy from a base store as is.
@@ -94,10 +94,10 @@ class Applier {
   void LoadDocuments();
   void LocateBases();
   bool IsTarget(const storage::Reference& ref) const;
-  hub::BaseAccess Access(LocatedBase& b, const protocol::LayerEntry& e);
+  sync::BaseAccess Access(LocatedBase& b, const protocol::LayerEntry& e);
   void StageAll();
   bool CanStageConcurrently() const;
-  StagedLayer Stage(size_t i, hub::Progress& progress);
+  StagedLayer Stage(size_t i, sync::Progress& progress);
   void CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e);
   std::string ArchiveManifest() const;
   void Publish();
@@ -112,10 +112,10 @@ class Applier {
   ApplyReport report_;
   image::ManifestBlob manifest_blob_;
   std::string config_bytes_;
-  std::vector<hub::LoadedImage> bases_;
+  std::vector<sync::LoadedImage> bases_;
   std::vector<LocatedBase> located_;
   std::vector<StagedLayer> staged_;
-  hub::NullProgress null_progress_;
+  sync::NullProgress null_progress_;
   std::atomic<int> counter_ = 0;
 };
 
@@ -154,10 +154,10 @@ void Applier::LoadDocuments() {
 }
 
 void Applier::LocateBases() {
-  for (const storage::Reference& ref : o_.bases) bases_.push_back(hub::LoadImage(ref, o_.store_options));
+  for (const storage::Reference& ref : o_.bases) bases_.push_back(sync::LoadImage(ref, o_.store_options));
   for (const protocol::BaseLayer& want : bundle_.header().bases) {
     LocatedBase found;
-    for (const hub::LoadedImage& img : bases_) {
+    for (const sync::LoadedImage& img : bases_) {
       for (const LayerRef& l : img.layers) {
         if (l.desc.digest == want.digest) {
           found.layer = &l;
@@ -173,7 +173,7 @@ void Applier::LocateBases() {
       throw NotFound("bundle needs base layer ", want.digest.str(), " (diffID ", want.diff_id.str(), "), which ",
                      where.empty() ? std::string("no --base was given to provide") : "none of " + where + " holds");
     }
-    found.spool = std::make_unique<hub::SpooledLayer>(*found.layer, NewScratch("base"));
+    found.spool = std::make_unique<sync::SpooledLayer>(*found.layer, NewScratch("base"));
     located_.push_back(std::move(found));
   }
 }
@@ -184,15 +184,15 @@ bool Applier::IsTarget(const storage::Reference& ref) const {
   return ref.location == o_.into.location || std::filesystem::equivalent(ref.location, o_.into.location, ec);
 }
 
-hub::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
+sync::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) {
   if (e.method == Method::kRawDelta && !b.by_digest) {
     throw NotFound("layer ", e.digest.str(), " is a raw delta against blob ", b.layer->desc.digest.str(),
                    ", but the --base stores hold only its uncompressed tar");
   }
-  return hub::AccessFor(e.method, *b.spool);
+  return sync::AccessFor(e.method, *b.spool);
 }
 
-StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
+StagedLayer Applier::Stage(size_t i, sync::Progress& progress) {
   const protocol::LayerEntry& e = bundle_.header().layers[i];
   LocatedBase* base = e.base ? &located_[*e.base] : nullptr;
   StagedLayer s;
@@ -205,7 +205,7 @@ StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
     s.source = base->layer;
     if (!base->in_target) s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
     NullWriter sink;
-    hub::SpoolBlob(*s.source, s.file ? s.file->writer() : static_cast<Writer&>(sink));
+    sync::SpoolBlob(*s.source, s.file ? s.file->writer() : static_cast<Writer&>(sink));
     return s;
   }
   if (e.method == Method::kPresent && !base->by_digest && e.recipe.empty() &&
@@ -217,15 +217,15 @@ StagedLayer Applier::Stage(size_t i, hub::Progress& progress) {
   }
   s.file = std::make_unique<ScratchFile>(NewScratch("layer"));
   auto payload = bundle_.OpenSpan(e.payload, "layer " + e.digest.str());
-  hub::BaseAccess access = base ? Access(*base, e) : hub::BaseAccess{};
+  sync::BaseAccess access = base ? Access(*base, e) : sync::BaseAccess{};
   TempDir work(scratch_.path(), "work-");
   progress.Begin("layer " + std::to_string(i + 1) + "/" + std::to_string(bundle_.header().layers.size()) + " " +
                    e.digest.short_hex() + " " + std::string(protocol::MethodName(e.method)), e.size);
-  hub::ProgressWriter counted(s.file->writer(), progress);
+  sync::ProgressWriter counted(s.file->writer(), progress);
   if (to_archive_) {
-    hub::RebuildTar(e, *payload, access, work.path(), counted);
+    sync::RebuildTar(e, *payload, access, work.path(), counted);
   } else {
-    hub::RebuildBlobOf(e, *payload, access, counted);
+    sync::RebuildBlobOf(e, *payload, access, counted);
   }
   progress.End();
   s.size = s.file->size();
@@ -240,8 +240,8 @@ void Applier::CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e) {
     raw = s.source->store->OpenBlob(s.source->desc.digest);
   }
   image::Compression c = to_archive_ ? image::Compression::kNone : image::LayerCompression(e.media_type);
-  auto tar = hub::Uncompress(std::move(raw), c, "layer " + e.digest.str());
-  hub::CheckTarPaths(*tar, "layer " + e.digest.str());
+  auto tar = sync::Uncompress(std::move(raw), c, "layer " + e.digest.str());
+  sync::CheckTarPaths(*tar, "layer " + e.digest.str());
 }
 
 std::string Applier::ArchiveManifest() const {
@@ -307,7 +307,7 @@ void Applier::StageAll() {
         staged_[i] = Stage(i, progress);
         // Tar deltas were checked as they were applied (the delta applier's TarGuard), and present
         // layers are this site's own: only bytes shipped as such (whole, raw delta) need the walk.
-        if (!hub::ShipsAsTar(layers[i].method)) CheckPaths(staged_[i], layers[i]);
+        if (!sync::ShipsAsTar(layers[i].method)) CheckPaths(staged_[i], layers[i]);
       } catch (...) {
         failures[i] = std::current_exception();
         failed = true;
@@ -342,4 +342,4 @@ ApplyReport Apply(const ApplyOptions& options) {
   return applier.Run();
 }
 
-}  // namespace outpost::agent
+}  // namespace outpost::sync

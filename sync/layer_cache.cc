@@ -1,11 +1,11 @@
-#include "hub/layer_cache.h"
+#include "sync/layer_cache.h"
 
 #include <cstdlib>
 
 #include "common/error.h"
 #include "common/file.h"
 
-namespace outpost::hub {
+namespace outpost::sync {
 namespace {
 
 constexpr std::string_view kRecipeMagic = "outpost-recipe-cache 1\n";
@@ -89,4 +89,4 @@ std::filesystem::path LayerCache::DefaultDir() {
   return {};
 }
 
-}  // namespace outpost::hub
+}  // namespace outpost::sync
