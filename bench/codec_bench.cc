@@ -14,11 +14,11 @@
 #include <functional>
 #include <string>
 
-#include "codec/decompress.h"
 #include "codec/probe.h"
 #include "codec/rebuild.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "compress/gzip_reader.h"
 
 namespace outpost::codec {
 namespace {
@@ -92,7 +92,7 @@ int main(int argc, char** argv) {
 
   double inflate = Seconds([&] {
     FileReader in(go_blob);
-    GzipReader r(in);
+    compress::GzipReader r(in);
     NullWriter sink;
     Copy(r, sink);
   });
@@ -103,7 +103,7 @@ int main(int argc, char** argv) {
   RebuildFile("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6:wbits=10", tar, odd_blob);
   double decompress = Seconds([&] {
     FileReader in(odd_blob);
-    GzipReader r(in);
+    compress::GzipReader r(in);
     NullWriter sink;
     Copy(r, sink);
   });

@@ -3,6 +3,8 @@ find_package(PkgConfig REQUIRED)
 find_package(Threads REQUIRED)
 find_package(OpenSSL 3 REQUIRED)
 find_package(ZLIB REQUIRED)
+# SQLite3, spdlog and yaml-cpp are for the daemons (hub/, agent/, link/): found here so a
+# missing package fails at configure time, linked only by the libraries that use them.
 find_package(SQLite3 REQUIRED)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)

@@ -6,20 +6,57 @@ if(OUTPOST_WERROR)
   list(APPEND OUTPOST_WARNINGS -Werror)
 endif()
 
+# OUTPOST_SANITIZE: AddressSanitizer + UndefinedBehaviorSanitizer on outpost's own targets
+# (outpost_library, outpost_test, outpost_executable), not on whatever else a build adds.
+set(OUTPOST_SANITIZE_COMPILE "")
+set(OUTPOST_SANITIZE_LINK "")
 if(OUTPOST_SANITIZE)
-  add_compile_options(-fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
-  add_link_options(-fsanitize=address,undefined)
+  set(OUTPOST_SANITIZE_COMPILE -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined)
+  set(OUTPOST_SANITIZE_LINK -fsanitize=address,undefined)
 endif()
 
-# outpost_library(NAME SOURCES a.cc b.cc DEPS lib...)
-# Builds static library outpost_NAME from the folder's sources; public headers are included as
-# "folder/file.h" from the repository root.
+# The compile and link options every outpost target gets.
+function(outpost_target_options target)
+  target_compile_options(${target} PRIVATE ${OUTPOST_WARNINGS} ${OUTPOST_SANITIZE_COMPILE})
+  target_link_options(${target} PRIVATE ${OUTPOST_SANITIZE_LINK})
+endfunction()
+
+# The include root that shows one folder's headers, as "folder/file.h", and nothing else:
+# ${PROJECT_BINARY_DIR}/include/FOLDER/FOLDER links to the folder. A library exports its own
+# folder's root, so a folder sees the headers of the libraries it links and no others (the
+# finer table of what may include what is tests/layering/check_layering.py's).
+function(outpost_folder_include_root folder out_var)
+  set(root ${PROJECT_BINARY_DIR}/include/${folder})
+  if(NOT EXISTS ${root}/${folder})
+    file(MAKE_DIRECTORY ${root})
+    file(CREATE_LINK ${PROJECT_SOURCE_DIR}/${folder} ${root}/${folder} SYMBOLIC)
+  endif()
+  set(${out_var} ${root} PARENT_SCOPE)
+endfunction()
+
+# outpost_library(NAME SOURCES a.cc b.cc DEPS lib... [PRIVATE_DEPS lib...])
+# Builds static library outpost_NAME from the current folder's sources. DEPS are the libraries
+# its public headers need (linked PUBLIC, so their headers reach the dependants too);
+# PRIVATE_DEPS those only its .cc files use. Its headers are included as "folder/file.h".
 function(outpost_library name)
-  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(outpost_${name} STATIC ${ARG_SOURCES})
-  target_include_directories(outpost_${name} PUBLIC ${PROJECT_SOURCE_DIR})
-  target_compile_options(outpost_${name} PRIVATE ${OUTPOST_WARNINGS})
-  target_link_libraries(outpost_${name} PUBLIC ${ARG_DEPS})
+  get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  outpost_folder_include_root(${folder} root)
+  target_include_directories(outpost_${name} PUBLIC ${root})
+  outpost_target_options(outpost_${name})
+  target_link_libraries(outpost_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
+endfunction()
+
+# outpost_executable(NAME SOURCES a.cc DEPS lib...): a program (the CLI, a benchmark).
+function(outpost_executable name)
+  cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
+  add_executable(${name} ${ARG_SOURCES})
+  get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
+  outpost_folder_include_root(${folder} root)
+  target_include_directories(${name} PRIVATE ${root})
+  outpost_target_options(${name})
+  target_link_libraries(${name} PRIVATE ${ARG_DEPS})
 endfunction()
 
 # outpost_test(NAME SOURCES x_test.cc DEPS lib... [LABELS l...])
@@ -27,7 +64,7 @@ endfunction()
 function(outpost_test name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;LABELS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  target_compile_options(${name} PRIVATE ${OUTPOST_WARNINGS})
+  outpost_target_options(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS} outpost_testing GTest::gtest GTest::gmock GTest::gtest_main)
   target_compile_definitions(${name} PRIVATE
       OUTPOST_SOURCE_DIR="${PROJECT_SOURCE_DIR}" OUTPOST_BINARY_DIR="${PROJECT_BINARY_DIR}")

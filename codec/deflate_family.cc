@@ -15,8 +15,8 @@ namespace {
 // The levels a writer that sets XFL the usual way (2 for its best level 9, 4 for its fastest
 // level 1, 0 otherwise) may have used, most common first. `others` are the XFL=0 levels.
 std::vector<int> LevelsForXfl(uint8_t xfl, std::initializer_list<int> others) {
-  if (xfl == kXflFastest) return {1};
-  if (xfl == kXflBest) return {9};
+  if (xfl == compress::kXflFastest) return {1};
+  if (xfl == compress::kXflBest) return {9};
   return others;
 }
 
@@ -29,9 +29,9 @@ DeflateSpec Spec(std::string_view family, int level,
 // level 6 and go-containerregistry level 1.
 std::unique_ptr<deflate::Encoder> MakeGo(const DeflateSpec& s, Writer& out) { return deflate::NewGoEncoder(s.level, out); }
 
-std::vector<DeflateSpec> GoCandidates(const GzipHeader& h) {
+std::vector<DeflateSpec> GoCandidates(const compress::GzipHeader& h) {
   std::vector<DeflateSpec> out;
-  if (h.os != kOsUnknown) return out;
+  if (h.os != compress::kOsUnknown) return out;
   for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8, 0, -2})) out.push_back(Spec("go", level));
   return out;
 }
@@ -47,9 +47,9 @@ std::unique_ptr<deflate::Encoder> MakePgzip(const DeflateSpec& s, Writer& out) {
       [level](Writer& w, std::string_view dict) { return deflate::NewKlauspostEncoder(level, w, dict); }, block, out);
 }
 
-std::vector<DeflateSpec> PgzipCandidates(const GzipHeader& h) {
+std::vector<DeflateSpec> PgzipCandidates(const compress::GzipHeader& h) {
   std::vector<DeflateSpec> out;
-  if (h.os != kOsUnknown) return out;
+  if (h.os != compress::kOsUnknown) return out;
   for (int level : LevelsForXfl(h.xfl, {5, 6, 2, 3, 4, 7, 8, 0, -2})) {
     out.push_back(Spec("pgzip", level, {{"block", "1048576"}, {"flate", "kp1.15"}}));
   }
@@ -64,12 +64,12 @@ std::unique_ptr<deflate::Encoder> MakeZlib(const DeflateSpec& s, Writer& out) {
   return std::make_unique<ZlibEncoder>(p, out);
 }
 
-std::vector<DeflateSpec> ZlibCandidates(const GzipHeader& h) {
-  std::vector<int> levels = h.os == kOsFat ? std::vector<int>{6, 1, 2, 3, 4, 5, 7, 8, 9}
+std::vector<DeflateSpec> ZlibCandidates(const compress::GzipHeader& h) {
+  std::vector<int> levels = h.os == compress::kOsFat ? std::vector<int>{6, 1, 2, 3, 4, 5, 7, 8, 9}
                                            : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8});
   std::vector<DeflateSpec> out;
   for (int mem : {8, 9}) {
-    if (mem == 9 && h.os == kOsFat) continue;  // Java always uses zlib's default memLevel
+    if (mem == 9 && h.os == compress::kOsFat) continue;  // Java always uses zlib's default memLevel
     for (int level : levels) {
       out.push_back(Spec("zlib", level, {{"mem", std::to_string(mem)}, {"strategy", "0"}, {"wbits", "15"}}));
     }
@@ -81,9 +81,9 @@ std::unique_ptr<deflate::Encoder> MakePigz(const DeflateSpec& s, Writer& out) {
   return std::make_unique<PigzEncoder>(s.level, static_cast<size_t>(s.IntOption("block", 32 << 10, 1 << 30)), out);
 }
 
-std::vector<DeflateSpec> PigzCandidates(const GzipHeader& h) {
+std::vector<DeflateSpec> PigzCandidates(const compress::GzipHeader& h) {
   std::vector<DeflateSpec> out;
-  if (h.os != kOsUnix) return out;
+  if (h.os != compress::kOsUnix) return out;
   for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8})) {
     out.push_back(Spec("pigz", level, {{"block", "131072"}}));
   }
@@ -94,9 +94,9 @@ std::vector<DeflateSpec> PigzCandidates(const GzipHeader& h) {
 // OS 3, XFL 2 at level 9, 4 at level 1.
 std::unique_ptr<deflate::Encoder> MakeGnu(const DeflateSpec& s, Writer& out) { return deflate::NewGnuGzipEncoder(s.level, out); }
 
-std::vector<DeflateSpec> GnuCandidates(const GzipHeader& h) {
+std::vector<DeflateSpec> GnuCandidates(const compress::GzipHeader& h) {
   std::vector<DeflateSpec> out;
-  if (h.os != kOsUnix) return out;
+  if (h.os != compress::kOsUnix) return out;
   for (int level : LevelsForXfl(h.xfl, {6, 2, 3, 4, 5, 7, 8})) out.push_back(Spec("gnu", level));
   return out;
 }

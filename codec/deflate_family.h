@@ -8,9 +8,9 @@
 #include <string_view>
 #include <vector>
 
-#include "codec/gzip_format.h"
 #include "codec/recipe.h"
 #include "common/io.h"
+#include "compress/gzip_format.h"
 #include "deflate/encoder.h"
 
 namespace outpost::codec {
@@ -30,7 +30,7 @@ struct DeflateFamily {
   std::unique_ptr<deflate::Encoder> (*make)(const DeflateSpec& spec, Writer& out);
   // The specs worth trying for a blob with this header, most likely first; empty when the
   // header rules the family out (its OS byte or fingerprint differs).
-  std::vector<DeflateSpec> (*candidates)(const GzipHeader& header);
+  std::vector<DeflateSpec> (*candidates)(const compress::GzipHeader& header);
 };
 
 // Every family, in the order detection tries them.

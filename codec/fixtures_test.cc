@@ -10,12 +10,12 @@
 #include <map>
 #include <set>
 
-#include "codec/decompress.h"
 #include "codec/deflate_family.h"
 #include "codec/probe.h"
 #include "codec/rebuild.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "compress/decompress.h"
 #include "tar/tar_reader.h"
 
 namespace outpost::codec {
@@ -101,7 +101,7 @@ class FixtureWalker {
       ProbeBlob(rel, bytes);
       if (image::SniffCompression(bytes) == image::Compression::kGzip) {
         StringReader raw(bytes);
-        GzipReader plain(raw);
+        compress::GzipReader plain(raw);
         WalkTar(rel, plain);
       }
     } else if (rel.find("blobs/sha256/") == std::string::npos) {

@@ -9,11 +9,11 @@
 #include <optional>
 #include <vector>
 
-#include "codec/decompress.h"
 #include "codec/deflate_family.h"
-#include "codec/gzip_format.h"
 #include "codec/rebuild.h"
 #include "common/error.h"
+#include "compress/decompress.h"
+#include "compress/gzip_format.h"
 
 namespace outpost::codec {
 namespace {
@@ -101,7 +101,7 @@ class SpanReader : public Reader {
 // What one decompression pass learns about the blob.
 struct Survey {
   image::Compression compression = image::Compression::kNone;
-  std::optional<GzipHeader> gzip_header;
+  std::optional<compress::GzipHeader> gzip_header;
   uint64_t gzip_members = 0;
   ZSTD_frameHeader zstd_frame{};
 };
@@ -119,13 +119,13 @@ Survey SurveyBlob(const std::function<std::unique_ptr<Reader>()>& open_blob, Pro
   }
   PrefixedReader blob(std::move(head), hashed);
   std::unique_ptr<Reader> plain;
-  GzipReader* gzip = nullptr;
+  compress::GzipReader* gzip = nullptr;
   if (s.compression == image::Compression::kGzip) {
-    auto g = std::make_unique<GzipReader>(blob);
+    auto g = std::make_unique<compress::GzipReader>(blob);
     gzip = g.get();
     plain = std::move(g);
   } else {
-    plain = OpenDecompressed(blob, s.compression);
+    plain = compress::OpenDecompressed(blob, s.compression);
   }
   HashingReader uncompressed(*plain);
   NullWriter sink;
@@ -145,7 +145,7 @@ Survey SurveyBlob(const std::function<std::unique_ptr<Reader>()>& open_blob, Pro
 
 std::string Hex2(uint8_t v) { return HexEncode(&v, 1); }
 
-std::vector<Recipe> GzipCandidates(const GzipHeader& h) {
+std::vector<Recipe> GzipCandidates(const compress::GzipHeader& h) {
   std::vector<Recipe> out;
   for (const DeflateFamily& family : DeflateFamilies()) {
     for (const DeflateSpec& spec : family.candidates(h)) {
@@ -193,7 +193,7 @@ struct Sources {
 };
 
 Sources Decompressing(const std::function<std::unique_ptr<Reader>()>& open_blob, image::Compression compression) {
-  return {open_blob, [open_blob, compression] { return OpenDecompressed(open_blob(), compression, "the blob"); }};
+  return {open_blob, [open_blob, compression] { return compress::OpenDecompressed(open_blob(), compression, "the blob"); }};
 }
 
 // False if `recipe`'s output differs from the blob within the first `limit` input bytes.
@@ -302,7 +302,7 @@ ProbeResult Probe(const std::function<std::unique_ptr<Reader>()>& open_blob, con
       result.exact = true;
       return result;
     case image::Compression::kGzip:
-      if (auto h = GzipHeader::Parse(head)) candidates = GzipCandidates(*h);
+      if (auto h = compress::GzipHeader::Parse(head)) candidates = GzipCandidates(*h);
       break;
     case image::Compression::kZstd: {
       ZSTD_frameHeader f{};

@@ -1,12 +1,12 @@
 #include "codec/rebuild.h"
 
 #include <zlib.h>
-#include <zstd.h>
 
 #include "codec/deflate_family.h"
-#include "codec/gzip_format.h"
 #include "common/async_io.h"
 #include "common/error.h"
+#include "compress/gzip_format.h"
+#include "compress/zstd.h"
 
 namespace outpost::codec {
 
@@ -54,7 +54,7 @@ class GzipCompressor : public Compressor::Impl {
   void Finish() override {
     encoder_->Finish();
     const Crc32& crc = external_ != nullptr ? *external_ : own_;
-    out_.Write(GzipTrailer(crc.value, crc.length));
+    out_.Write(compress::GzipTrailer(crc.value, crc.length));
   }
 
  private:
@@ -68,41 +68,16 @@ class GzipCompressor : public Compressor::Impl {
 class ZstdCompressor : public Compressor::Impl {
  public:
   ZstdCompressor(const ZstdSpec& spec, Writer& out)
-      : out_(out), cctx_(ZSTD_createCCtx()), buffer_(std::make_unique<uint8_t[]>(ZSTD_CStreamOutSize())) {
-    if (cctx_ == nullptr) throw IOError("ZSTD_createCCtx failed (out of memory?)");
-    Check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, spec.level));
-    Check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, spec.checksum ? 1 : 0));
-    Check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_contentSizeFlag, spec.content_size ? 1 : 0));
-    Check(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_nbWorkers, spec.workers));
-    if (spec.content_size) Check(ZSTD_CCtx_setPledgedSrcSize(cctx_, *spec.content_size));
-  }
-  ~ZstdCompressor() override { ZSTD_freeCCtx(cctx_); }
-
-  void Write(const uint8_t* data, size_t n) override {
-    ZSTD_inBuffer in{data, n, 0};
-    while (in.pos < in.size) Run(&in, ZSTD_e_continue);
-  }
-  void Finish() override {
-    ZSTD_inBuffer in{nullptr, 0, 0};
-    while (Run(&in, ZSTD_e_end) != 0) {
-    }
-  }
+      : writer_(out, compress::ZstdParams{.level = spec.level,
+                                          .checksum = spec.checksum,
+                                          .content_size = spec.content_size.has_value(),
+                                          .workers = spec.workers,
+                                          .size = spec.content_size}) {}
+  void Write(const uint8_t* data, size_t n) override { writer_.Write(data, n); }
+  void Finish() override { writer_.Finish(); }
 
  private:
-  static size_t Check(size_t ret) {
-    if (ZSTD_isError(ret)) throw InvalidArgument("zstd recipe cannot be applied: ", ZSTD_getErrorName(ret));
-    return ret;
-  }
-  size_t Run(ZSTD_inBuffer* in, ZSTD_EndDirective mode) {
-    ZSTD_outBuffer o{buffer_.get(), ZSTD_CStreamOutSize(), 0};
-    size_t left = Check(ZSTD_compressStream2(cctx_, &o, in, mode));
-    out_.Write(buffer_.get(), o.pos);
-    return left;
-  }
-
-  Writer& out_;
-  ZSTD_CCtx* cctx_;
-  std::unique_ptr<uint8_t[]> buffer_;
+  compress::ZstdWriter writer_;
 };
 
 std::unique_ptr<Compressor::Impl> MakeImpl(const Recipe& recipe, Writer& out, const Crc32* external_crc) {

@@ -4,9 +4,9 @@
 #include <map>
 
 #include "codec/deflate_family.h"
-#include "codec/gzip_format.h"
 #include "common/digest.h"
 #include "common/error.h"
+#include "compress/gzip_format.h"
 
 namespace outpost::codec {
 namespace {
@@ -125,7 +125,7 @@ Recipe Recipe::Parse(std::string_view line) {
     r.compression = image::Compression::kNone;
   } else if (tokens[1] == "gzip") {
     r.compression = image::Compression::kGzip;
-    r.gzip_header = GzipHeader::FromRaw(HexDecode(Take(fields, "hdr"))).raw;
+    r.gzip_header = compress::GzipHeader::FromRaw(HexDecode(Take(fields, "hdr"))).raw;
     r.deflate = ParseDeflateSpec(Take(fields, "deflate"));
   } else if (tokens[1] == "zstd") {
     r.compression = image::Compression::kZstd;

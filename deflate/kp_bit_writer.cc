@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/huffman_bit_writer.go.
 #include "deflate/kp_bit_writer.h"
 
 #include <climits>

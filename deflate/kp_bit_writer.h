@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/huffman_bit_writer.go.
 // Block writer of the klauspost flate encoder (internal to deflate/): chooses stored, fixed,
 // dynamic or "reuse the previous table" for each block exactly as the original does, and writes
 // the bits. A dynamic block written without a sync stays open (its EOB is owed) so the next

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/fast_encoder.go.
 #include "deflate/kp_fast.h"
 
 #include "deflate/kp_levels.h"

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/fast_encoder.go.
 // The fast match finders of the klauspost flate encoder, levels 1-6 (internal to deflate/).
 // Each Encode call takes one window of at most 64 KiB, appends it to a history of earlier
 // windows (matches reach back 32 KiB across calls), and appends the window's tokens to `dst`.

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/huffman_code.go, huffman_sortByFreq.go and huffman_sortByLiteral.go.
 #include "deflate/kp_huffman.h"
 
 #include <algorithm>

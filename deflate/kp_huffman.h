@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/huffman_code.go, huffman_sortByFreq.go and huffman_sortByLiteral.go.
 // Huffman code construction of the klauspost flate encoder (internal to deflate/): length-limited
 // codes built the way the original builds them, so equal frequencies give equal tables.
 #pragma once

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/deflate.go (deflateLazy).
 #include "deflate/kp_lazy.h"
 
 #include <algorithm>

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/deflate.go (deflateLazy).
 // Levels 7-9 of the klauspost flate encoder (internal to deflate/): hash chains with lazy
 // matching, blocks of up to 32768 tokens.
 #pragma once

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level1.go.
 // Level 1: one 5-byte hash table; after a match, tries to chain another match right away.
 #include "deflate/kp_levels.h"
 

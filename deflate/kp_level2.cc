@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level2.go.
 // Level 2: level 1 with a 17-bit table and positions inside matches indexed.
 #include "deflate/kp_levels.h"
 

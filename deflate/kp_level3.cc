@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level3.go.
 // Level 3: a 16-bit table of 5-byte hashes keeping two candidates; the longer one wins.
 #include "deflate/kp_levels.h"
 

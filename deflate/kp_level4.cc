@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level4.go.
 // Level 4: a short (4-byte) and a long (7-byte) table, one candidate each.
 #include "deflate/kp_levels.h"
 

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level5.go.
 // Level 5: a short (4-byte) hash table and a long (7-byte) one keeping two candidates per
 // bucket; the better of the candidates at s and s+1 wins, then a second look from the match end.
 #include "deflate/kp_levels.h"

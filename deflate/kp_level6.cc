@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level6.go.
 // Level 6: level 5 searching harder: a repeat-offset check, both long candidates at s+1 and at
 // the match end, and every position inside a match indexed.
 #include "deflate/kp_levels.h"

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/level1.go to level6.go.
 // The six fast match finders (internal to deflate/); see kp_fast.h for the contract.
 #pragma once
 

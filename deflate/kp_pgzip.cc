@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/pgzip v1.2.5, gzip.go.
 #include "deflate/kp_pgzip.h"
 
 #include <zlib.h>

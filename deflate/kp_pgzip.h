@@ -1,4 +1,4 @@
-// The gzip file layout of github.com/klauspost/pgzip v1.2.5 over klauspost flate (what
+// The gzip file layout of github.com/klauspost/pgzip v1.2.5 (gzip.go) over klauspost flate (what
 // skopeo, podman, buildah and apko write), as a reference for tests and the codec.
 //
 // Byte layout:

@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/token.go.
 #include "deflate/kp_tokens.h"
 
 #include <bit>

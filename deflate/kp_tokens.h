@@ -1,3 +1,4 @@
+// Ported from github.com/klauspost/compress v1.15.12, flate/token.go.
 // Token buffer of the klauspost flate encoder (internal to deflate/): the literals and matches
 // of one block, with the running histograms its block writer sizes blocks from.
 #pragma once

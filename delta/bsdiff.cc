@@ -200,11 +200,9 @@ std::string_view TakeFrame(std::string_view* rest) {
 }
 
 std::string Unpack(std::string_view frame, uint64_t limit) {
-  unsigned long long n = ZSTD_getFrameContentSize(frame.data(), frame.size());
-  if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > limit) {
-    throw Corruption(kWhat, " has a bad stream size");
-  }
-  return DecompressWithPrefix(frame, {}, n, kWhat);
+  std::optional<uint64_t> n = compress::ZstdDeclaredSize(frame);
+  if (!n || *n > limit) throw Corruption(kWhat, " has a bad stream size");
+  return DecompressWithPrefix(frame, {}, *n, kWhat);
 }
 
 // The difference stream as runs: varint zeros, varint n, n bytes (the next n bytes, the first of

@@ -3,6 +3,8 @@
 #include <zlib.h>
 
 #include "common/error.h"
+#include "compress/compression.h"
+#include "compress/gzip_format.h"
 #include "deflate/gnu_gzip.h"
 #include "delta/layer_delta.h"
 #include "delta/varint.h"
@@ -12,7 +14,6 @@ namespace outpost::delta {
 namespace {
 
 constexpr std::string_view kWhat = "gzip payload";
-constexpr uint8_t kFlagName = 0x08;
 
 // Decompresses one gzip member holding at most kWindowBytes; nullopt if it does not inflate
 // cleanly to its end.
@@ -40,12 +41,12 @@ std::optional<std::string> Gunzip(std::string_view gz) {
 std::optional<deflate::GnuGzipHeader> HeaderOf(std::string_view gz) {
   if (gz.size() < 18 || !LooksGzipped(gz) || static_cast<uint8_t>(gz[9]) != 3) return std::nullopt;
   uint8_t flags = static_cast<uint8_t>(gz[3]);
-  if ((flags & ~kFlagName) != 0) return std::nullopt;
+  if ((flags & ~compress::kFlagName) != 0) return std::nullopt;
   deflate::GnuGzipHeader h;
   for (int i = 0; i < 4; ++i) h.mtime |= static_cast<uint32_t>(static_cast<uint8_t>(gz[4 + i])) << (8 * i);
   uint8_t xfl = static_cast<uint8_t>(gz[8]);
   h.level = xfl == 2 ? 9 : xfl == 4 ? 1 : 6;
-  if (flags & kFlagName) {
+  if (flags & compress::kFlagName) {
     size_t end = gz.find('\0', 10);
     if (end == std::string_view::npos) return std::nullopt;
     h.name = std::string(gz.substr(10, end - 10));
@@ -70,8 +71,7 @@ std::string BasePlain(std::string_view base_gz) {
 }  // namespace
 
 bool LooksGzipped(std::string_view bytes) {
-  return bytes.size() >= 3 && static_cast<uint8_t>(bytes[0]) == 0x1f &&
-         static_cast<uint8_t>(bytes[1]) == 0x8b && bytes[2] == 8;
+  return compress::SniffCompression(bytes) == compress::Compression::kGzip;
 }
 
 std::optional<InnerGzip> OpenInnerGzip(std::string_view base_gz, std::string_view target_gz) {
@@ -105,11 +105,9 @@ std::string ApplyInnerGzip(std::string_view base_gz, std::string_view payload, u
   header.mtime = static_cast<uint32_t>(mtime);
   header.name = std::string(payload.substr(pos, name_len));
   std::string_view frame = payload.substr(pos + name_len);
-  unsigned long long n = ZSTD_getFrameContentSize(frame.data(), frame.size());
-  if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > kWindowBytes) {
-    throw Corruption(kWhat, " has a bad content size");
-  }
-  std::string plain = DecompressWithPrefix(frame, BasePlain(base_gz), n, kWhat);
+  std::optional<uint64_t> n = compress::ZstdDeclaredSize(frame);
+  if (!n || *n > kWindowBytes) throw Corruption(kWhat, " has a bad content size");
+  std::string plain = DecompressWithPrefix(frame, BasePlain(base_gz), *n, kWhat);
   std::string gz = Compress(plain, header);
   if (gz.size() != target_size) throw Corruption(kWhat, " rebuilds the wrong number of bytes");
   return gz;

@@ -14,7 +14,7 @@
 
 namespace outpost::delta {
 
-// True when `bytes` start like a gzip member.
+// True when `bytes` start like a gzip member (compress::SniffCompression's gzip).
 bool LooksGzipped(std::string_view bytes);
 
 // A gzip target file opened for the inner-gzip method: its header fields and the uncompressed

@@ -1,7 +1,5 @@
 #include "delta/op_streams.h"
 
-#include <zstd.h>
-
 #include <algorithm>
 #include <cstring>
 
@@ -57,7 +55,7 @@ void OpStreams::LoadSegment() {
       dictionary_offset = ReadVarint(frame_, kWhat);
       frame_length = ReadVarint(frame_, kWhat);
     }
-    if (frame_length > ZSTD_compressBound(fresh_length) ||
+    if (frame_length > compress::ZstdCompressBound(fresh_length) ||
         dictionary_length > format::kMaxDictionary || dictionary_offset > base_.size() ||
         dictionary_length > base_.size() - dictionary_offset) {
       throw Corruption("delta segment's fresh stream is out of range");

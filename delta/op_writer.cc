@@ -39,18 +39,8 @@ void PutFixed64(std::string* out, uint64_t v) {
 // zero instead of 36.
 std::string CompressFresh(std::string_view fresh, std::string_view dictionary, int level) {
   int log = std::max(static_cast<int>(std::bit_width(dictionary.size() + fresh.size())), 10);
-  ZSTD_CCtx* cctx = ZSTD_createCCtx();
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_windowLog, log);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_hashLog, log - 3);
-  ZSTD_CCtx_setParameter(cctx, ZSTD_c_chainLog, log);
-  ZSTD_CCtx_refPrefix(cctx, dictionary.data(), dictionary.size());
-  std::string out(ZSTD_compressBound(fresh.size()), '\0');
-  size_t rc = ZSTD_compress2(cctx, out.data(), out.size(), fresh.data(), fresh.size());
-  ZSTD_freeCCtx(cctx);
-  if (ZSTD_isError(rc)) throw Corruption("zstd compression: ", ZSTD_getErrorName(rc));
-  out.resize(rc);
-  return out;
+  compress::ZstdParams params{.level = level, .window_log = log, .hash_log = log - 3, .chain_log = log};
+  return compress::ZstdCompress(fresh, params, dictionary);
 }
 
 std::string ContainerHeader(format::Kind kind, uint64_t base_size, const Digest& base_digest) {

@@ -173,14 +173,12 @@ Signature Signature::Read(outpost::Reader& in) {
                       " is not one this outpost reads (", std::to_string(kVersion), ")");
   }
   std::string_view frame = std::string_view(file).substr(5);
-  unsigned long long n = ZSTD_getFrameContentSize(frame.data(), frame.size());
-  if (n == ZSTD_CONTENTSIZE_ERROR || n == ZSTD_CONTENTSIZE_UNKNOWN || n > kMaxSignatureBytes) {
-    throw Corruption(kWhat, " is corrupt");
-  }
-  if (ZSTD_findFrameCompressedSize(frame.data(), frame.size()) != frame.size()) {
+  std::optional<uint64_t> n = compress::ZstdDeclaredSize(frame);
+  if (!n || *n > kMaxSignatureBytes) throw Corruption(kWhat, " is corrupt");
+  if (compress::ZstdFrameLength(frame) != frame.size()) {
     throw Corruption(kWhat, " is truncated or has trailing bytes");
   }
-  std::string body = DecompressWithPrefix(frame, {}, n, kWhat);
+  std::string body = DecompressWithPrefix(frame, {}, *n, kWhat);
   Signature sig;
   size_t pos = 0;
   sig.index.tar_size = GetVarint(body, &pos, kWhat);

@@ -1,15 +1,13 @@
-// zstd helpers shared by the delta encoder and applier: one-shot compression with a reference
-// prefix (the old file a new one is encoded against) and a streaming frame writer/reader for the
-// delta's outer stream.
+// The delta format's zstd parameters, over compress/zstd.h: one-shot frames with a reference
+// prefix (the old file a new one is encoded against) and the delta's outer frame.
 #pragma once
-
-#include <zstd.h>
 
 #include <cstdint>
 #include <string>
 #include <string_view>
 
 #include "common/io.h"
+#include "compress/zstd.h"
 
 namespace outpost::delta {
 
@@ -18,8 +16,8 @@ namespace outpost::delta {
 inline constexpr int kMaxWindowLog = 28;
 
 // Compresses `data` at `level` using `prefix` as reference (empty: no reference). The window is
-// sized to cover prefix + data, with long-distance matching for large inputs. Never fails on
-// valid input (throws Corruption only if zstd reports an internal error).
+// sized to cover prefix + data, with long-distance matching for large inputs. Throws like
+// compress::ZstdCompress (never for valid input).
 std::string CompressWithPrefix(std::string_view data, std::string_view prefix, int level);
 
 // Decompresses one frame made by CompressWithPrefix with the same `prefix`. Throws Corruption
@@ -27,55 +25,19 @@ std::string CompressWithPrefix(std::string_view data, std::string_view prefix, i
 std::string DecompressWithPrefix(std::string_view frame, std::string_view prefix,
                                  uint64_t expected_size, std::string_view what);
 
-// A Writer that compresses everything into one checksummed zstd frame written to `out`.
-// Finish() ends the frame; destroying without Finish() leaves `out` with a partial frame. The
-// first kFrameBufferBytes are held back: a stream that ends within them is compressed knowing
-// its size (declared in the frame, tables and window sized to it, not to `window_log`, which
-// saves zeroing tens of MiB of tables at the slow levels); a longer one streams with
-// `window_log` and the level's tables.
-class ZstdFrameWriter : public Writer {
+// The delta's outer stream: one checksummed frame written to `out` with `window_log`. The first
+// 4 MiB are held back, so a short stream is compressed knowing its size (see
+// compress::ZstdParams::hold_back).
+class ZstdFrameWriter : public compress::ZstdWriter {
  public:
   ZstdFrameWriter(Writer& out, int level, int window_log);
-  ~ZstdFrameWriter() override;
-  ZstdFrameWriter(const ZstdFrameWriter&) = delete;
-  ZstdFrameWriter& operator=(const ZstdFrameWriter&) = delete;
-  using Writer::Write;
-  void Write(const uint8_t* data, size_t n) override;
-  void Finish();
-
- private:
-  static constexpr size_t kFrameBufferBytes = 4 << 20;
-
-  void Drive(const uint8_t* data, size_t n, ZSTD_EndDirective mode);
-  // Starts streaming: compresses what was held back.
-  void Release();
-
-  Writer& out_;
-  ZSTD_CCtx* cctx_;
-  std::string buf_;
-  std::string held_;       // input not compressed yet (at most kFrameBufferBytes)
-  bool streaming_ = false;  // held_ has been released: the size is unknown
 };
 
-// A Reader over one zstd frame read from `in`. Reports the end of stream only after the frame
-// ended with a valid checksum and `in` has nothing after it; throws Corruption (naming `what`)
-// for a truncated or damaged frame or trailing bytes.
-class ZstdFrameReader : public outpost::Reader {
+// Reads the outer stream: exactly one frame with a window of at most 2^kMaxWindowLog; throws
+// Corruption (naming `what`) for a truncated or damaged frame or bytes after it.
+class ZstdFrameReader : public compress::ZstdReader {
  public:
-  ZstdFrameReader(outpost::Reader& in, std::string what);
-  ~ZstdFrameReader() override;
-  ZstdFrameReader(const ZstdFrameReader&) = delete;
-  ZstdFrameReader& operator=(const ZstdFrameReader&) = delete;
-  size_t Read(uint8_t* buf, size_t n) override;
-
- private:
-  outpost::Reader& in_;
-  std::string what_;
-  ZSTD_DCtx* dctx_;
-  std::string in_buf_;
-  ZSTD_inBuffer input_{nullptr, 0, 0};
-  bool frame_done_ = false;
-  bool input_done_ = false;
+  ZstdFrameReader(Reader& in, std::string what);
 };
 
 }  // namespace outpost::delta

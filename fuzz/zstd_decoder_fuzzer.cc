@@ -4,12 +4,12 @@
 #include <cstdint>
 #include <string>
 
-#include "codec/decompress.h"
 #include "common/error.h"
+#include "compress/zstd.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   outpost::StringReader in(std::string(reinterpret_cast<const char*>(data), size));
-  outpost::codec::ZstdReader reader(in);
+  outpost::compress::ZstdReader reader(in, "fuzz input");
   uint8_t buf[4096];
   try {
     while (reader.Read(buf, sizeof(buf)) > 0) {

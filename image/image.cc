@@ -91,15 +91,6 @@ std::string ManifestName(const ManifestBlob& blob) { return "manifest " + blob.d
 
 }  // namespace
 
-std::string_view CompressionName(Compression c) {
-  switch (c) {
-    case Compression::kGzip: return "gzip";
-    case Compression::kZstd: return "zstd";
-    case Compression::kNone: break;
-  }
-  return "none";
-}
-
 bool IsLayerMediaType(std::string_view t) {
   for (std::string_view base : {"application/vnd.oci.image.layer.v1.tar",
                                 "application/vnd.oci.image.layer.nondistributable.v1.tar",
@@ -116,17 +107,6 @@ Compression LayerCompression(std::string_view t) {
   if (!IsLayerMediaType(t)) throw Unsupported("media type ", std::string(t), " is not a layer");
   if (EndsWith(t, "gzip")) return Compression::kGzip;
   if (EndsWith(t, "zstd")) return Compression::kZstd;
-  return Compression::kNone;
-}
-
-Compression SniffCompression(std::string_view b) {
-  auto starts = [&](std::string_view magic) { return b.substr(0, magic.size()) == magic; };
-  if (starts("\x1f\x8b")) return Compression::kGzip;
-  if (starts(std::string_view("\x28\xb5\x2f\xfd", 4))) return Compression::kZstd;
-  // A zstd stream may start with a skippable frame: magic 5X 2a 4d 18.
-  if (b.size() >= 4 && (static_cast<uint8_t>(b[0]) & 0xf0) == 0x50 && b.substr(1, 3) == "\x2a\x4d\x18") {
-    return Compression::kZstd;
-  }
   return Compression::kNone;
 }
 

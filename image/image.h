@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "common/digest.h"
+#include "compress/compression.h"
 
 namespace outpost::image {
 
@@ -33,19 +34,17 @@ inline constexpr std::string_view kDockerLayerForeign = "application/vnd.docker.
 inline constexpr std::string_view kDockerLayer = "application/vnd.docker.image.rootfs.diff.tar";
 }  // namespace media
 
-enum class Compression { kNone, kGzip, kZstd };
+// Layer compression is the compress/ folder's (its sniffer reads a blob's first bytes).
+using compress::Compression;
+using compress::CompressionName;
+using compress::SniffCompression;
 
-// "gzip", "zstd" or "none".
-std::string_view CompressionName(Compression c);
 // True for the layer media types above (plain, gzip, zstd; OCI and Docker). Artifacts and
 // non-distributable variants count as layers when they are tar-based.
 bool IsLayerMediaType(std::string_view media_type);
 // The compression a layer media type declares. Throws Unsupported for a media type that is not
 // a layer.
 Compression LayerCompression(std::string_view media_type);
-// Detects compression from a blob's first bytes: gzip magic 1f 8b; zstd magic 28 b5 2f fd, or a
-// zstd skippable frame 5X 2a 4d 18 (a stream may start with one); otherwise kNone.
-Compression SniffCompression(std::string_view first_bytes);
 // True for the manifest and index media types outpost reads (OCI, Docker v2 schema 2).
 bool IsManifestMediaType(std::string_view media_type);
 // True for the image config media types (OCI and Docker).

@@ -4,7 +4,7 @@
 #include <cstring>
 
 #include "common/error.h"
-#include "protocol/zstd_stream.h"
+#include "compress/zstd.h"
 
 namespace outpost::protocol {
 namespace {
@@ -12,6 +12,16 @@ namespace {
 constexpr char kMagic[8] = {'O', 'U', 'T', 'P', 'O', 'S', 'T', 'B'};
 constexpr size_t kChunkEntryBytes = 32 + 4;
 constexpr int kDocumentZstdLevel = 19;
+
+// A document (header, manifest, config) as one streamed, checksummed zstd frame that declares
+// its size: small, so the slow level costs little.
+std::string PackDocument(std::string_view data) {
+  StringWriter sink;
+  compress::ZstdWriter z(sink, compress::ZstdParams{.level = kDocumentZstdLevel, .checksum = true, .size = data.size()});
+  z.Write(data);
+  z.Finish();
+  return std::move(sink.str());
+}
 
 void PutU32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i) & 0xff));
@@ -88,14 +98,14 @@ class DecodedSpan : public Reader {
 
  private:
   std::unique_ptr<Reader> raw_;
-  ZstdReader zstd_;
+  compress::ZstdReader zstd_;
 };
 
 // The header JSON of a version 2 bundle, from its zstd frame. Throws Corruption when the frame
 // is damaged or decodes to more than kMaxHeaderBytes.
 std::string UnpackHeader(std::string stored) {
   StringReader in(std::move(stored));
-  ZstdReader json(in, "header");
+  compress::ZstdReader json(in, "header");
   return ReadAll(json, kMaxHeaderBytes);
 }
 
@@ -133,7 +143,7 @@ BundleWriter::BundleWriter(const std::filesystem::path& scratch) : chunker_(scra
 
 Span BundleWriter::AppendZstd(Reader& in, int level) {
   Span span{offset(), 0, Encoding::kZstd};
-  ZstdWriter z(chunker_, level);
+  compress::ZstdWriter z(chunker_, compress::ZstdParams{.level = level, .checksum = true});
   Copy(in, z);
   z.Finish();
   span.length = offset() - span.offset;
@@ -162,7 +172,7 @@ std::unique_ptr<Reader> BundleWriter::ReadBack(const Span& span) const {
 
 Span BundleWriter::AppendZstd(std::string_view data) {
   Span span{offset(), 0, Encoding::kZstd};
-  chunker_.Write(ZstdCompress(data, kDocumentZstdLevel));
+  chunker_.Write(PackDocument(data));
   span.length = offset() - span.offset;
   return span;
 }
@@ -172,7 +182,7 @@ void BundleWriter::Finish(Header header, const std::filesystem::path& path, cons
   std::vector<ChunkRef> chunks = chunker_.Finish();
   std::string head(kMagic, sizeof(kMagic));
   PutU32(&head, kFormatVersion);
-  std::string packed = ZstdCompress(header.ToJson(), kDocumentZstdLevel);
+  std::string packed = PackDocument(header.ToJson());
   PutU32(&head, static_cast<uint32_t>(packed.size()));
   head += packed;
   PutU32(&head, static_cast<uint32_t>(chunks.size()));

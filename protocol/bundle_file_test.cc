@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "compress/zstd.h"
 #include "protocol/bundle_printer.h"
-#include "protocol/zstd_stream.h"
 
 namespace outpost::protocol {
 namespace {
@@ -127,7 +127,7 @@ TEST(BundleFileTest, NewerFormatVersionIsRefusedWithUpgradeMessage) {
 std::string AsVersionOne(const std::string& v2) {
   uint32_t stored_len = GetLe32(v2, 12);
   StringReader frame(v2.substr(16, stored_len));
-  ZstdReader unpacked(frame, "header");
+  compress::ZstdReader unpacked(frame, "header");
   std::string json = ReadAll(unpacked);
   std::string v1 = v2.substr(0, 8) + Le32(1) + Le32(static_cast<uint32_t>(json.size())) + json;
   return v1 + v2.substr(16 + stored_len);

@@ -2,9 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "codec/decompress.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "compress/decompress.h"
 
 namespace outpost::storage {
 namespace {
@@ -118,7 +118,7 @@ class Copier {
     Progress("decompressing layer " + layer.digest.str() + " to " + diff_id.str());
     std::string what = src_.DescribeBlob(layer.digest);
     auto compressed = std::make_unique<VerifyingReader>(src_.OpenBlob(layer.digest, 0), layer.digest, layer.size, what);
-    auto plain = codec::OpenDecompressed(std::move(compressed), c, what);
+    auto plain = compress::OpenDecompressed(std::move(compressed), c, what);
     TempDir temp;
     fs::path spool = temp.path() / "layer.tar";
     AtomicFile out(spool);

@@ -7,9 +7,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "codec/decompress.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "compress/decompress.h"
 #include "storage/file_tree.h"
 #include "storage/oci_layout_store.h"
 #include "tar/tar_writer.h"
@@ -90,7 +90,7 @@ class DockerArchiveReader : public ImageStore {
     if (it == members_.end()) throw NotFound(Describe(), ": no blob ", d.str());
     const Member& m = it->second;
     if (m.stored == image::Compression::kNone) return tree_->Open(m.path, offset);
-    auto plain = codec::OpenDecompressed(tree_->Open(m.path), m.stored, tree_->DescribeMember(m.path));
+    auto plain = compress::OpenDecompressed(tree_->Open(m.path), m.stored, tree_->DescribeMember(m.path));
     SkipBytes(*plain, offset);
     return plain;
   }

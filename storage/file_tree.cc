@@ -1,10 +1,11 @@
 #include "storage/file_tree.h"
 
 #include <map>
+#include <vector>
 
-#include "codec/decompress.h"
 #include "common/error.h"
 #include "common/file.h"
+#include "compress/decompress.h"
 #include "tar/tar_reader.h"
 
 namespace outpost::storage {
@@ -128,14 +129,14 @@ class TarTree : public FileTree {
  private:
   // Inflates a gzip-compressed archive into a temp file; returns the path of the plain tar.
   fs::path MaybeInflate() {
-    uint8_t magic[2] = {0, 0};
+    char magic[compress::kSniffBytes];
     FileReader probe(file_);
-    size_t got = ReadUpTo(probe, magic, 2);
-    if (got < 2 || magic[0] != 0x1f || magic[1] != 0x8b) return file_;
+    size_t got = ReadUpTo(probe, reinterpret_cast<uint8_t*>(magic), sizeof magic);
+    if (compress::SniffCompression(std::string_view(magic, got)) != compress::Compression::kGzip) return file_;
     temp_ = std::make_unique<TempDir>();
     fs::path plain = temp_->path() / "archive.tar";
-    auto in = codec::OpenDecompressed(std::make_unique<FileReader>(file_), image::Compression::kGzip,
-                                      file_.string());
+    auto in = compress::OpenDecompressed(std::make_unique<FileReader>(file_), compress::Compression::kGzip,
+                                         file_.string());
     AtomicFile out(plain);
     Copy(*in, out);
     out.Commit();

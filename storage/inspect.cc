@@ -13,9 +13,9 @@ constexpr size_t kHeadBytes = 1024;  // enough for any gzip header with a file n
 
 // The gzip header at the front of `head`; nullopt when it is cut off or malformed (inspect
 // reports what it finds, it does not fail on a layer).
-std::optional<codec::GzipHeader> ParseGzipHead(std::string_view head) {
+std::optional<compress::GzipHeader> ParseGzipHead(std::string_view head) {
   try {
-    return codec::GzipHeader::Parse(head);
+    return compress::GzipHeader::Parse(head);
   } catch (const Error&) {
     return std::nullopt;
   }

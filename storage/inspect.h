@@ -6,8 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "compress/gzip_format.h"
 #include "image/image.h"
-#include "codec/gzip_format.h"
 #include "storage/image_store.h"
 
 namespace outpost::storage {
@@ -16,7 +16,7 @@ struct LayerReport {
   image::Descriptor descriptor;
   std::optional<Digest> diff_id;        // from the config, when it lists one for this layer
   image::Compression compression;       // sniffed from the blob's first bytes
-  std::optional<codec::GzipHeader> gzip;  // when the blob is gzip with a well-formed header
+  std::optional<compress::GzipHeader> gzip;  // when the blob is gzip with a well-formed header
 };
 
 struct ImageReport {

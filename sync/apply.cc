@@ -11,6 +11,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "compress/decompress.h"
 #include "sync/image_source.h"
 #include "sync/layer_codec.h"
 #include "sync/layer_rebuild.h"
@@ -240,7 +241,7 @@ void Applier::CheckPaths(const StagedLayer& s, const protocol::LayerEntry& e) {
     raw = s.source->store->OpenBlob(s.source->desc.digest);
   }
   image::Compression c = to_archive_ ? image::Compression::kNone : image::LayerCompression(e.media_type);
-  auto tar = sync::Uncompress(std::move(raw), c, "layer " + e.digest.str());
+  auto tar = compress::OpenDecompressed(std::move(raw), c, "layer " + e.digest.str());
   sync::CheckTarPaths(*tar, "layer " + e.digest.str());
 }
 

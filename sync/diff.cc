@@ -10,6 +10,8 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "common/version.h"
+#include "compress/decompress.h"
+#include "compress/zstd.h"
 #include "sync/image_signature.h"
 #include "sync/image_source.h"
 #include "sync/layer_codec.h"
@@ -17,7 +19,6 @@
 #include "sync/layer_cache.h"
 #include "protocol/bundle_file.h"
 #include "protocol/bundle_printer.h"
-#include "protocol/zstd_stream.h"
 
 namespace outpost::sync {
 namespace {
@@ -59,7 +60,7 @@ struct TargetFiles {
   std::unique_ptr<Reader> OpenTar() const {
     auto file = std::make_unique<FileReader>(tar_path());
     if (tar || compression == image::Compression::kNone) return file;
-    return Uncompress(std::move(file), compression, "spooled target blob");
+    return compress::OpenDecompressed(std::move(file), compression, "spooled target blob");
   }
 };
 
@@ -262,7 +263,9 @@ Candidate Planner::EncodeWhole(const LayerRef& t, const TargetFiles& files) {
   }
   auto out = std::make_shared<ScratchFile>(NewScratch("whole"));
   FileReader in(files.blob->path());
-  protocol::ZstdWriter z(out->writer(), kWholeZstdLevel, static_cast<uint64_t>(t.desc.size));
+  compress::ZstdWriter z(out->writer(), compress::ZstdParams{.level = kWholeZstdLevel,
+                                                           .checksum = true,
+                                                           .size = static_cast<uint64_t>(t.desc.size)});
   Copy(in, z);
   z.Finish();
   return {Method::kWhole, nullptr, out->path(), out->size(), protocol::Encoding::kZstd, out};

@@ -3,7 +3,7 @@
 #include <functional>
 
 #include "common/error.h"
-#include "sync/layer_codec.h"
+#include "compress/decompress.h"
 #include "tar/tar_reader.h"
 
 namespace outpost::sync {
@@ -40,7 +40,7 @@ class TeeReader : public Reader {
 // diffID; `finish_blob` runs after the last uncompressed byte, while `blob` is still open.
 void UncompressInto(const LayerRef& layer, std::unique_ptr<Reader> blob, Writer& out,
                     const std::function<void()>& finish_blob = {}) {
-  auto tar = Uncompress(std::move(blob), layer.compression, "layer " + layer.desc.digest.str());
+  auto tar = compress::OpenDecompressed(std::move(blob), layer.compression, "layer " + layer.desc.digest.str());
   HashingWriter hashing(&out);
   Copy(*tar, hashing);
   if (finish_blob) finish_blob();

@@ -1,6 +1,5 @@
 #include "sync/layer_codec.h"
 
-#include "codec/decompress.h"
 #include "codec/probe.h"
 #include "codec/rebuild.h"
 #include "codec/recipe.h"
@@ -8,11 +7,6 @@
 #include "common/file.h"
 
 namespace outpost::sync {
-
-std::unique_ptr<Reader> Uncompress(std::unique_ptr<Reader> blob, image::Compression compression,
-                                   std::string what) {
-  return codec::OpenDecompressed(std::move(blob), compression, std::move(what));
-}
 
 RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest& digest,
                                 const std::filesystem::path& tar, const Digest& diff_id) {

@@ -1,5 +1,6 @@
-// The seam between the diff/apply pipelines and the exact codec: open a layer blob as its tar,
-// find the recipe that rebuilds a blob from its tar, and rebuild it.
+// The seam between the diff/apply pipelines and the exact codec: find the recipe that rebuilds
+// a blob from its tar, and rebuild it. (A blob is opened as its tar with
+// compress::OpenDecompressed.)
 //
 // An uncompressed layer's recipe is the empty string (the blob is the tar). Every other recipe is
 // an exact-codec recipe line. Until a recipe is proven for a compressed layer the pipelines fall
@@ -17,11 +18,6 @@
 #include "image/image.h"
 
 namespace outpost::sync {
-
-// Wraps `blob` so reads return its uncompressed bytes. `what` names the blob in errors (a
-// corrupt stream is Corruption). Compression::kNone returns `blob` itself.
-std::unique_ptr<Reader> Uncompress(std::unique_ptr<Reader> blob, image::Compression compression,
-                                   std::string what);
 
 struct RecipeResult {
   std::optional<std::string> recipe;  // proven on the whole blob

@@ -2,6 +2,7 @@
 
 #include "common/async_io.h"
 #include "common/error.h"
+#include "compress/decompress.h"
 #include "delta/layer_delta.h"
 #include "sync/image_source.h"
 #include "sync/layer_codec.h"
@@ -81,7 +82,7 @@ void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAc
     // A compressed blob shipped whole or as raw delta: rebuild and check it, then uncompress.
     ScratchFile blob(scratch / "blob");
     RebuildBlobOf(entry, payload, base, blob.writer());
-    auto tar = Uncompress(std::make_unique<FileReader>(blob.path()), image::LayerCompression(entry.media_type),
+    auto tar = compress::OpenDecompressed(std::make_unique<FileReader>(blob.path()), image::LayerCompression(entry.media_type),
                           "layer " + entry.digest.str());
     Copy(*tar, hashing);
   }

@@ -1,4 +1,4 @@
-#include "codec/gzip_format.h"
+#include "compress/gzip_format.h"
 
 #include <zlib.h>
 
@@ -6,7 +6,7 @@
 
 #include "common/error.h"
 
-namespace outpost::codec {
+namespace outpost::compress {
 namespace {
 
 constexpr size_t kFixedHeaderBytes = 10;
@@ -84,4 +84,4 @@ std::string GzipTrailer(uint32_t crc, uint64_t length) {
   return t;
 }
 
-}  // namespace outpost::codec
+}  // namespace outpost::compress

@@ -12,7 +12,7 @@
 
 #include "common/io.h"
 
-namespace outpost::codec {
+namespace outpost::compress {
 
 inline constexpr uint8_t kGzipId1 = 0x1f;
 inline constexpr uint8_t kGzipId2 = 0x8b;
@@ -58,4 +58,4 @@ struct GzipHeader {
 // The 8-byte trailer for uncompressed data with this CRC32 and length (ISIZE = length mod 2^32).
 std::string GzipTrailer(uint32_t crc, uint64_t length);
 
-}  // namespace outpost::codec
+}  // namespace outpost::compress

@@ -1,11 +1,11 @@
-#include "codec/gzip_format.h"
+#include "compress/gzip_format.h"
 
 #include <gtest/gtest.h>
 #include <zlib.h>
 
 #include "common/error.h"
 
-namespace outpost::codec {
+namespace outpost::compress {
 namespace {
 
 std::string HeaderWithEveryField() {
@@ -60,4 +60,4 @@ TEST(GzipTrailerTest, IsCrcThenLengthModuloFourGiB) {
 }
 
 }  // namespace
-}  // namespace outpost::codec
+}  // namespace outpost::compress

@@ -1,24 +1,56 @@
-#include "codec/decompress.h"
+#include "compress/decompress.h"
 
 #include <gtest/gtest.h>
+#include <zlib.h>
 #include <zstd.h>
 
 #include <algorithm>
 #include <cstring>
 
-#include "codec/test_util.h"
 #include "common/error.h"
+#include "compress/gzip_reader.h"
 
-namespace outpost::codec {
+namespace outpost::compress {
 namespace {
 
-using testing::Compress;
-using testing::SampleText;
+// A gzip member: the header bytes given, zlib's raw deflate at `level`, the trailer.
+struct GzipRecipe {
+  std::string_view header;
+  int level;
+};
+constexpr GzipRecipe kZlib6{std::string_view("\x1f\x8b\x08\0\0\0\0\0\0\xff", 10), 6};
+constexpr GzipRecipe kNamed{std::string_view("\x1f\x8b\x08\x08\0\0\0\0\0\x03layer.tar\0", 20), 9};
 
-constexpr const char* kZlib6 = "v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6";
-constexpr const char* kNamed = "v1 gzip hdr=1f8b08080000000000036c617965722e74617200 deflate=zlib:9";
+std::string Compress(const GzipRecipe& recipe, const std::string& data) {
+  z_stream z{};
+  EXPECT_EQ(deflateInit2(&z, recipe.level, Z_DEFLATED, -15, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string body(deflateBound(&z, data.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  z.avail_in = static_cast<uInt>(data.size());
+  z.next_out = reinterpret_cast<Bytef*>(body.data());
+  z.avail_out = static_cast<uInt>(body.size());
+  EXPECT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  body.resize(z.total_out);
+  deflateEnd(&z);
+  uint32_t crc = static_cast<uint32_t>(crc32(0, reinterpret_cast<const Bytef*>(data.data()), static_cast<uInt>(data.size())));
+  return std::string(recipe.header) + body + GzipTrailer(crc, data.size());
+}
 
-std::string Decompress(const std::string& blob, image::Compression c) {
+// `n` bytes of compressible, text-like data that differ with `seed`.
+std::string SampleText(size_t n, uint32_t seed = 1) {
+  static const char* kWords[] = {"layer ", "tar ", "gzip ", "delta ", "outpost ", "remote\n", "image ", "blob "};
+  std::string s;
+  uint32_t x = seed * 2654435761u + 1;
+  while (s.size() < n) {
+    x = x * 1103515245u + 12345u;
+    s += kWords[(x >> 16) % 8];
+    if ((x >> 8) % 7 == 0) s += std::to_string(x % 1000);
+  }
+  s.resize(n);
+  return s;
+}
+
+std::string Decompress(const std::string& blob, Compression c) {
   StringReader in(blob);
   auto r = OpenDecompressed(in, c);
   return ReadAll(*r, 1 << 30);
@@ -72,7 +104,7 @@ TEST(GzipReaderTest, MembersArrivingInTinyReadsDecodeExactly) {
 TEST(GzipReaderTest, TruncationErrorsNameTheBlobAndWhere) {
   std::string blob = Compress(kZlib6, SampleText(200000));
   auto message = [&](size_t keep) {
-    auto r = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, keep)), image::Compression::kGzip,
+    auto r = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, keep)), Compression::kGzip,
                               "layer sha256:abc");
     try {
       ReadAll(*r, 1 << 30);
@@ -90,7 +122,7 @@ TEST(GzipReaderTest, CorruptDeflateDataSaysInvalidAndWhere) {
   std::string blob = Compress(kZlib6, SampleText(50000));
   blob[12] = static_cast<char>(0xff);  // block type 3 does not exist
   try {
-    Decompress(blob, image::Compression::kGzip);
+    Decompress(blob, Compression::kGzip);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
@@ -102,20 +134,20 @@ TEST(GzipReaderTest, CorruptDeflateDataSaysInvalidAndWhere) {
 TEST(GzipReaderTest, CrcMismatchIsCorruption) {
   std::string blob = Compress(kZlib6, SampleText(5000));
   blob[blob.size() - 6] ^= 1;
-  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+  EXPECT_THROW(Decompress(blob, Compression::kGzip), Error);
 }
 
 TEST(GzipReaderTest, IsizeMismatchIsCorruption) {
   std::string blob = Compress(kZlib6, SampleText(5000));
   blob[blob.size() - 2] ^= 1;
-  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+  EXPECT_THROW(Decompress(blob, Compression::kGzip), Error);
 }
 
 TEST(GzipReaderTest, TruncatedStreamIsCorruptionAtEveryLength) {
   std::string blob = Compress(kZlib6, SampleText(20000));
   for (size_t n = 0; n < blob.size(); n += 97) {
     try {
-      Decompress(blob.substr(0, n), image::Compression::kGzip);
+      Decompress(blob.substr(0, n), Compression::kGzip);
       ADD_FAILURE() << "no error at length " << n;
     } catch (const Error& e) {
       EXPECT_EQ(e.kind(), Error::Kind::kCorruption) << e.what();
@@ -125,13 +157,13 @@ TEST(GzipReaderTest, TruncatedStreamIsCorruptionAtEveryLength) {
 
 TEST(GzipReaderTest, TrailingGarbageIsCorruption) {
   std::string blob = Compress(kZlib6, SampleText(100)) + "garbage";
-  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+  EXPECT_THROW(Decompress(blob, Compression::kGzip), Error);
 }
 
 TEST(GzipReaderTest, FlippedDeflateByteIsAnError) {
   std::string blob = Compress(kZlib6, SampleText(50000));
   blob[blob.size() / 2] ^= 0x55;
-  EXPECT_THROW(Decompress(blob, image::Compression::kGzip), Error);
+  EXPECT_THROW(Decompress(blob, Compression::kGzip), Error);
 }
 
 TEST(GzipReaderTest, InspectGzipListsHeaders) {
@@ -151,13 +183,13 @@ std::string ZstdFrame(const std::string& data, int level) {
 TEST(ZstdReaderTest, FramesAndSkippableFramesDecodeAsOneStream) {
   std::string a = SampleText(400000, 3), b = SampleText(77, 4);
   std::string skippable("\x50\x2a\x4d\x18\x03\0\0\0abc", 11);
-  EXPECT_EQ(Decompress(ZstdFrame(a, 3) + skippable + ZstdFrame(b, 19), image::Compression::kZstd), a + b);
+  EXPECT_EQ(Decompress(ZstdFrame(a, 3) + skippable + ZstdFrame(b, 19), Compression::kZstd), a + b);
 }
 
 TEST(ZstdReaderTest, TruncatedFrameIsCorruption) {
   std::string blob = ZstdFrame(SampleText(100000), 3);
   try {
-    Decompress(blob.substr(0, blob.size() - 3), image::Compression::kZstd);
+    Decompress(blob.substr(0, blob.size() - 3), Compression::kZstd);
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
@@ -165,19 +197,19 @@ TEST(ZstdReaderTest, TruncatedFrameIsCorruption) {
 }
 
 TEST(DecompressTest, NoneIsPassthrough) {
-  EXPECT_EQ(Decompress("plain", image::Compression::kNone), "plain");
-  auto owned = OpenDecompressed(std::make_unique<StringReader>("plain"), image::Compression::kNone, "test blob");
+  EXPECT_EQ(Decompress("plain", Compression::kNone), "plain");
+  auto owned = OpenDecompressed(std::make_unique<StringReader>("plain"), Compression::kNone, "test blob");
   EXPECT_EQ(ReadAll(*owned), "plain");
 }
 
 TEST(DecompressTest, OwningReaderDecodesAndNamesTheBlobInErrors) {
   std::string a = SampleText(100000, 5), b = "tail";
   auto r = OpenDecompressed(std::make_unique<StringReader>(Compress(kZlib6, a) + Compress(kNamed, b)),
-                            image::Compression::kGzip, "test blob");
+                            Compression::kGzip, "test blob");
   EXPECT_EQ(ReadAll(*r, 1 << 30), a + b);
   std::string blob = ZstdFrame(SampleText(100000), 3);
   auto cut = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, blob.size() / 2)),
-                              image::Compression::kZstd, "test blob");
+                              Compression::kZstd, "test blob");
   try {
     ReadAll(*cut, 1 << 30);
     FAIL();
@@ -188,4 +220,4 @@ TEST(DecompressTest, OwningReaderDecodesAndNamesTheBlobInErrors) {
 }
 
 }  // namespace
-}  // namespace outpost::codec
+}  // namespace outpost::compress

@@ -1,20 +1,17 @@
-// Streaming decoders for layer blobs: gzip (multi-member, every header field kept, CRC32 and
-// ISIZE checked per member), zstd (multi-frame, skippable frames) and uncompressed passthrough.
-// Each holds a fixed amount of memory whatever the layer size.
+// The streaming gzip decoder (multi-member, every header field kept, CRC32 and ISIZE checked per
+// member), through ISA-L's igzip. It holds a fixed amount of memory whatever the stream size.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <string>
 #include <vector>
 
-#include "codec/gzip_format.h"
 #include "common/io.h"
-#include "image/image.h"
+#include "compress/gzip_format.h"
 
-namespace outpost::codec {
+namespace outpost::compress {
 
 // One gzip member as the decoder saw it.
 struct GzipMember {
@@ -66,35 +63,8 @@ class GzipReader : public Reader {
   std::optional<GzipHeader> first_header_;
 };
 
-// Decompresses a zstd stream (any number of frames; skippable frames are skipped). Throws
-// Corruption for bad or truncated frames and Unsupported for a frame whose window exceeds
-// 128 MiB (the memory bound).
-class ZstdReader : public Reader {
- public:
-  explicit ZstdReader(Reader& compressed);
-  ~ZstdReader() override;
-  ZstdReader(const ZstdReader&) = delete;
-  ZstdReader& operator=(const ZstdReader&) = delete;
-  size_t Read(uint8_t* buf, size_t n) override;
-
- private:
-  struct State;
-  std::unique_ptr<State> state_;
-};
-
-// A reader of the uncompressed stream behind `compressed` (which must outlive the result):
-// GzipReader, ZstdReader, or `compressed` itself passed through for kNone.
-std::unique_ptr<Reader> OpenDecompressed(Reader& compressed, image::Compression compression);
-
-// The same, owning `compressed`, for a store or the hub turning a named blob into its tar: every
-// error a read throws (from the decoder or from `compressed`) keeps its kind and has its message
-// prefixed with `what` (e.g. "layer sha256:...") unless it starts with it already. kNone returns
-// `compressed` itself.
-std::unique_ptr<Reader> OpenDecompressed(std::unique_ptr<Reader> compressed, image::Compression compression,
-                                         std::string what);
-
 // Decodes a whole gzip stream and returns every member's description (for inspecting small
 // streams: a changelog inside a layer, a test blob). Throws like GzipReader.
 std::vector<GzipMember> InspectGzip(Reader& compressed);
 
-}  // namespace outpost::codec
+}  // namespace outpost::compress

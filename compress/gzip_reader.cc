@@ -1,21 +1,18 @@
-#include "codec/decompress.h"
+#include "compress/gzip_reader.h"
 
 #include <isa-l/igzip_lib.h>
-#include <zstd.h>
-#include <zstd_errors.h>
 
 #include <algorithm>
 #include <cstring>
 
 #include "common/error.h"
 
-namespace outpost::codec {
+namespace outpost::compress {
 namespace {
 
 // Big enough that read syscalls and inflate calls are amortised; the header of a member must
 // fit too (FEXTRA is at most 64 KiB; longer FNAME/FCOMMENT fields are rejected as corrupt).
 constexpr size_t kInputBytes = 256 << 10;
-constexpr int kZstdMaxWindowLog = 27;  // 128 MiB: zstd's default limit, and our memory bound
 // igzip reads ahead up to 8 bytes into its bit buffer; at a member's end those bytes belong to
 // the trailer, so refills keep that many consumed bytes to step back over.
 constexpr size_t kReadAheadBytes = 8;
@@ -151,96 +148,6 @@ size_t GzipReader::Read(uint8_t* buf, size_t n) {
   return 0;
 }
 
-struct ZstdReader::State {
-  Reader& in;
-  ZSTD_DCtx* dctx;
-  std::unique_ptr<uint8_t[]> input = std::make_unique<uint8_t[]>(ZSTD_DStreamInSize());
-  ZSTD_inBuffer in_buf{input.get(), 0, 0};
-  size_t last_hint = 0;  // 0 when the last frame is complete
-  bool eof = false;
-
-  explicit State(Reader& r) : in(r), dctx(ZSTD_createDCtx()) {
-    if (dctx == nullptr) throw IOError("ZSTD_createDCtx failed (out of memory?)");
-    ZSTD_DCtx_setParameter(dctx, ZSTD_d_windowLogMax, kZstdMaxWindowLog);
-  }
-  ~State() { ZSTD_freeDCtx(dctx); }
-};
-
-ZstdReader::ZstdReader(Reader& compressed) : state_(std::make_unique<State>(compressed)) {}
-ZstdReader::~ZstdReader() = default;
-
-size_t ZstdReader::Read(uint8_t* buf, size_t n) {
-  State& s = *state_;
-  ZSTD_outBuffer out{buf, n, 0};
-  while (out.pos == 0 && n > 0) {
-    if (s.in_buf.pos == s.in_buf.size) {
-      if (s.eof) break;
-      s.in_buf.size = s.in.Read(s.input.get(), ZSTD_DStreamInSize());
-      s.in_buf.pos = 0;
-      if (s.in_buf.size == 0) {
-        s.eof = true;
-        if (s.last_hint != 0) throw Corruption("zstd stream is truncated (a frame is incomplete)");
-        break;
-      }
-    }
-    size_t hint = ZSTD_decompressStream(s.dctx, &out, &s.in_buf);
-    if (ZSTD_isError(hint)) {
-      if (ZSTD_getErrorCode(hint) == ZSTD_error_frameParameter_windowTooLarge) {
-        throw Unsupported("zstd frame window is larger than ", std::to_string(1 << (kZstdMaxWindowLog - 20)), " MiB");
-      }
-      throw Corruption("zstd stream is corrupt: ", ZSTD_getErrorName(hint));
-    }
-    s.last_hint = hint;
-  }
-  return out.pos;
-}
-
-std::unique_ptr<Reader> OpenDecompressed(Reader& compressed, image::Compression compression) {
-  struct Passthrough : Reader {
-    explicit Passthrough(Reader& r) : inner(r) {}
-    size_t Read(uint8_t* buf, size_t n) override { return inner.Read(buf, n); }
-    Reader& inner;
-  };
-  switch (compression) {
-    case image::Compression::kGzip: return std::make_unique<GzipReader>(compressed);
-    case image::Compression::kZstd: return std::make_unique<ZstdReader>(compressed);
-    case image::Compression::kNone: break;
-  }
-  return std::make_unique<Passthrough>(compressed);
-}
-
-namespace {
-
-// Owns the compressed stream and its decoder; names the blob in every error.
-class NamedDecompressor : public Reader {
- public:
-  NamedDecompressor(std::unique_ptr<Reader> compressed, image::Compression compression, std::string what)
-      : compressed_(std::move(compressed)),
-        decoder_(OpenDecompressed(*compressed_, compression)),
-        what_(std::move(what)) {}
-  size_t Read(uint8_t* buf, size_t n) override {
-    try {
-      return decoder_->Read(buf, n);
-    } catch (const Error& e) {
-      if (std::string_view(e.what()).starts_with(what_)) throw;  // `compressed` named it already
-      throw Error(e.kind(), Concat(what_, ": ", e.what()));
-    }
-  }
-
- private:
-  std::unique_ptr<Reader> compressed_;
-  std::unique_ptr<Reader> decoder_;
-  std::string what_;
-};
-
-}  // namespace
-
-std::unique_ptr<Reader> OpenDecompressed(std::unique_ptr<Reader> compressed, image::Compression compression,
-                                         std::string what) {
-  if (compression == image::Compression::kNone) return compressed;
-  return std::make_unique<NamedDecompressor>(std::move(compressed), compression, std::move(what));
-}
-
 std::vector<GzipMember> InspectGzip(Reader& compressed) {
   std::vector<GzipMember> members;
   GzipReader r(compressed, [&](const GzipMember& m) { members.push_back(m); });
@@ -249,4 +156,4 @@ std::vector<GzipMember> InspectGzip(Reader& compressed) {
   return members;
 }
 
-}  // namespace outpost::codec
+}  // namespace outpost::compress
