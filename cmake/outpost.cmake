@@ -21,11 +21,13 @@ function(outpost_target_options target)
   target_link_options(${target} PRIVATE ${OUTPOST_SANITIZE_LINK})
 endfunction()
 
-# The include root that shows one folder's headers, as "folder/file.h", and nothing else:
-# ${PROJECT_BINARY_DIR}/include/FOLDER/FOLDER links to the folder. A library exports its own
-# folder's root, so a folder sees the headers of the libraries it links and no others (the
-# finer table of what may include what is tests/layering/check_layering.py's).
-function(outpost_folder_include_root folder out_var)
+# The include root that shows the current top-level folder's headers, as "folder/file.h", and
+# nothing else: ${PROJECT_BINARY_DIR}/include/FOLDER/FOLDER links to the folder. A library
+# exports its folder's root, so a folder sees the headers of the libraries it links and no others
+# (the finer table of what may include what is tests/layering/check_layering.py's).
+function(outpost_folder_include_root out_var)
+  file(RELATIVE_PATH relative ${PROJECT_SOURCE_DIR} ${CMAKE_CURRENT_SOURCE_DIR})
+  string(REGEX REPLACE "/.*" "" folder "${relative}")
   set(root ${PROJECT_BINARY_DIR}/include/${folder})
   if(NOT EXISTS ${root}/${folder})
     file(MAKE_DIRECTORY ${root})
@@ -41,8 +43,7 @@ endfunction()
 function(outpost_library name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS;PRIVATE_DEPS" ${ARGN})
   add_library(outpost_${name} STATIC ${ARG_SOURCES})
-  get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
-  outpost_folder_include_root(${folder} root)
+  outpost_folder_include_root(root)
   target_include_directories(outpost_${name} PUBLIC ${root})
   outpost_target_options(outpost_${name})
   target_link_libraries(outpost_${name} PUBLIC ${ARG_DEPS} PRIVATE ${ARG_PRIVATE_DEPS})
@@ -52,8 +53,7 @@ endfunction()
 function(outpost_executable name)
   cmake_parse_arguments(ARG "" "" "SOURCES;DEPS" ${ARGN})
   add_executable(${name} ${ARG_SOURCES})
-  get_filename_component(folder ${CMAKE_CURRENT_SOURCE_DIR} NAME)
-  outpost_folder_include_root(${folder} root)
+  outpost_folder_include_root(root)
   target_include_directories(${name} PRIVATE ${root})
   outpost_target_options(${name})
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})

@@ -16,6 +16,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "compress/decompress.h"
+#include "compress/gzip_reader.h"
 #include "tar/tar_reader.h"
 
 namespace outpost::codec {

@@ -14,6 +14,7 @@
 #include "common/error.h"
 #include "compress/decompress.h"
 #include "compress/gzip_format.h"
+#include "compress/gzip_reader.h"
 
 namespace outpost::codec {
 namespace {

@@ -82,8 +82,8 @@ void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAc
     // A compressed blob shipped whole or as raw delta: rebuild and check it, then uncompress.
     ScratchFile blob(scratch / "blob");
     RebuildBlobOf(entry, payload, base, blob.writer());
-    auto tar = compress::OpenDecompressed(std::make_unique<FileReader>(blob.path()), image::LayerCompression(entry.media_type),
-                          "layer " + entry.digest.str());
+    auto tar = compress::OpenDecompressed(std::make_unique<FileReader>(blob.path()),
+                                          image::LayerCompression(entry.media_type), "layer " + entry.digest.str());
     Copy(*tar, hashing);
   }
   uint64_t size = hashing.count();
