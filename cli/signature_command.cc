@@ -19,8 +19,9 @@ struct SignatureArgs {
 };
 
 void RunSignature(const SignatureArgs& a) {
-  sync::ImageSignature sig =
-      sync::SignImage(storage::Reference::Parse(a.reference), a.store, std::filesystem::temp_directory_path());
+  sync::ImageBlockSignature sig =
+      sync::ComputeImageBlockSignature(storage::Reference::Parse(a.reference), a.store,
+                                       std::filesystem::temp_directory_path());
   sig.Save(a.output);
   std::printf("%s: %zu layers, %s\n", a.output.c_str(), sig.layers.size(),
               protocol::HumanBytes(std::filesystem::file_size(a.output)).c_str());

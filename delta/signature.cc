@@ -57,9 +57,9 @@ rs_result CopyFromBase(void* opaque, rs_long_t pos, size_t* len, void** buf) {
 }
 
 // Encodes a target tar against a signature: the signature-mode twin of the layer encoder.
-class SignatureEncoder {
+class BlockSignatureEncoder {
  public:
-  SignatureEncoder(const Signature& sig, OpWriter& ops, const EncodeOptions& options,
+  BlockSignatureEncoder(const BlockSignature& sig, OpWriter& ops, const EncodeOptions& options,
                    LayerDeltaStats* stats)
       : sig_(sig), matcher_(sig.index), ops_(ops), options_(options), stats_(stats) {}
 
@@ -112,7 +112,7 @@ class SignatureEncoder {
     ops_.Literal(window);
   }
 
-  const Signature& sig_;
+  const BlockSignature& sig_;
   BaseMatcher matcher_;
   OpWriter& ops_;
   const EncodeOptions& options_;
@@ -123,8 +123,8 @@ class SignatureEncoder {
 
 }  // namespace
 
-Signature Signature::Build(const RandomAccess& base_tar) {
-  Signature sig;
+BlockSignature BlockSignature::Build(const RandomAccess& base_tar) {
+  BlockSignature sig;
   RandomAccessReader whole(base_tar, 0, base_tar.size());
   sig.index = TarIndex::Build(whole);
   for (const TarIndexEntry& e : sig.index.entries) {
@@ -141,7 +141,7 @@ Signature Signature::Build(const RandomAccess& base_tar) {
   return sig;
 }
 
-void Signature::Write(Writer& out) const {
+void BlockSignature::Write(Writer& out) const {
   std::string body;
   PutVarint(&body, index.tar_size);
   PutDigest(&body, index.tar_digest);
@@ -163,7 +163,7 @@ void Signature::Write(Writer& out) const {
   out.Write(CompressWithPrefix(body, {}, 19));
 }
 
-Signature Signature::Read(outpost::Reader& in) {
+BlockSignature BlockSignature::Read(outpost::Reader& in) {
   std::string file = ReadAll(in, kMaxSignatureBytes);
   if (file.size() < 5 || std::string_view(file).substr(0, 4) != kMagic) {
     throw Corruption("not an outpost layer signature (bad magic)");
@@ -179,7 +179,7 @@ Signature Signature::Read(outpost::Reader& in) {
     throw Corruption(kWhat, " is truncated or has trailing bytes");
   }
   std::string body = DecompressWithPrefix(frame, {}, *n, kWhat);
-  Signature sig;
+  BlockSignature sig;
   size_t pos = 0;
   sig.index.tar_size = GetVarint(body, &pos, kWhat);
   sig.index.tar_digest = GetDigest(body, &pos, kWhat);
@@ -207,13 +207,13 @@ Signature Signature::Read(outpost::Reader& in) {
   return sig;
 }
 
-LayerDeltaStats EncodeLayerDeltaFromSignature(const Signature& signature,
-                                              outpost::Reader& target_tar, Writer& delta_out,
-                                              const EncodeOptions& options) {
+LayerDeltaStats EncodeLayerDeltaFromBlockSignature(const BlockSignature& signature,
+                                                   outpost::Reader& target_tar, Writer& delta_out,
+                                                   const EncodeOptions& options) {
   LayerDeltaStats stats;
   OpWriter ops(delta_out, format::Kind::kLayer, signature.index.tar_size,
                signature.index.tar_digest, options.zstd_level, &stats);
-  SignatureEncoder encoder(signature, ops, options, &stats);
+  BlockSignatureEncoder encoder(signature, ops, options, &stats);
   HashingReader hashing(target_tar);
   tar::Reader tar(hashing);
   tar::Entry e;

@@ -1,8 +1,9 @@
-// Signature mode: a delta against a base the encoder no longer holds. The far side computes a
-// signature of its base tar (the entry index with content hashes, each entry's header blocks,
+// Block-signature mode: a delta against a base the encoder no longer holds. The far side computes a
+// block signature of its base tar (the entry index with content hashes, each entry's header blocks,
 // and librsync block signatures of each file's content); the hub encodes the target against the
-// signature alone; the far side applies the result with ApplyLayerDelta against its real base.
-// The serialized form is documented in docs/layer-signature-format.md.
+// signature alone; the far side applies the result with ApplyLayerDelta against its real base. The
+// serialized form is documented in docs/layer-signature-format.md. ("Signature" alone means the
+// Ed25519 bundle signature, protocol/signing.h.)
 #pragma once
 
 #include <cstdint>
@@ -15,28 +16,28 @@
 
 namespace outpost::delta {
 
-struct Signature {
+struct BlockSignature {
   TarIndex index;
   std::vector<std::string> headers;  // per entry: its header blocks (header_offset..data_offset)
   std::vector<std::string> blocks;   // per entry: librsync signature of its content (files only)
 
   // Signs a base tar. Reads it front to back once per entry range. Throws Corruption if it does
   // not parse.
-  static Signature Build(const RandomAccess& base_tar);
+  static BlockSignature Build(const RandomAccess& base_tar);
 
   // Serializes to `out`; Read parses what Write wrote and throws Corruption for anything else
   // (Unsupported for a newer format version).
   void Write(Writer& out) const;
-  static Signature Read(outpost::Reader& in);
+  static BlockSignature Read(outpost::Reader& in);
 };
 
-// Encodes `target_tar` against the base `signature` describes: unchanged content is copied,
+// Encodes `target_tar` against the base the block `signature` describes: unchanged content is copied,
 // headers are encoded as bytewise differences from the base's, changed files are librsync
 // deltas against their base file.
 // The result is an ordinary layer delta (ApplyLayerDelta). Same failures as EncodeLayerDelta.
-LayerDeltaStats EncodeLayerDeltaFromSignature(const Signature& signature,
-                                              outpost::Reader& target_tar, Writer& delta_out,
-                                              const EncodeOptions& options = {});
+LayerDeltaStats EncodeLayerDeltaFromBlockSignature(const BlockSignature& signature,
+                                                   outpost::Reader& target_tar, Writer& delta_out,
+                                                   const EncodeOptions& options = {});
 
 // Applies a librsync `delta` whose basis is base[offset, offset + length); returns the result,
 // which must be exactly `target_size` bytes. Throws Corruption otherwise.

@@ -14,7 +14,7 @@ using testing::TarEnd;
 using testing::TarFile;
 using testing::TextBytes;
 
-TEST(Signature, DeltaFromSignatureAppliesAgainstTheRealBase) {
+TEST(BlockSignature, DeltaFromSignatureAppliesAgainstTheRealBase) {
   std::string big = TextBytes(100000, 21);
   std::string base = TarFile("a/big.txt", big) + TarFile("a/same.bin", RandomBytes(9000, 22)) + TarEnd();
   std::string changed = big;
@@ -23,15 +23,15 @@ TEST(Signature, DeltaFromSignatureAppliesAgainstTheRealBase) {
                        TarFile("a/new.txt", "hello") + TarEnd();
   StringRandomAccess base_ra(base);
   StringWriter sig_bytes;
-  Signature::Build(base_ra).Write(sig_bytes);
+  BlockSignature::Build(base_ra).Write(sig_bytes);
   StringReader sig_in(sig_bytes.str());
-  Signature sig = Signature::Read(sig_in);
+  BlockSignature sig = BlockSignature::Read(sig_in);
 
   StringReader target_in(target);
   StringWriter delta;
   EncodeOptions options;
   options.zstd_level = 3;
-  LayerDeltaStats stats = EncodeLayerDeltaFromSignature(sig, target_in, delta, options);
+  LayerDeltaStats stats = EncodeLayerDeltaFromBlockSignature(sig, target_in, delta, options);
   EXPECT_EQ(stats.copied_entries, 1u);
   EXPECT_EQ(stats.delta_entries, 1u);
   EXPECT_LT(delta.str().size(), 6000u);
@@ -42,19 +42,19 @@ TEST(Signature, DeltaFromSignatureAppliesAgainstTheRealBase) {
   EXPECT_EQ(out.str(), target);
 }
 
-TEST(Signature, DamagedSignatureIsCorruption) {
+TEST(BlockSignature, DamagedSignatureIsCorruption) {
   std::string base = TarFile("x", "content") + TarEnd();
   StringRandomAccess base_ra(base);
   StringWriter sig_bytes;
-  Signature::Build(base_ra).Write(sig_bytes);
+  BlockSignature::Build(base_ra).Write(sig_bytes);
   std::string truncated = sig_bytes.str().substr(0, sig_bytes.str().size() - 3);
   StringReader in(truncated);
-  EXPECT_THROW(Signature::Read(in), Error);
+  EXPECT_THROW(BlockSignature::Read(in), Error);
   std::string newer = sig_bytes.str();
   newer[4] = 9;
   StringReader in2(newer);
   try {
-    Signature::Read(in2);
+    BlockSignature::Read(in2);
     ADD_FAILURE();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::kUnsupported);

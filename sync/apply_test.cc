@@ -282,7 +282,7 @@ TEST_F(ApplyTest, TarEntryPathWithDotDotIsSecurityAndLeavesTheStore) {
 TEST_F(ApplyTest, SignatureModeRoundTripsWithoutTheBaseAtTheHub) {
   MakePair(true);
   fs::path sig = dir_.path() / "site.sig";
-  sync::SignImage(storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1"), {}, dir_.path())
+  sync::ComputeImageBlockSignature(storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":v1"), {}, dir_.path())
       .Save(sig);
   sync::DiffOptions o;
   o.from_signature = sig;

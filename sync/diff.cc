@@ -31,7 +31,7 @@ constexpr int kWholeZstdLevel = 9;
 // A layer the far side holds; its tar, blob and index are spooled on first use.
 struct BaseCandidate {
   const LayerRef* layer = nullptr;
-  const delta::Signature* signature = nullptr;  // signature mode: no bytes, only this
+  const delta::BlockSignature* signature = nullptr;  // signature mode: no bytes, only this
   std::unique_ptr<SpooledLayer> spool;  // made on first use
   std::optional<delta::TarIndex> index;
   bool index_failed = false;
@@ -114,7 +114,7 @@ class Planner {
   std::vector<LoadedImage> from_;
   LoadedImage to_;
   std::vector<BaseCandidate> bases_;
-  ImageSignature signature_;
+  ImageBlockSignature signature_;
   std::vector<LayerRef> signed_layers_;
   protocol::Header header_;
   NullProgress null_progress_;
@@ -129,8 +129,8 @@ class Planner {
 
 void Planner::LoadBases() {
   if (!o_.from_signature.empty()) {
-    signature_ = ImageSignature::Load(o_.from_signature);
-    for (const SignedLayer& l : signature_.layers) {
+    signature_ = ImageBlockSignature::Load(o_.from_signature);
+    for (const LayerBlockSignature& l : signature_.layers) {
       image::Descriptor d;
       d.media_type = l.media_type;
       d.digest = l.digest;
@@ -292,7 +292,7 @@ Candidate Planner::EncodeTarDelta(const LayerRef& t, const TargetFiles& files, c
   progress().Begin("layer " + t.desc.digest.short_hex() + " tar-delta", index.tar_size);
   ProgressReader counted(*in, progress());
   if (base.signature) {
-    delta::EncodeLayerDeltaFromSignature(*base.signature, counted, out->writer(), o_.delta_options);
+    delta::EncodeLayerDeltaFromBlockSignature(*base.signature, counted, out->writer(), o_.delta_options);
   } else {
     delta::EncodeOptions options = o_.delta_options;
     options.target_digest = t.diff_id;  // checked when spooled, or bound to the blob by its recipe

@@ -26,9 +26,9 @@ uint32_t GetU32(Reader& r, std::string_view what) {
 
 }  // namespace
 
-void ImageSignature::Save(const std::filesystem::path& path) const {
+void ImageBlockSignature::Save(const std::filesystem::path& path) const {
   nlohmann::json layers_json = nlohmann::json::array();
-  for (const SignedLayer& l : layers) {
+  for (const LayerBlockSignature& l : layers) {
     layers_json.push_back({{"digest", l.digest.str()}, {"diff_id", l.diff_id.str()}, {"size", l.size},
                            {"media_type", l.media_type}});
   }
@@ -38,7 +38,7 @@ void ImageSignature::Save(const std::filesystem::path& path) const {
   PutU32(out, kVersion);
   PutU32(out, static_cast<uint32_t>(header.size()));
   out.Write(header);
-  for (const SignedLayer& l : layers) {
+  for (const LayerBlockSignature& l : layers) {
     StringWriter one;  // a layer signature reads to its end: each goes with its length
     l.signature.Write(one);
     PutU32(out, static_cast<uint32_t>(one.str().size()));
@@ -47,7 +47,7 @@ void ImageSignature::Save(const std::filesystem::path& path) const {
   out.Commit();
 }
 
-ImageSignature ImageSignature::Load(const std::filesystem::path& path) {
+ImageBlockSignature ImageBlockSignature::Load(const std::filesystem::path& path) {
   FileReader in(path);
   std::string what = "image signature " + path.string();
   std::string magic(kMagic.size(), '\0');
@@ -63,17 +63,17 @@ ImageSignature ImageSignature::Load(const std::filesystem::path& path) {
   ReadFull(in, reinterpret_cast<uint8_t*>(header.data()), header.size(), what);
   nlohmann::json j = nlohmann::json::parse(header, nullptr, false);
   if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array()) throw Corruption(what, ": bad header");
-  ImageSignature sig;
+  ImageBlockSignature sig;
   try {
     sig.reference = j.at("reference").get<std::string>();
     for (const auto& l : j["layers"]) {
-      SignedLayer layer;
+      LayerBlockSignature layer;
       layer.digest = Digest::Parse(l.at("digest").get<std::string>());
       layer.diff_id = Digest::Parse(l.at("diff_id").get<std::string>());
       layer.size = l.at("size").get<uint64_t>();
       layer.media_type = l.at("media_type").get<std::string>();
       LimitedReader one(in, GetU32(in, what));
-      layer.signature = delta::Signature::Read(one);
+      layer.signature = delta::BlockSignature::Read(one);
       sig.layers.push_back(std::move(layer));
     }
   } catch (const nlohmann::json::exception&) {
@@ -84,10 +84,11 @@ ImageSignature ImageSignature::Load(const std::filesystem::path& path) {
   return sig;
 }
 
-ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
-                         const std::filesystem::path& scratch) {
+ImageBlockSignature ComputeImageBlockSignature(const storage::Reference& ref,
+                                               const storage::StoreOptions& options,
+                                               const std::filesystem::path& scratch) {
   LoadedImage img = LoadImage(ref, options);
-  ImageSignature sig;
+  ImageBlockSignature sig;
   sig.reference = ref.text;
   TempDir dir(scratch, "outpost-sign-");
   for (const LayerRef& l : img.layers) {
@@ -95,7 +96,7 @@ ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOpti
     SpoolTar(l, tar.writer());
     RandomAccessFile access(tar.path());
     sig.layers.push_back({l.desc.digest, l.diff_id, static_cast<uint64_t>(l.desc.size), l.desc.media_type,
-                          delta::Signature::Build(access)});
+                          delta::BlockSignature::Build(access)});
   }
   return sig;
 }

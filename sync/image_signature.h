@@ -1,7 +1,8 @@
-// Image signatures: what the far side sends the hub when the hub no longer holds the base
-// (`outpost signature REF -o SIG`, then `outpost diff --from-signature SIG`). Per layer of the
-// image: its blob digest, diffID and size, and the delta engine's layer signature of its tar
-// (docs/layer-signature-format.md). File layout in docs/bundle-format.md ("Image signatures").
+// Image block-signature files: what the far side sends the hub when the hub no longer holds the
+// base (`outpost signature REF -o SIG`, then `outpost diff --from-signature SIG`). Per layer of the
+// image: its blob digest, diffID and size, and the delta engine's block signature of its tar
+// (docs/layer-signature-format.md). File layout in docs/bundle-format.md ("Image block-signature
+// files").
 #pragma once
 
 #include <filesystem>
@@ -14,26 +15,27 @@
 
 namespace outpost::sync {
 
-struct SignedLayer {
+struct LayerBlockSignature {
   Digest digest;   // the blob as the far side's store holds it
   Digest diff_id;
   uint64_t size = 0;
   std::string media_type;
-  delta::Signature signature;
+  delta::BlockSignature signature;
 };
 
-struct ImageSignature {
+struct ImageBlockSignature {
   std::string reference;
-  std::vector<SignedLayer> layers;
+  std::vector<LayerBlockSignature> layers;
 
   // Writes the signature file atomically. Throws IOError.
   void Save(const std::filesystem::path& path) const;
   // Throws NotFound, Corruption, Unsupported (newer version).
-  static ImageSignature Load(const std::filesystem::path& path);
+  static ImageBlockSignature Load(const std::filesystem::path& path);
 };
 
 // Signs every layer of `ref` (spooling each tar to `scratch`). Throws what the store throws.
-ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
-                         const std::filesystem::path& scratch);
+ImageBlockSignature ComputeImageBlockSignature(const storage::Reference& ref,
+                                               const storage::StoreOptions& options,
+                                               const std::filesystem::path& scratch);
 
 }  // namespace outpost::sync
