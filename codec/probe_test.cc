@@ -5,10 +5,12 @@
 
 #include "codec/test_util.h"
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::codec {
 namespace {
 
+using outpost::testing::ThrowsKind;
 using testing::Compress;
 using testing::SampleText;
 
@@ -63,7 +65,7 @@ TEST(ProbeTest, FindsZstdSingleThreadedFrames) {
 TEST(ProbeTest, CorruptBlobIsCorruption) {
   std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6", SampleText(1000));
   blob.resize(blob.size() - 4);
-  EXPECT_THROW(ProbeBytes(blob), Error);
+  EXPECT_THAT([&] { ProbeBytes(blob); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 // Probe with known facts over in-memory `blob` and its uncompressed `data`.
