@@ -15,7 +15,7 @@ namespace {
 
 using outpost::testing::ThrowsKind;
 using testing::Compress;
-using testing::SampleText;
+using testing::TextBytes;
 
 constexpr const char* kZlib6 = "v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6";
 constexpr const char* kNamed = "v1 gzip hdr=1f8b08080000000000036c617965722e74617200 deflate=zlib:9";
@@ -27,7 +27,7 @@ std::string Decompress(const std::string& blob, image::Compression c) {
 }
 
 TEST(GzipReaderTest, MultiMemberStreamDecodesAsOneAndReportsMembers) {
-  std::string a = SampleText(300000, 1), b = SampleText(1000, 2);
+  std::string a = TextBytes(300000, 1), b = TextBytes(1000, 2);
   StringReader in(Compress(kZlib6, a) + Compress(kNamed, b));
   std::vector<GzipMember> members;
   GzipReader r(in, [&](const GzipMember& m) { members.push_back(m); });
@@ -59,7 +59,7 @@ class TrickleReader : public Reader {
 TEST(GzipReaderTest, MembersArrivingInTinyReadsDecodeExactly) {
   std::string plain, blob;
   for (uint32_t i = 0; i < 6; ++i) {
-    std::string part = SampleText(i * 37 + (i == 3 ? 5000 : 0), i);
+    std::string part = TextBytes(i * 37 + (i == 3 ? 5000 : 0), i);
     plain += part;
     blob += Compress(i % 2 ? kNamed : kZlib6, part);
   }
@@ -72,7 +72,7 @@ TEST(GzipReaderTest, MembersArrivingInTinyReadsDecodeExactly) {
 }
 
 TEST(GzipReaderTest, TruncationErrorsNameTheBlobAndWhere) {
-  std::string blob = Compress(kZlib6, SampleText(200000));
+  std::string blob = Compress(kZlib6, TextBytes(200000));
   auto message = [&](size_t keep) {
     auto r = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, keep)), image::Compression::kGzip,
                               "layer sha256:abc");
@@ -89,7 +89,7 @@ TEST(GzipReaderTest, TruncationErrorsNameTheBlobAndWhere) {
 }
 
 TEST(GzipReaderTest, CorruptDeflateDataSaysInvalidAndWhere) {
-  std::string blob = Compress(kZlib6, SampleText(50000));
+  std::string blob = Compress(kZlib6, TextBytes(50000));
   blob[12] = static_cast<char>(0xff);  // block type 3 does not exist
   try {
     Decompress(blob, image::Compression::kGzip);
@@ -102,19 +102,19 @@ TEST(GzipReaderTest, CorruptDeflateDataSaysInvalidAndWhere) {
 }
 
 TEST(GzipReaderTest, CrcMismatchIsCorruption) {
-  std::string blob = Compress(kZlib6, SampleText(5000));
+  std::string blob = Compress(kZlib6, TextBytes(5000));
   blob[blob.size() - 6] ^= 1;
   EXPECT_THAT([&] { Decompress(blob, image::Compression::kGzip); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 TEST(GzipReaderTest, IsizeMismatchIsCorruption) {
-  std::string blob = Compress(kZlib6, SampleText(5000));
+  std::string blob = Compress(kZlib6, TextBytes(5000));
   blob[blob.size() - 2] ^= 1;
   EXPECT_THAT([&] { Decompress(blob, image::Compression::kGzip); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 TEST(GzipReaderTest, TruncatedStreamIsCorruptionAtEveryLength) {
-  std::string blob = Compress(kZlib6, SampleText(20000));
+  std::string blob = Compress(kZlib6, TextBytes(20000));
   for (size_t n = 0; n < blob.size(); n += 97) {
     try {
       Decompress(blob.substr(0, n), image::Compression::kGzip);
@@ -126,12 +126,12 @@ TEST(GzipReaderTest, TruncatedStreamIsCorruptionAtEveryLength) {
 }
 
 TEST(GzipReaderTest, TrailingGarbageIsCorruption) {
-  std::string blob = Compress(kZlib6, SampleText(100)) + "garbage";
+  std::string blob = Compress(kZlib6, TextBytes(100)) + "garbage";
   EXPECT_THAT([&] { Decompress(blob, image::Compression::kGzip); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 TEST(GzipReaderTest, FlippedDeflateByteIsAnError) {
-  std::string blob = Compress(kZlib6, SampleText(50000));
+  std::string blob = Compress(kZlib6, TextBytes(50000));
   blob[blob.size() / 2] ^= 0x55;
   EXPECT_THAT([&] { Decompress(blob, image::Compression::kGzip); }, ThrowsKind(Error::Kind::kCorruption));
 }
@@ -151,13 +151,13 @@ std::string ZstdFrame(const std::string& data, int level) {
 }
 
 TEST(ZstdReaderTest, FramesAndSkippableFramesDecodeAsOneStream) {
-  std::string a = SampleText(400000, 3), b = SampleText(77, 4);
+  std::string a = TextBytes(400000, 3), b = TextBytes(77, 4);
   std::string skippable("\x50\x2a\x4d\x18\x03\0\0\0abc", 11);
   EXPECT_EQ(Decompress(ZstdFrame(a, 3) + skippable + ZstdFrame(b, 19), image::Compression::kZstd), a + b);
 }
 
 TEST(ZstdReaderTest, TruncatedFrameIsCorruption) {
-  std::string blob = ZstdFrame(SampleText(100000), 3);
+  std::string blob = ZstdFrame(TextBytes(100000), 3);
   try {
     Decompress(blob.substr(0, blob.size() - 3), image::Compression::kZstd);
     FAIL();
@@ -173,11 +173,11 @@ TEST(DecompressTest, NoneIsPassthrough) {
 }
 
 TEST(DecompressTest, OwningReaderDecodesAndNamesTheBlobInErrors) {
-  std::string a = SampleText(100000, 5), b = "tail";
+  std::string a = TextBytes(100000, 5), b = "tail";
   auto r = OpenDecompressed(std::make_unique<StringReader>(Compress(kZlib6, a) + Compress(kNamed, b)),
                             image::Compression::kGzip, "test blob");
   EXPECT_EQ(ReadAll(*r, 1 << 30), a + b);
-  std::string blob = ZstdFrame(SampleText(100000), 3);
+  std::string blob = ZstdFrame(TextBytes(100000), 3);
   auto cut = OpenDecompressed(std::make_unique<StringReader>(blob.substr(0, blob.size() / 2)),
                               image::Compression::kZstd, "test blob");
   try {

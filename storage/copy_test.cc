@@ -6,7 +6,7 @@
 #include "common/file.h"
 #include "storage/docker_archive_store.h"
 #include "storage/oci_layout_store.h"
-#include "storage/test_images.h"
+#include "tests/support/images.h"
 #include "tests/support/matchers.h"
 
 namespace outpost::storage {

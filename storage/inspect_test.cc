@@ -7,7 +7,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "storage/oci_layout_store.h"
-#include "storage/test_images.h"
+#include "tests/support/images.h"
 #include "tests/support/matchers.h"
 
 namespace outpost::storage {
