@@ -5,9 +5,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "cli/test_support.h"
 #include "common/digest.h"
 #include "common/file.h"
+#include "tests/support/command.h"
 
 namespace outpost::cli {
 namespace {

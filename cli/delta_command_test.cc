@@ -2,9 +2,10 @@
 // progress: a line on a terminal, nothing in scripts.
 #include <gtest/gtest.h>
 
-#include "cli/test_support.h"
 #include "common/digest.h"
 #include "sync/test_images.h"
+#include "tests/support/bytes.h"
+#include "tests/support/command.h"
 
 namespace outpost::cli {
 namespace {
@@ -13,14 +14,14 @@ using testing::OutpostBinary;
 using testing::RunCommand;
 using testing::RunResult;
 using outpost::testing::Files;
-using outpost::testing::Noise;
+using outpost::testing::RandomBytes;
 using outpost::testing::WriteImage;
 
 class DeltaCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    Files base = {{"bin/tool", Noise(300000, 1)}};
-    Files app_v1 = {{"app/lib.so", Noise(400000, 2)}, {"app/notes.txt", std::string(20000, 'n')}};
+    Files base = {{"bin/tool", RandomBytes(300000, 1)}};
+    Files app_v1 = {{"app/lib.so", RandomBytes(400000, 2)}, {"app/notes.txt", std::string(20000, 'n')}};
     Files app_v2 = app_v1;
     app_v2["app/lib.so"].replace(5000, 8, "patched!");
     WriteImage("oci:" + Path("hub") + ":v1", {{base, true}, {app_v1, true}});

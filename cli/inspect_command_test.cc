@@ -2,13 +2,11 @@
 // non-zero exit code, and no partial output left behind.
 #include <gtest/gtest.h>
 
-#include <cstring>
-
-#include "cli/test_support.h"
 #include "common/digest.h"
 #include "common/file.h"
 #include "storage/oci_layout_store.h"
-#include "storage/test_images.h"
+#include "tests/support/command.h"
+#include "tests/support/images.h"
 
 namespace outpost::cli {
 namespace {
@@ -20,8 +18,8 @@ using testing::RunResult;
 class InspectCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    img_ = storage::testing::MakeImage(2);
-    storage::testing::WriteImage(*storage::OpenOciLayoutForWrite(Path("layout")), img_, "v1");
+    img_ = testing::MakeImage(2);
+    testing::WriteImage(*storage::OpenOciLayoutForWrite(Path("layout")), img_, "v1");
   }
 
   std::string Path(const std::string& name) const { return (tmp_.path() / name).string(); }
@@ -42,19 +40,8 @@ class InspectCommandTest : public ::testing::Test {
     }
   }
 
-  std::string TarWithMember(const std::string& name) {
-    std::string tar = storage::testing::MakeTar({{std::string(name.size(), 'n'), "x"}});
-    std::memcpy(tar.data(), name.data(), name.size());
-    std::memset(tar.data() + 148, ' ', 8);
-    unsigned sum = 0;
-    for (size_t i = 0; i < 512; ++i) sum += static_cast<uint8_t>(tar[i]);
-    for (int i = 5; i >= 0; --i, sum >>= 3) tar[148 + i] = static_cast<char>('0' + (sum & 7));
-    tar[154] = '\0';
-    return tar;
-  }
-
   TempDir tmp_;
-  storage::testing::TestImage img_;
+  testing::TestImage img_;
 };
 
 TEST_F(InspectCommandTest, GoodImagePrintsItsDigests) {
@@ -74,20 +61,20 @@ TEST_F(InspectCommandTest, EditedLayerIsOneLineNamingFileAndBothDigests) {
 }
 
 TEST_F(InspectCommandTest, TruncatedArchiveIsCorruption) {
-  std::string tar = storage::testing::MakeTar({{"manifest.json", std::string(2000, ' ')}});
+  std::string tar = testing::MakeTar({{"manifest.json", std::string(2000, ' ')}});
   WriteFileAtomic(Path("t.tar"), tar.substr(0, 1100));
   ExpectOneLineErrors(Outpost("inspect docker-archive:" + Path("t.tar")), 4, Path("t.tar"));
 }
 
 TEST_F(InspectCommandTest, MalformedManifestJsonIsCorruption) {
-  WriteFileAtomic(Path("m.tar"), storage::testing::MakeTar({{"manifest.json", "[{"}}));
+  WriteFileAtomic(Path("m.tar"), testing::MakeTar({{"manifest.json", "[{"}}));
   ExpectOneLineErrors(Outpost("inspect docker-archive:" + Path("m.tar")), 4, Path("m.tar") + ":manifest.json");
 }
 
 TEST_F(InspectCommandTest, DotDotAndAbsoluteMembersAreRefused) {
-  WriteFileAtomic(Path("up.tar"), TarWithMember("../x"));
+  WriteFileAtomic(Path("up.tar"), testing::TarWithRawName("../x", "x"));
   ExpectOneLineErrors(Outpost("inspect docker-archive:" + Path("up.tar")), 8, Path("up.tar"));
-  WriteFileAtomic(Path("abs.tar"), TarWithMember("/x"));
+  WriteFileAtomic(Path("abs.tar"), testing::TarWithRawName("/x", "x"));
   ExpectOneLineErrors(Outpost("inspect docker-archive:" + Path("abs.tar")), 8, Path("abs.tar"));
 }
 

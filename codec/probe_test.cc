@@ -5,15 +5,17 @@
 
 #include "codec/test_util.h"
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::codec {
 namespace {
 
+using outpost::testing::ThrowsKind;
 using testing::Compress;
-using testing::SampleText;
+using testing::TextBytes;
 
 TEST(ProbeTest, FindsAndProvesZlibRecipes) {
-  std::string data = SampleText(300000);
+  std::string data = TextBytes(300000);
   for (const char* recipe : {"v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6:mem=8:strategy=0:wbits=15",
                              "v1 gzip hdr=1f8b08000000000004ff deflate=zlib:1:mem=8:strategy=0:wbits=15",
                              "v1 gzip hdr=1f8b08000000000000ff deflate=zlib:4:mem=9:strategy=0:wbits=15",
@@ -37,7 +39,7 @@ TEST(ProbeTest, UncompressedBlobIsItsOwnRecipe) {
 
 TEST(ProbeTest, UnknownEncoderIsANormalNoRecipe) {
   // zlib with a small window: no writer we know does that, so nothing reproduces it.
-  std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6:wbits=10", SampleText(200000));
+  std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6:wbits=10", TextBytes(200000));
   ProbeResult r = ProbeBytes(blob);
   EXPECT_FALSE(r.exact);
   EXPECT_EQ(r.reason.rfind("no recipe: ", 0), 0u) << r.reason;
@@ -52,7 +54,7 @@ TEST(ProbeTest, MultiMemberGzipHasNoRecipe) {
 }
 
 TEST(ProbeTest, FindsZstdSingleThreadedFrames) {
-  std::string data = SampleText(200000);
+  std::string data = TextBytes(200000);
   std::string blob(ZSTD_compressBound(data.size()), '\0');
   blob.resize(ZSTD_compress(blob.data(), blob.size(), data.data(), data.size(), 5));
   ProbeResult r = ProbeBytes(blob);
@@ -61,9 +63,9 @@ TEST(ProbeTest, FindsZstdSingleThreadedFrames) {
 }
 
 TEST(ProbeTest, CorruptBlobIsCorruption) {
-  std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6", SampleText(1000));
+  std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6", TextBytes(1000));
   blob.resize(blob.size() - 4);
-  EXPECT_THROW(ProbeBytes(blob), Error);
+  EXPECT_THAT([&] { ProbeBytes(blob); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 // Probe with known facts over in-memory `blob` and its uncompressed `data`.
@@ -76,7 +78,7 @@ ProbeResult ProbeKnown(const std::string& blob, const std::string& data, const D
 }
 
 TEST(ProbeTest, KnownFactsFindTheSameRecipeWithoutASurvey) {
-  std::string data = SampleText(300000);
+  std::string data = TextBytes(300000);
   std::string blob = Compress("v1 gzip hdr=1f8b08000000000004ff deflate=zlib:1:mem=8:strategy=0:wbits=15", data);
   ProbeResult r = ProbeKnown(blob, data, Digest::Of(blob));
   ASSERT_TRUE(r.exact) << r.reason;
@@ -84,7 +86,7 @@ TEST(ProbeTest, KnownFactsFindTheSameRecipeWithoutASurvey) {
 }
 
 TEST(ProbeTest, KnownFactsStillProveTheSha256) {
-  std::string data = SampleText(100000);
+  std::string data = TextBytes(100000);
   std::string blob = Compress("v1 gzip hdr=1f8b08000000000000ff deflate=zlib:6", data);
   // A caller that got the digest wrong: no candidate can prove it; the fallback survey finds the
   // real digest and the recipe, which is then right for these bytes.

@@ -23,7 +23,7 @@ std::string Inflate(const std::string& raw) {
 }
 
 TEST(ZlibEncoderTest, OutputDoesNotDependOnHowInputIsSplit) {
-  std::string data = testing::SampleText(500000);
+  std::string data = testing::TextBytes(500000);
   StringWriter whole, pieces;
   ZlibEncoder a(ZlibParams{}, whole);
   a.Write(reinterpret_cast<const uint8_t*>(data.data()), data.size());
@@ -39,7 +39,7 @@ TEST(ZlibEncoderTest, OutputDoesNotDependOnHowInputIsSplit) {
 
 TEST(PigzEncoderTest, BlocksEndOnByteBoundariesAndInflate) {
   for (size_t size : {size_t{0}, size_t{1000}, size_t{131072}, size_t{131073}, size_t{300000}}) {
-    std::string data = testing::SampleText(size, 9);
+    std::string data = testing::TextBytes(size, 9);
     StringWriter out;
     PigzEncoder e(6, 131072, out);
     e.Write(reinterpret_cast<const uint8_t*>(data.data()), data.size());

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(Digest, OfEmptyStringIsTheWellKnownValue) {
   EXPECT_EQ(Digest::Of("").str(),
@@ -21,9 +24,9 @@ TEST(Digest, ParseRejectsUpperCaseOtherAlgorithmsAndWrongLengths) {
   std::string good = Digest::Of("x").str();
   std::string upper = good;
   upper[10] = 'A';
-  EXPECT_THROW(Digest::Parse(upper), Error);
-  EXPECT_THROW(Digest::Parse("sha512:" + good.substr(7)), Error);
-  EXPECT_THROW(Digest::Parse(good.substr(0, good.size() - 1)), Error);
+  EXPECT_THAT([&] { Digest::Parse(upper); }, ThrowsKind(Error::Kind::kInvalidArgument));
+  EXPECT_THAT([&] { Digest::Parse("sha512:" + good.substr(7)); }, ThrowsKind(Error::Kind::kInvalidArgument));
+  EXPECT_THAT([&] { Digest::Parse(good.substr(0, good.size() - 1)); }, ThrowsKind(Error::Kind::kInvalidArgument));
   EXPECT_FALSE(Digest::IsValid("sha256:"));
 }
 

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(AtomicFile, NothingAppearsUntilCommit) {
   TempDir dir;
@@ -44,7 +47,7 @@ TEST(RandomAccessFile, ReadPastTheEndIsCorruption) {
   uint8_t buf[4];
   f.ReadAt(6, buf, 4);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), 4), "6789");
-  EXPECT_THROW(f.ReadAt(8, buf, 4), Error);
+  EXPECT_THAT([&] { f.ReadAt(8, buf, 4); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 }  // namespace

@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(Io, CopyMovesEveryByteAndCountsThem) {
   std::string data(1 << 20, 'x');
@@ -44,7 +47,7 @@ TEST(Io, HashingWriterHashesWhatPassesThrough) {
 
 TEST(Io, ReadAllRefusesDocumentsOverTheLimit) {
   StringReader r(std::string(100, 'a'));
-  EXPECT_THROW(ReadAll(r, 99), Error);
+  EXPECT_THAT([&] { ReadAll(r, 99); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 }  // namespace

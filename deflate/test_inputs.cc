@@ -95,13 +95,6 @@ std::string EnglishText(size_t n, uint64_t seed) {
   return out;
 }
 
-std::string RandomBytes(size_t n, uint64_t seed) {
-  Rng rng(seed);
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(rng.Next());
-  return out;
-}
-
 std::string ZeroRuns(size_t n, uint64_t seed) {
   Rng rng(seed);
   std::string out(n, '\0');

@@ -8,12 +8,14 @@
 #include <cstdint>
 #include <string>
 
+#include "tests/support/bytes.h"
+
 namespace outpost::deflate::testing {
 
 // English-like text of `n` bytes: words drawn with a skewed distribution, punctuation, lines.
 std::string EnglishText(size_t n, uint64_t seed);
 // `n` uniformly random bytes (incompressible, like an already-compressed file).
-std::string RandomBytes(size_t n, uint64_t seed);
+using outpost::testing::RandomBytes;
 // Long runs of zeros broken by short random bursts (sparse files, padding).
 std::string ZeroRuns(size_t n, uint64_t seed);
 // Many short, similar records ("key=... value=..." lines).

@@ -7,10 +7,12 @@
 #include "delta/op_writer.h"
 #include "delta/test_util.h"
 #include "delta/zstd_util.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::delta {
 namespace {
 
+using outpost::testing::ThrowsKind;
 using testing::ApplyLayer;
 using testing::ApplyRawError;
 using testing::RandomBytes;
@@ -391,7 +393,7 @@ TEST(RawDelta, RoundTripsArbitraryBytesAcrossWindows) {
   EXPECT_EQ(ApplyRawDelta(base_ra, delta_in, out), Digest::Of(target));
   EXPECT_EQ(out.str(), target);
   StringReader as_layer(delta.str());
-  EXPECT_THROW(VerifyLayerDelta(base_ra, as_layer), Error);
+  EXPECT_THAT([&] { VerifyLayerDelta(base_ra, as_layer); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 TEST(TarIndex, SimilarityPrefersTheBaseSharingContent) {

@@ -4,10 +4,12 @@
 
 #include "common/error.h"
 #include "delta/test_util.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::delta {
 namespace {
 
+using outpost::testing::ThrowsKind;
 using testing::RandomBytes;
 using testing::StringRandomAccess;
 using testing::TarEnd;
@@ -49,7 +51,7 @@ TEST(BlockSignature, DamagedSignatureIsCorruption) {
   BlockSignature::Build(base_ra).Write(sig_bytes);
   std::string truncated = sig_bytes.str().substr(0, sig_bytes.str().size() - 3);
   StringReader in(truncated);
-  EXPECT_THROW(BlockSignature::Read(in), Error);
+  EXPECT_THAT([&] { BlockSignature::Read(in); }, ThrowsKind(Error::Kind::kCorruption));
   std::string newer = sig_bytes.str();
   newer[4] = 9;
   StringReader in2(newer);

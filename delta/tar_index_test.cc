@@ -3,10 +3,12 @@
 #include "common/error.h"
 #include "delta/layer_delta.h"
 #include "delta/test_util.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::delta {
 namespace {
 
+using outpost::testing::ThrowsKind;
 using testing::TarEnd;
 using testing::TarFile;
 
@@ -47,16 +49,16 @@ TEST(TarIndexSerialization, EveryTruncationIsCorruption) {
       EXPECT_EQ(e.kind(), Error::Kind::kCorruption) << n;
     }
   }
-  EXPECT_THROW(TarIndex::Parse(bytes + "x"), Error);
+  EXPECT_THAT([&] { TarIndex::Parse(bytes + "x"); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 TEST(TarIndexSerialization, EntryOutsideTheTarIsCorruption) {
   TarIndex index = IndexOf(SampleTar());
   index.entries[1].size = index.tar_size;  // content running past the end
-  EXPECT_THROW(TarIndex::Parse(index.Serialize()), Error);
+  EXPECT_THAT([&] { TarIndex::Parse(index.Serialize()); }, ThrowsKind(Error::Kind::kCorruption));
   index = IndexOf(SampleTar());
   std::swap(index.entries[0], index.entries[1]);  // out of order
-  EXPECT_THROW(TarIndex::Parse(index.Serialize()), Error);
+  EXPECT_THAT([&] { TarIndex::Parse(index.Serialize()); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 }  // namespace

@@ -1,10 +1,9 @@
-// Test helpers: in-memory tars and random access, for the delta engine's unit tests.
+// Test helpers for the delta engine's unit tests: random access over a string, applying and
+// hand-making deltas; tars and bytes come from tests/support.
 #pragma once
 
-#include <cstdio>
 #include <cstring>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -13,8 +12,17 @@
 #include "common/io.h"
 #include "delta/layer_delta.h"
 #include "delta/zstd_util.h"
+#include "tests/support/bytes.h"
+#include "tests/support/tar.h"
 
 namespace outpost::delta::testing {
+
+// The shared builders, under the names the delta tests use.
+using outpost::testing::RandomBytes;
+using outpost::testing::TarEnd;
+using outpost::testing::TarFile;
+using outpost::testing::TarHeader;
+using outpost::testing::TextBytes;
 
 // A RandomAccess over a string.
 class StringRandomAccess : public RandomAccess {
@@ -29,68 +37,6 @@ class StringRandomAccess : public RandomAccess {
  private:
   std::string data_;
 };
-
-// One ustar header block (with a PAX 'x' block first when `name` is longer than 100 bytes).
-inline std::string TarHeader(std::string_view name, uint64_t size, char type = '0',
-                             std::string_view linkname = {}, uint64_t mtime = 1700000000) {
-  auto block = [&](std::string_view n, uint64_t sz, char t) {
-    std::string b(512, '\0');
-    n.substr(0, 100).copy(b.data(), 100);
-    std::snprintf(b.data() + 100, 8, "%07o", 0644);
-    std::snprintf(b.data() + 108, 8, "%07o", 0);
-    std::snprintf(b.data() + 116, 8, "%07o", 0);
-    std::snprintf(b.data() + 124, 12, "%011llo", static_cast<unsigned long long>(sz));
-    std::snprintf(b.data() + 136, 12, "%011llo", static_cast<unsigned long long>(mtime));
-    b[156] = t;
-    linkname.substr(0, 100).copy(b.data() + 157, 100);
-    std::memcpy(b.data() + 257, "ustar\0" "00", 8);
-    std::memset(b.data() + 148, ' ', 8);
-    unsigned sum = 0;
-    for (char c : b) sum += static_cast<unsigned char>(c);
-    std::snprintf(b.data() + 148, 8, "%06o", sum);
-    return b;
-  };
-  std::string out;
-  if (name.size() > 100) {
-    std::string record = " path=" + std::string(name) + "\n";
-    size_t len = record.size() + 1;
-    while (std::to_string(len).size() + record.size() != len) ++len;
-    record = std::to_string(len) + record;
-    out += block("PaxHeaders/x", record.size(), 'x');
-    out += record;
-    out.append((512 - record.size() % 512) % 512, '\0');
-  }
-  return out + block(name, size, type);
-}
-
-// A regular file entry with its content and padding.
-inline std::string TarFile(std::string_view name, std::string_view content, uint64_t mtime = 1700000000) {
-  std::string out = TarHeader(name, content.size(), '0', {}, mtime);
-  out += content;
-  out.append((512 - content.size() % 512) % 512, '\0');
-  return out;
-}
-
-// The end-of-archive marker (two zero blocks).
-inline std::string TarEnd() { return std::string(1024, '\0'); }
-
-// Deterministic pseudo-random bytes.
-inline std::string RandomBytes(size_t n, uint32_t seed) {
-  std::mt19937 rng(seed);
-  std::string out(n, '\0');
-  for (char& c : out) c = static_cast<char>(rng() & 0xff);
-  return out;
-}
-
-// Text-like bytes that compress (words from a small vocabulary).
-inline std::string TextBytes(size_t n, uint32_t seed) {
-  static const char* kWords[] = {"alpha ", "beta ", "gamma ", "delta\n", "epsilon ", "zeta ", "eta ", "theta\n"};
-  std::mt19937 rng(seed);
-  std::string out;
-  while (out.size() < n) out += kWords[rng() % 8];
-  out.resize(n);
-  return out;
-}
 
 // The tar that layer delta `delta` rebuilds from `base` (`verified_base`: its digest, when the
 // caller vouches for it). Throws what ApplyLayerDelta throws.

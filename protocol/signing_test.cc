@@ -4,9 +4,12 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::protocol {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(SigningTest, SignatureVerifiesWithTheSameKeyOnly) {
   SigningKey a = SigningKey::Generate();
@@ -35,7 +38,7 @@ TEST(SigningTest, PublicKeyCannotSign) {
   TempDir dir;
   SigningKey::Generate().SavePublic(dir.path() / "key.pub");
   SigningKey pub = SigningKey::LoadPublic(dir.path() / "key.pub");
-  EXPECT_THROW(pub.Sign("m"), Error);
+  EXPECT_THAT([&] { pub.Sign("m"); }, ThrowsKind(Error::Kind::kInvalidArgument));
 }
 
 TEST(SigningTest, GarbageKeyFileIsInvalidArgument) {

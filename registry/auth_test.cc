@@ -4,9 +4,12 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::registry {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(AuthTest, BearerChallengeParametersAreRead) {
   auto c = ParseChallenge(
@@ -31,7 +34,7 @@ TEST(AuthTest, Base64RoundTrips) {
     EXPECT_EQ(Base64Decode(Base64Encode(s)), s);
   }
   EXPECT_EQ(Base64Encode("user:pass"), "dXNlcjpwYXNz");
-  EXPECT_THROW(Base64Decode("abc"), Error);
+  EXPECT_THAT([&] { Base64Decode("abc"); }, ThrowsKind(Error::Kind::kInvalidArgument));
 }
 
 TEST(AuthTest, CredsFlagWinsOverAuthFile) {
@@ -42,7 +45,7 @@ TEST(AuthTest, CredsFlagWinsOverAuthFile) {
   EXPECT_EQ(c.username, "alice");
   EXPECT_EQ(c.password, "secret");
   options.creds = "nocolon";
-  EXPECT_THROW(FindCredentials("r.example", options), Error);
+  EXPECT_THAT([&] { FindCredentials("r.example", options); }, ThrowsKind(Error::Kind::kInvalidArgument));
 }
 
 TEST(AuthTest, AuthFileEntryIsFoundByHost) {

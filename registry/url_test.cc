@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::registry {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(UrlTest, ParsesHostPortAndTarget) {
   Url u = Url::Parse("https://127.0.0.1:5000/v2/a/b/blobs/uploads/x?_state=y");
@@ -31,8 +34,8 @@ TEST(UrlTest, RelativeLocationKeepsTheOrigin) {
 }
 
 TEST(UrlTest, NonHttpSchemeIsInvalidArgument) {
-  EXPECT_THROW(Url::Parse("ftp://x/y"), Error);
-  EXPECT_THROW(Url::Parse("/no/scheme"), Error);
+  EXPECT_THAT([&] { Url::Parse("ftp://x/y"); }, ThrowsKind(Error::Kind::kInvalidArgument));
+  EXPECT_THAT([&] { Url::Parse("/no/scheme"); }, ThrowsKind(Error::Kind::kInvalidArgument));
 }
 
 TEST(UrlTest, QueryValuesArePercentEncoded) {

@@ -2,12 +2,10 @@
 
 #include <gtest/gtest.h>
 
-#include <cstring>
-
 #include "common/error.h"
 #include "common/file.h"
-#include "storage/test_images.h"
 #include "tar/tar_writer.h"
+#include "tests/support/images.h"
 
 namespace outpost::storage {
 namespace {
@@ -37,18 +35,6 @@ std::string LegacyArchive(const testing::TestImage& img, const std::string& mani
                                                                 R"(","RepoTags":["app:1"],"Layers":[)" + layers + "]}]"
                                                           : manifest_json});
   return testing::MakeTar(files);
-}
-
-// A tar whose only member has the raw name `name` (the writer refuses unsafe names).
-std::string TarWithRawName(const std::string& name) {
-  std::string safe = testing::MakeTar({{std::string(name.size(), 'n'), "x"}});
-  std::memcpy(safe.data(), name.data(), name.size());
-  unsigned sum = 0;
-  std::memset(safe.data() + 148, ' ', 8);
-  for (size_t i = 0; i < 512; ++i) sum += static_cast<uint8_t>(safe[i]);
-  for (int i = 5; i >= 0; --i, sum >>= 3) safe[148 + i] = static_cast<char>('0' + (sum & 7));
-  safe[154] = '\0';
-  return safe;
 }
 
 TEST(DockerArchiveStoreTest, LegacyArchiveShowsSkopeosManifestWithDiffIdsAsLayerDigests) {
@@ -81,7 +67,7 @@ TEST(DockerArchiveStoreTest, GzipCompressedArchiveFileIsRead) {
 
 TEST(DockerArchiveStoreTest, MemberNamedDotDotIsASecurityError) {
   TempDir dir;
-  WriteFileAtomic(dir.path() / "a.tar", TarWithRawName("../x"));
+  WriteFileAtomic(dir.path() / "a.tar", testing::TarWithRawName("../x", "x"));
   std::string message;
   EXPECT_EQ(KindOf([&] { OpenDockerArchive(dir.path() / "a.tar"); }, &message), Error::Kind::kSecurity);
   EXPECT_NE(message.find("a.tar"), std::string::npos);
@@ -90,7 +76,7 @@ TEST(DockerArchiveStoreTest, MemberNamedDotDotIsASecurityError) {
 
 TEST(DockerArchiveStoreTest, AbsoluteMemberNameIsASecurityError) {
   TempDir dir;
-  WriteFileAtomic(dir.path() / "a.tar", TarWithRawName("/etc/x"));
+  WriteFileAtomic(dir.path() / "a.tar", testing::TarWithRawName("/etc/x", "x"));
   EXPECT_EQ(KindOf([&] { OpenDockerArchive(dir.path() / "a.tar"); }), Error::Kind::kSecurity);
 }
 

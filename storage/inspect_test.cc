@@ -7,10 +7,13 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "storage/oci_layout_store.h"
-#include "storage/test_images.h"
+#include "tests/support/images.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::storage {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(InspectTest, ReportsDigestsDiffIdsAndGzipHeader) {
   TempDir dir;
@@ -91,7 +94,7 @@ TEST(InspectIndexTest, AbsentPlatformManifestIsNotedNotAProblem) {
   pick.platform = image::Platform::Parse("linux/amd64");
   EXPECT_EQ(Inspect(*store, "", pick).top.digest, amd.manifest.digest);
   pick.platform = image::Platform::Parse("linux/s390x");
-  EXPECT_THROW(Inspect(*store, "", pick), Error);
+  EXPECT_THAT([&] { Inspect(*store, "", pick); }, ThrowsKind(Error::Kind::kNotFound));
 }
 
 }  // namespace

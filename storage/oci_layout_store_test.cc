@@ -4,7 +4,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
-#include "storage/test_images.h"
+#include "tests/support/images.h"
 
 namespace outpost::storage {
 namespace {

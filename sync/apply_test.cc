@@ -11,12 +11,13 @@
 #include "sync/image_signature.h"
 #include "sync/test_images.h"
 #include "protocol/bundle_file.h"
+#include "tests/support/bytes.h"
 
 namespace outpost::sync {
 namespace {
 
 using outpost::testing::Files;
-using outpost::testing::Noise;
+using outpost::testing::RandomBytes;
 using outpost::testing::TestLayer;
 using outpost::testing::WriteImage;
 namespace fs = std::filesystem;
@@ -45,8 +46,8 @@ Error::Kind KindOf(const std::function<void()>& f) {
   return Error::Kind::kIO;
 }
 
-Files BaseFiles() { return {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}}; }
-Files AppV1Files() { return {{"app/lib.so", Noise(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}}; }
+Files BaseFiles() { return {{"bin/tool", RandomBytes(200000, 1)}, {"etc/os-release", "ID=test\n"}}; }
+Files AppV1Files() { return {{"app/lib.so", RandomBytes(300000, 2)}, {"app/config.txt", std::string(5000, 'a')}}; }
 
 // An old and a new image that share a base layer, change an app layer (one file edited, one
 // added) and add a layer; gzip or uncompressed.
@@ -60,7 +61,7 @@ class ApplyTest : public ::testing::Test {
     app_v2["app/new.txt"] = "new file\n";
     old_digest_ = WriteImage("oci:" + (dir_.path() / "hub").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
     new_digest_ = WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2",
-                             {{base, gzip}, {app_v2, gzip}, {{{"data/blob", Noise(1000, 3)}}, gzip}});
+                             {{base, gzip}, {app_v2, gzip}, {{{"data/blob", RandomBytes(1000, 3)}}, gzip}});
     WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {{base, gzip}, {app_v1, gzip}});
   }
 
@@ -270,10 +271,10 @@ TEST_F(ApplyTest, NothingIsCreatedWhenApplyFails) {
 
 TEST_F(ApplyTest, TarEntryPathWithDotDotIsSecurityAndLeavesTheStore) {
   MakePair(true);
-  Files base = {{"bin/tool", Noise(200000, 1)}, {"etc/os-release", "ID=test\n"}};
+  Files base = {{"bin/tool", RandomBytes(200000, 1)}, {"etc/os-release", "ID=test\n"}};
   TestLayer evil;
   evil.gzip = false;
-  evil.raw_tar = outpost::testing::TarWithName("../../etc/cron.d/evil", "* * * * * root true\n");
+  evil.raw_tar = outpost::testing::TarWithRawName("../../etc/cron.d/evil", "* * * * * root true\n");
   WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2", {{base, true}, evil});
   Diff();
   ExpectRefused(Error::Kind::kSecurity);
@@ -295,7 +296,7 @@ TEST_F(ApplyTest, SignatureModeRoundTripsWithoutTheBaseAtTheHub) {
 }
 
 TEST_F(ApplyTest, LayerWithNoRecipeShipsAsRawDeltaAndRoundTrips) {
-  Files v1 = {{"app/lib.so", Noise(400000, 7)}, {"app/z.txt", "one\n"}};
+  Files v1 = {{"app/lib.so", RandomBytes(400000, 7)}, {"app/z.txt", "one\n"}};
   Files v2 = v1;
   v2["app/z.txt"] = "two\n";  // the compressed streams differ only near their end
   TestLayer old_layer(v1, true), new_layer(v2, true);

@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "sync/test_images.h"
+#include "tests/support/bytes.h"
 
 namespace outpost::sync {
 namespace {
@@ -14,13 +15,13 @@ namespace {
 using outpost::testing::Files;
 using outpost::testing::Gzip;
 using outpost::testing::MakeTar;
-using outpost::testing::Noise;
+using outpost::testing::RandomBytes;
 using outpost::testing::WriteImage;
 
 class SpoolTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    files_ = {{"bin/tool", Noise(300000, 7)}, {"etc/conf", "a = 1\n"}};
+    files_ = {{"bin/tool", RandomBytes(300000, 7)}, {"etc/conf", "a = 1\n"}};
     ref_ = "oci:" + (dir_.path() / "img").string() + ":v1";
     WriteImage(ref_, {{files_, true}});
     image_ = LoadImage(storage::Reference::Parse(ref_), {});

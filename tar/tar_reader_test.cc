@@ -6,9 +6,12 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::tar {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 // Builds a tar with GNU tar (long names, PAX headers) from files made in `dir`.
 std::string MakeTar(const TempDir& dir, const std::string& format) {
@@ -66,7 +69,7 @@ TEST(TarReader, TruncatedContentIsCorruption) {
   StringReader in(tar.substr(0, 2100));
   Reader r(in);
   std::vector<Entry> entries;
-  EXPECT_THROW(Reassemble(r, &entries), Error);
+  EXPECT_THAT([&] { Reassemble(r, &entries); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 TEST(TarReader, BadChecksumIsCorruptionNamingTheOffset) {

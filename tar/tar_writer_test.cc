@@ -4,9 +4,12 @@
 
 #include "common/error.h"
 #include "tar/tar_reader.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::tar {
 namespace {
+
+using outpost::testing::ThrowsKind;
 
 TEST(TarWriterTest, WrittenArchiveReadsBackWithTheSameMembers) {
   StringWriter out;
@@ -37,15 +40,15 @@ TEST(TarWriterTest, WrittenArchiveReadsBackWithTheSameMembers) {
 TEST(TarWriterTest, UnsafeNameIsRejected) {
   StringWriter out;
   Writer w(out);
-  EXPECT_THROW(w.AddFile("../x", "a"), Error);
-  EXPECT_THROW(w.AddFile("/x", "a"), Error);
+  EXPECT_THAT([&] { w.AddFile("../x", "a"); }, ThrowsKind(Error::Kind::kInvalidArgument));
+  EXPECT_THAT([&] { w.AddFile("/x", "a"); }, ThrowsKind(Error::Kind::kInvalidArgument));
 }
 
 TEST(TarWriterTest, ShortContentIsCorruption) {
   StringWriter out;
   Writer w(out);
   StringReader content("abc");
-  EXPECT_THROW(w.AddFile("f", 10, content), Error);
+  EXPECT_THAT([&] { w.AddFile("f", 10, content); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
 }  // namespace

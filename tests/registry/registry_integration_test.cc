@@ -15,6 +15,7 @@
 #include "registry/registry_store.h"
 #include "storage/copy.h"
 #include "tests/registry/test_registry.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::testing {
 namespace {
@@ -179,7 +180,7 @@ TEST(RegistryIntegrationTest, TagsArePagedThroughLinkHeaders) {
   RegistryStore paged(a.host(), "paged/app", {}, small);
   EXPECT_EQ(paged.ListTags(), (std::vector<std::string>{"a", "b", "c", "d", "v1"}));
   EXPECT_EQ(paged.ListRepositories(), std::vector<std::string>{"paged/app"});
-  EXPECT_THROW(paged.ReadManifest("missing"), Error);
+  EXPECT_THAT([&] { paged.ReadManifest("missing"); }, ThrowsKind(Error::Kind::kNotFound));
 }
 
 TEST(RegistryIntegrationTest, CopyWithinARegistryMountsBlobsInsteadOfUploading) {
@@ -312,7 +313,7 @@ TEST(RegistryIntegrationTest, WrongDigestFromSourceFailsAndWritesNothing) {
               ReadFileToString(oci_out / "index.json").find("v1") == std::string::npos);
   EXPECT_EQ(Outpost("copy docker://" + fake.host() + "/f/app:v1 docker://" + b.host() + "/f/app:v1", &out), 4) << out;
   RegistryStore dst(b.host(), "f/app", {});
-  EXPECT_THROW(dst.ListTags(), Error);  // the repository does not even exist
+  EXPECT_THAT([&] { dst.ListTags(); }, ThrowsKind(Error::Kind::kNotFound));  // the repository does not even exist
 }
 
 TEST(RegistryIntegrationTest, TruncatedBodiesFailClearlyAndWriteNothing) {
@@ -325,7 +326,7 @@ TEST(RegistryIntegrationTest, TruncatedBodiesFailClearlyAndWriteNothing) {
       << out;
   EXPECT_NE(out.find("broke off"), std::string::npos) << out;
   RegistryStore dst(b.host(), "f/app", {});
-  EXPECT_THROW(dst.ListTags(), Error);
+  EXPECT_THAT([&] { dst.ListTags(); }, ThrowsKind(Error::Kind::kNotFound));
 }
 
 TEST(RegistryIntegrationTest, InterruptedDownloadResumesWithRange) {

@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <chrono>
-#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -60,17 +59,6 @@ pid_t Spawn(const std::vector<std::string>& argv, const std::string& log) {
   return pid;
 }
 
-int Shell(const std::string& command, std::string* out) {
-  FILE* p = popen(("( " + command + " ) 2>&1").c_str(), "r");
-  std::string text;
-  char buf[4096];
-  while (size_t n = fread(buf, 1, sizeof(buf), p)) text.append(buf, n);
-  int status = pclose(p);
-  if (out != nullptr) *out = text;
-  return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-}
-
-std::string OutpostBinary() { return std::string(OUTPOST_BINARY_DIR) + "/cli/outpost"; }
 std::string Script(const std::string& name) { return std::string(OUTPOST_SOURCE_DIR) + "/tests/registry/" + name; }
 
 std::string MakeImage(const std::filesystem::path& dir, const std::string& tag, const std::string& sizes,

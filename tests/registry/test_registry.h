@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/file.h"
+#include "tests/support/command.h"
 
 namespace outpost::testing {
 
@@ -59,10 +60,7 @@ int FreePort();
 bool WaitForPort(int port, int seconds);
 // Starts `argv` in the background with output to `log`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
-// Runs a shell command; returns its exit status and (in *out) stdout plus stderr.
-int Shell(const std::string& command, std::string* out = nullptr);
-// Paths: the outpost binary, and a script in tests/registry/.
-std::string OutpostBinary();
+// The path of a script in tests/registry/.
 std::string Script(const std::string& name);
 // Makes an OCI layout image with make_image.py; returns the top manifest/index digest.
 std::string MakeImage(const std::filesystem::path& dir, const std::string& tag, const std::string& sizes,
