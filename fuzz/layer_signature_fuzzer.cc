@@ -13,10 +13,10 @@
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   try {
     outpost::StringReader in(std::string(reinterpret_cast<const char*>(data), size));
-    outpost::delta::Signature signature = outpost::delta::Signature::Read(in);
+    outpost::delta::BlockSignature signature = outpost::delta::BlockSignature::Read(in);
     outpost::StringReader target(outpost::fuzz::FixedTargetTar());
     outpost::NullWriter out;
-    outpost::delta::EncodeLayerDeltaFromSignature(signature, target, out);
+    outpost::delta::EncodeLayerDeltaFromBlockSignature(signature, target, out);
   } catch (const outpost::Error&) {
   }
   return 0;

@@ -73,7 +73,7 @@ void DeltaSeeds(const fs::path& root) {
     Put(root, "layer_delta", "raw.delta", out.str());
   }
   StringWriter signature;
-  delta::Signature::Build(base).Write(signature);
+  delta::BlockSignature::Build(base).Write(signature);
   Put(root, "layer_signature", "base.sig", signature.str());
   StringReader tar(FixedBaseTar());
   Put(root, "tar_index", "base.index", delta::TarIndex::Build(tar).Serialize());
