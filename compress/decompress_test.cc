@@ -9,6 +9,7 @@
 
 #include "common/error.h"
 #include "compress/gzip_reader.h"
+#include "tests/support/bytes.h"
 #include "tests/support/matchers.h"
 
 namespace outpost::compress {
