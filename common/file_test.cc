@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost {
 namespace {
@@ -45,6 +46,15 @@ TEST(RandomAccessFile, ReadPastTheEndIsCorruption) {
   f.ReadAt(6, buf, 4);
   EXPECT_EQ(std::string(reinterpret_cast<char*>(buf), 4), "6789");
   EXPECT_THROW(f.ReadAt(8, buf, 4), Error);
+}
+
+TEST(FileSize, MissingFileIsNotFoundAndADirectoryIsIOErrorNotFilesystemError) {
+  TempDir dir;
+  WriteFileAtomic(dir.path() / "f", "0123456789");
+  EXPECT_EQ(FileSize(dir.path() / "f"), 10u);
+  EXPECT_THAT([&] { FileSize(dir.path() / "missing"); },
+              testing::ThrowsKind(Error::Kind::kNotFound, ::testing::HasSubstr("missing")));
+  EXPECT_THAT([&] { FileSize(dir.path()); }, testing::ThrowsKind(Error::Kind::kIO));
 }
 
 }  // namespace

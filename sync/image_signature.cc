@@ -84,9 +84,9 @@ ImageSignature ImageSignature::Load(const std::filesystem::path& path) {
   return sig;
 }
 
-ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
+ImageSignature SignImage(const storage::Reference& ref, storage::StoreFactory* stores,
                          const std::filesystem::path& scratch) {
-  LoadedImage img = LoadImage(ref, options);
+  LoadedImage img = LoadImage(ref, stores);
   ImageSignature sig;
   sig.reference = ref.text;
   TempDir dir(scratch, "outpost-sign-");

@@ -32,8 +32,9 @@ struct ImageSignature {
   static ImageSignature Load(const std::filesystem::path& path);
 };
 
-// Signs every layer of `ref` (spooling each tar to `scratch`). Throws what the store throws.
-ImageSignature SignImage(const storage::Reference& ref, const storage::StoreOptions& options,
+// Signs every layer of `ref`, opened with `stores` (nullptr: file stores only), spooling each
+// tar to `scratch`. Throws what the store throws.
+ImageSignature SignImage(const storage::Reference& ref, storage::StoreFactory* stores,
                          const std::filesystem::path& scratch);
 
 }  // namespace outpost::sync
