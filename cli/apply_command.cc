@@ -20,15 +20,14 @@ struct ApplyArgs {
   std::string verify_key;
   std::string expect;
   bool quiet = false;
-  storage::StoreOptions store;
 };
 
-void RunApply(const ApplyArgs& a) {
+void RunApply(const ApplyArgs& a, storage::StoreFactory& stores) {
   sync::ApplyOptions o;
   o.bundle = a.bundle;
   for (const std::string& b : a.bases) o.bases.push_back(storage::Reference::Parse(b));
   o.into = storage::Reference::Parse(a.into);
-  o.store_options = a.store;
+  o.stores = &stores;
   std::optional<protocol::SigningKey> key;
   if (!a.verify_key.empty()) {
     key = protocol::SigningKey::LoadPublic(a.verify_key);
@@ -45,7 +44,7 @@ void RunApply(const ApplyArgs& a) {
 
 }  // namespace
 
-void AddApplyCommand(CLI::App& app) {
+void AddApplyCommand(CLI::App& app, StoreCommand& command) {
   auto* cmd = app.add_subcommand("apply", "Rebuild a bundle's target image, bit for bit, from the images this site holds");
   auto a = std::make_shared<ApplyArgs>();
   cmd->add_option("bundle", a->bundle, "Bundle file (from `outpost diff`)")->required();
@@ -54,11 +53,11 @@ void AddApplyCommand(CLI::App& app) {
   cmd->add_option("--verify-key", a->verify_key,
                   "Require a valid signature by this public key (without it a signature is reported, not checked)");
   cmd->add_option("--expect", a->expect, "Refuse the bundle unless its target manifest has this digest");
-  AddStoreOptions(cmd, &a->store);
+  AddStoreOptions(cmd, &command.access);
   cmd->add_flag("-q,--quiet", a->quiet, "No progress");
   cmd->footer(std::string("Example:\n  outpost apply app-2.0.bundle --base docker-archive:app-1.0.tar --into oci:/srv/app:2.0 --verify-key hub.key.pub\n\n") +
               kFooter);
-  cmd->callback([a] { RunApply(*a); });
+  cmd->callback([a, &command] { command.run = [a](storage::StoreFactory& s) { RunApply(*a, s); }; });
 }
 
 }  // namespace outpost::cli

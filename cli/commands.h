@@ -1,9 +1,13 @@
 // The `outpost` subcommands. Each Add*Command registers one subcommand (its options, its --help
-// text with an example, and the callback that runs it) on `app`. Callbacks throw outpost::Error
-// on failure; main() turns that into one line on stderr and the error's exit code.
+// text with an example, and what runs it) on `app`. Commands that open stores leave their run in
+// `command` (with their registry options) for main(), which runs it with the store factory it
+// builds; the others run in their callback. Both throw outpost::Error on failure; main() turns
+// that into one line on stderr and the error's exit code.
 #pragma once
 
 #include <CLI/CLI.hpp>
+
+#include "cli/store_options.h"
 
 namespace outpost::cli {
 
@@ -11,14 +15,14 @@ namespace outpost::cli {
 inline constexpr const char* kFooter = "Docs: README.md and docs/ in the outpost source tree.";
 
 // `outpost inspect REF`: digests, layers and verification of an image or index.
-void AddInspectCommand(CLI::App& app);
+void AddInspectCommand(CLI::App& app, StoreCommand& command);
 // `outpost copy SRC DST`: copy an image or index between stores.
-void AddCopyCommand(CLI::App& app);
+void AddCopyCommand(CLI::App& app, StoreCommand& command);
 // Bundles (diff_command.cc, apply_command.cc, keygen_command.cc).
 void AddKeygenCommand(CLI::App& app);
-void AddDiffCommand(CLI::App& app);
-void AddApplyCommand(CLI::App& app);
-void AddSignatureCommand(CLI::App& app);
+void AddDiffCommand(CLI::App& app, StoreCommand& command);
+void AddApplyCommand(CLI::App& app, StoreCommand& command);
+void AddSignatureCommand(CLI::App& app, StoreCommand& command);
 void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
 
 }  // namespace outpost::cli

@@ -20,22 +20,23 @@ struct CopyArgs {
   std::string destination;
   std::string platform;
   bool quiet = false;
-  storage::StoreOptions store;
 };
 
 void PrintLine(const std::string& line) { std::fprintf(stderr, "%s\n", line.c_str()); }
 
 void CopyInto(const storage::Reference& src_ref, storage::ImageStore& src, const storage::Reference& dst_ref,
-              const CopyArgs& args);
+              const CopyArgs& args, storage::StoreFactory& stores);
 
-void RunCopy(const CopyArgs& args) {
+void RunCopy(const CopyArgs& args, storage::StoreFactory& stores) {
   storage::Reference src_ref = storage::Reference::Parse(args.source);
   storage::Reference dst_ref = storage::Reference::Parse(args.destination);
-  auto src = storage::OpenStore(src_ref, args.store, /*for_write=*/false);
+  auto src = stores.Open(src_ref, /*for_write=*/false);
   // A layout directory this copy creates is removed again if the copy fails: no partial output.
-  bool new_layout = dst_ref.transport == storage::Reference::Transport::kOci && !fs::exists(dst_ref.location);
+  std::error_code ec;
+  bool new_layout = dst_ref.transport == storage::Reference::Transport::kOci && !fs::exists(dst_ref.location, ec);
+  if (ec) throw IOError("cannot check ", dst_ref.location, ": ", ec.message());
   try {
-    CopyInto(src_ref, *src, dst_ref, args);
+    CopyInto(src_ref, *src, dst_ref, args, stores);
   } catch (...) {
     std::error_code ignored;
     if (new_layout) fs::remove_all(dst_ref.location, ignored);
@@ -44,8 +45,8 @@ void RunCopy(const CopyArgs& args) {
 }
 
 void CopyInto(const storage::Reference& src_ref, storage::ImageStore& src, const storage::Reference& dst_ref,
-              const CopyArgs& args) {
-  auto dst = storage::OpenStore(dst_ref, args.store, /*for_write=*/true);
+              const CopyArgs& args, storage::StoreFactory& stores) {
+  auto dst = stores.Open(dst_ref, /*for_write=*/true);
   storage::CopyOptions options;
   if (!args.platform.empty()) options.platform = image::Platform::Parse(args.platform);
   if (!args.quiet && ::isatty(STDERR_FILENO)) options.progress = PrintLine;
@@ -59,7 +60,7 @@ void CopyInto(const storage::Reference& src_ref, storage::ImageStore& src, const
 
 }  // namespace
 
-void AddCopyCommand(CLI::App& app) {
+void AddCopyCommand(CLI::App& app, StoreCommand& command) {
   auto args = std::make_shared<CopyArgs>();
   CLI::App* cmd = app.add_subcommand(
       "copy",
@@ -71,10 +72,10 @@ void AddCopyCommand(CLI::App& app) {
   cmd->add_option("destination", args->destination, "Where to write it (oci:, docker-archive:, docker://)")->required();
   cmd->add_option("--platform", args->platform, "Copy only this platform's image of an index: OS/ARCH[/VARIANT]");
   cmd->add_flag("-q,--quiet", args->quiet, "No progress or summary on stderr");
-  AddStoreOptions(cmd, &args->store);
+  AddStoreOptions(cmd, &command.access);
   cmd->footer(std::string("Example:\n  outpost copy oci:/srv/images/app:1.0 docker-archive:/tmp/app.tar:app:1.0\n\n") +
               kFooter);
-  cmd->callback([args] { RunCopy(*args); });
+  cmd->callback([args, &command] { command.run = [args](storage::StoreFactory& s) { RunCopy(*args, s); }; });
 }
 
 }  // namespace outpost::cli

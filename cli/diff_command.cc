@@ -24,16 +24,15 @@ struct DiffArgs {
   bool quiet = false;
   std::string cache = sync::LayerCache::DefaultDir().string();
   bool no_cache = false;
-  storage::StoreOptions store;
 };
 
-void RunDiff(const DiffArgs& a) {
+void RunDiff(const DiffArgs& a, storage::StoreFactory& stores) {
   sync::DiffOptions o;
   for (const std::string& f : a.from) o.from.push_back(storage::Reference::Parse(f));
   o.to = storage::Reference::Parse(a.to);
   o.from_signature = a.from_signature;
   o.output = a.output;
-  o.store_options = a.store;
+  o.stores = &stores;
   if (!a.no_cache) o.cache = a.cache;
   std::optional<protocol::SigningKey> key;
   if (!a.sign_key.empty()) {
@@ -57,7 +56,7 @@ void RunDiff(const DiffArgs& a) {
 
 }  // namespace
 
-void AddDiffCommand(CLI::App& app) {
+void AddDiffCommand(CLI::App& app, StoreCommand& command) {
   auto* cmd = app.add_subcommand("diff", "Write a bundle that turns the --from images (what the far side holds) into the --to image");
   auto a = std::make_shared<DiffArgs>();
   auto* from = cmd->add_option("--from", a->from, "An image the far side holds (repeatable), as it holds it: a registry or OCI layout (blobs), or "
@@ -74,13 +73,13 @@ void AddDiffCommand(CLI::App& app) {
                                  "the first time")
                      ->capture_default_str();
   cmd->add_flag("--no-cache", a->no_cache, "Probe and index every layer afresh and keep nothing")->excludes(cache);
-  AddStoreOptions(cmd, &a->store);
+  AddStoreOptions(cmd, &command.access);
   cmd->add_flag("-q,--quiet", a->quiet, "No progress and no per-layer lines");
   cmd->footer(std::string("Example:\n  outpost diff --from oci:/srv/app:1.0 --to oci:/srv/app:2.0 -o app-2.0.bundle --sign-key hub.key\n\n") +
               kFooter);
-  cmd->callback([a] {
+  cmd->callback([a, &command] {
     if (a->from.empty() && a->from_signature.empty()) throw InvalidArgument("diff needs --from or --from-signature");
-    RunDiff(*a);
+    command.run = [a](storage::StoreFactory& s) { RunDiff(*a, s); };
   });
 }
 

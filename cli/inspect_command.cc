@@ -15,17 +15,16 @@ struct InspectArgs {
   std::string reference;
   bool json = false;
   std::string platform;
-  storage::StoreOptions store;
 };
 
-void RunInspect(const InspectArgs& args) {
+void RunInspect(const InspectArgs& args, storage::StoreFactory& stores) {
   if (protocol::LooksLikeBundle(args.reference)) {  // `outpost inspect BUNDLE` (protocol/)
     std::string text = protocol::DescribeBundle(protocol::BundleReader(args.reference));
     std::fwrite(text.data(), 1, text.size(), stdout);
     return;
   }
   storage::Reference ref = storage::Reference::Parse(args.reference);
-  std::unique_ptr<storage::ImageStore> store = storage::OpenStore(ref, args.store, /*for_write=*/false);
+  std::unique_ptr<storage::ImageStore> store = stores.Open(ref, /*for_write=*/false);
   storage::InspectOptions options;
   if (!args.platform.empty()) options.platform = image::Platform::Parse(args.platform);
   storage::InspectReport report = storage::Inspect(*store, ref.tag_or_digest(), options);
@@ -40,7 +39,7 @@ void RunInspect(const InspectArgs& args) {
 
 }  // namespace
 
-void AddInspectCommand(CLI::App& app) {
+void AddInspectCommand(CLI::App& app, StoreCommand& command) {
   auto args = std::make_shared<InspectArgs>();
   CLI::App* cmd = app.add_subcommand(
       "inspect",
@@ -53,9 +52,9 @@ void AddInspectCommand(CLI::App& app) {
       ->required();
   cmd->add_flag("--json", args->json, "Print one JSON object (digest, config, layers[] or manifests[], problems[])");
   cmd->add_option("--platform", args->platform, "Pick one image out of an index: OS/ARCH[/VARIANT]");
-  AddStoreOptions(cmd, &args->store);
+  AddStoreOptions(cmd, &command.access);
   cmd->footer(std::string("Example:\n  outpost inspect --json oci:/srv/images/app:1.0\n\n") + kFooter);
-  cmd->callback([args] { RunInspect(*args); });
+  cmd->callback([args, &command] { command.run = [args](storage::StoreFactory& s) { RunInspect(*args, s); }; });
 }
 
 }  // namespace outpost::cli

@@ -14,7 +14,10 @@ void AddKeygenCommand(CLI::App& app) {
   cmd->add_option("-o,--output", *out, "Private key file to write; the public key goes to KEY.pub")->required();
   cmd->footer(std::string("Example:\n  outpost keygen -o hub.key   # writes hub.key (mode 0600) and hub.key.pub\n\n") + kFooter);
   cmd->callback([out] {
-    if (std::filesystem::exists(*out)) throw InvalidArgument(*out, " exists: refusing to overwrite a key");
+    std::error_code ec;
+    bool exists = std::filesystem::exists(*out, ec);
+    if (ec) throw IOError("cannot check whether ", *out, " exists: ", ec.message());
+    if (exists) throw InvalidArgument(*out, " exists: refusing to overwrite a key");
     protocol::SigningKey key = protocol::SigningKey::Generate();
     key.SavePrivate(*out);
     key.SavePublic(*out + ".pub");

@@ -110,6 +110,14 @@ void AtomicFile::Commit() {
   SyncDirectory(path_.parent_path().empty() ? fs::path(".") : path_.parent_path());
 }
 
+uint64_t FileSize(const fs::path& path) {
+  std::error_code ec;
+  uint64_t size = fs::file_size(path, ec);
+  if (ec == std::errc::no_such_file_or_directory) throw NotFound("no such file: ", path.string());
+  if (ec) throw IOError("cannot read the size of ", path.string(), ": ", ec.message());
+  return size;
+}
+
 std::string ReadFileToString(const fs::path& path, size_t limit) {
   FileReader r(path);
   try {

@@ -72,6 +72,9 @@ class AtomicFile : public Writer {
   bool committed_ = false;
 };
 
+// The size of the regular file `path` (following symlinks). Throws NotFound / IOError naming
+// the path, never std::filesystem's errors.
+uint64_t FileSize(const fs::path& path);
 // Reads a whole (small) file. Throws NotFound / IOError naming the path.
 std::string ReadFileToString(const fs::path& path, size_t limit = 64 << 20);
 // Atomically replaces `path` with `data` (AtomicFile + Commit).

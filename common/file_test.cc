@@ -50,5 +50,14 @@ TEST(RandomAccessFile, ReadPastTheEndIsCorruption) {
   EXPECT_THAT([&] { f.ReadAt(8, buf, 4); }, ThrowsKind(Error::Kind::kCorruption));
 }
 
+TEST(FileSize, MissingFileIsNotFoundAndADirectoryIsIOErrorNotFilesystemError) {
+  TempDir dir;
+  WriteFileAtomic(dir.path() / "f", "0123456789");
+  EXPECT_EQ(FileSize(dir.path() / "f"), 10u);
+  EXPECT_THAT([&] { FileSize(dir.path() / "missing"); },
+              testing::ThrowsKind(Error::Kind::kNotFound, ::testing::HasSubstr("missing")));
+  EXPECT_THAT([&] { FileSize(dir.path()); }, testing::ThrowsKind(Error::Kind::kIO));
+}
+
 }  // namespace
 }  // namespace outpost

@@ -68,6 +68,9 @@ std::optional<Credentials> FromAuthFile(const std::string& path, const std::stri
                            "the auth entry for " + host + " in " + path);
     }
     if (entry.contains("username") && entry.contains("password")) {
+      if (!entry["username"].is_string() || !entry["password"].is_string()) {
+        throw InvalidArgument("the auth entry for ", host, " in ", path, ": username and password must be strings");
+      }
       return Credentials{entry["username"].get<std::string>(), entry["password"].get<std::string>()};
     }
   }
@@ -76,7 +79,7 @@ std::optional<Credentials> FromAuthFile(const std::string& path, const std::stri
 
 }  // namespace
 
-Credentials FindCredentials(const std::string& host, const storage::StoreOptions& options) {
+Credentials FindCredentials(const std::string& host, const AccessOptions& options) {
   if (!options.creds.empty()) return SplitUserPass(options.creds, "--creds");
   std::string path = options.authfile;
   if (path.empty()) {
@@ -145,6 +148,7 @@ std::pair<std::string, TokenCache::Clock::time_point> ParseTokenResponse(std::st
                                                                         std::string_view realm) {
   constexpr int kDefaultLifetimeSeconds = 60;  // Docker token spec: assume 60 s when absent
   constexpr int kEarlySeconds = 10;            // refresh before the registry would refuse it
+  constexpr int64_t kLongestLifetimeSeconds = 24 * 3600;  // longer promises are kept for a day
   nlohmann::json doc = nlohmann::json::parse(json, nullptr, false);
   std::string token;
   if (doc.is_object()) {
@@ -156,11 +160,12 @@ std::pair<std::string, TokenCache::Clock::time_point> ParseTokenResponse(std::st
     }
   }
   if (token.empty()) throw SecurityError("token service ", std::string(realm), " returned no token");
-  int lifetime = kDefaultLifetimeSeconds;
+  int64_t lifetime = kDefaultLifetimeSeconds;
   if (doc.contains("expires_in") && doc["expires_in"].is_number_integer()) {
-    lifetime = std::max(doc["expires_in"].get<int>(), 0);
+    // Read wide and clamp: a token service's number must not wrap around into the past.
+    lifetime = std::clamp<int64_t>(doc["expires_in"].get<int64_t>(), 0, kLongestLifetimeSeconds);
   }
-  int early = std::min(kEarlySeconds, lifetime / 2);
+  int64_t early = std::min<int64_t>(kEarlySeconds, lifetime / 2);
   auto expiry = TokenCache::Clock::now() + std::chrono::seconds(lifetime - early);
   return {token, expiry};
 }

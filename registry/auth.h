@@ -10,9 +10,16 @@
 #include <string_view>
 #include <vector>
 
-#include "storage/image_store.h"
-
 namespace outpost::registry {
+
+// How to reach and authenticate to registries (the CLI's --creds, --authfile, --cert-dir and
+// --tls-verify; a daemon's configuration).
+struct AccessOptions {
+  std::string creds;               // USER:PASS
+  std::string authfile;            // Docker config.json
+  std::string cert_dir;            // CA certificates (*.crt) and client identities (NAME.cert + NAME.key)
+  std::optional<bool> tls_verify;  // unset: verify, and plain HTTP only to loopback
+};
 
 struct Credentials {
   std::string username;
@@ -24,7 +31,7 @@ struct Credentials {
 // ("USER:PASS"), then options.authfile, else $HOME/.docker/config.json ("auths" entries keyed
 // by host, optionally with a scheme and path; "auth" is base64 "USER:PASS"). No credentials is
 // not an error (anonymous). Throws InvalidArgument for a malformed --creds or auth file.
-Credentials FindCredentials(const std::string& host, const storage::StoreOptions& options);
+Credentials FindCredentials(const std::string& host, const AccessOptions& options);
 
 // The first challenge of a WWW-Authenticate header: scheme ("basic" or "bearer", lower case) and
 // its parameters (realm, service, scope, error...). nullopt when the header is empty/garbled.

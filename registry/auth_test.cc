@@ -38,7 +38,7 @@ TEST(AuthTest, Base64RoundTrips) {
 }
 
 TEST(AuthTest, CredsFlagWinsOverAuthFile) {
-  storage::StoreOptions options;
+  AccessOptions options;
   options.creds = "alice:secret";
   options.authfile = "/nonexistent";
   Credentials c = FindCredentials("r.example", options);
@@ -53,7 +53,7 @@ TEST(AuthTest, AuthFileEntryIsFoundByHost) {
   std::string path = (dir.path() / "config.json").string();
   WriteFileAtomic(path, R"({"auths":{"https://other:5000/v1/":{"auth":"eDp5"},)"
                         R"("127.0.0.1:5000":{"auth":")" + Base64Encode("bob:pw") + R"("}}})");
-  storage::StoreOptions options;
+  AccessOptions options;
   options.authfile = path;
   Credentials c = FindCredentials("127.0.0.1:5000", options);
   EXPECT_EQ(c.username, "bob");
@@ -72,6 +72,23 @@ TEST(AuthTest, TokenResponseWithoutTokenIsSecurityError) {
   auto [token, expiry] = ParseTokenResponse(R"({"access_token":"abc","expires_in":300})", "r");
   EXPECT_EQ(token, "abc");
   EXPECT_GT(expiry, TokenCache::Clock::now() + std::chrono::seconds(280));
+}
+
+TEST(AuthTest, AuthFileEntryWithNonStringPasswordIsInvalidArgumentNamingIt) {
+  TempDir dir;
+  std::string path = (dir.path() / "config.json").string();
+  WriteFileAtomic(path, R"({"auths":{"r.example":{"username":"bob","password":7}}})");
+  AccessOptions options;
+  options.authfile = path;
+  EXPECT_THAT([&] { FindCredentials("r.example", options); },
+              outpost::testing::ThrowsKind(Error::Kind::kInvalidArgument, ::testing::HasSubstr(path)));
+}
+
+TEST(AuthTest, HugeTokenLifetimeIsKeptForADayNotWrappedIntoThePast) {
+  auto [token, expiry] = ParseTokenResponse(R"({"token":"t","expires_in":18446744073709551615})", "r");
+  EXPECT_LE(expiry, TokenCache::Clock::now() + std::chrono::hours(24));
+  auto [token2, expiry2] = ParseTokenResponse(R"({"token":"t","expires_in":4294967296})", "r");
+  EXPECT_GT(expiry2, TokenCache::Clock::now() + std::chrono::hours(23));
 }
 
 TEST(AuthTest, CachedTokenExpires) {

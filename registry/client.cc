@@ -48,6 +48,20 @@ std::chrono::milliseconds BackoffDelay(int retry, const ClientOptions& options,
   return delay;
 }
 
+Url TokenRealm(const std::string& host, const Url& registry, const std::string& realm) {
+  Url url;
+  try {
+    url = Url::Parse(realm);
+  } catch (const Error&) {
+    throw SecurityError("registry ", host, " names a token realm that is not an http(s) URL: \"", realm, "\"");
+  }
+  if (url.scheme == "http" && registry.scheme == "https") {
+    throw SecurityError("registry ", host, " is reached over https but sends clients to the plain-http token realm ",
+                        realm, ": refused, credentials and tokens would cross in clear text");
+  }
+  return url;
+}
+
 Error RegistryError(const std::string& host, const std::string& repository,
                     const std::string& action, int status, std::string_view body) {
   std::string code;
@@ -74,8 +88,7 @@ Error RegistryError(const std::string& host, const std::string& repository,
   return Error(kind, text);
 }
 
-RegistryClient::RegistryClient(std::string host, const storage::StoreOptions& options,
-                               ClientOptions client)
+RegistryClient::RegistryClient(std::string host, const AccessOptions& options, ClientOptions client)
     : shared_(std::make_shared<Shared>()), host_(std::move(host)), client_(client) {
   shared_->creds = FindCredentials(host_, options);
   shared_->tls.verify = options.tls_verify.value_or(true);
@@ -105,7 +118,7 @@ HttpConnection& RegistryClient::ConnectionFor(const Url& url) {
   auto& slot = registry ? conns_[0] : conns_[1];
   Url origin = url;
   origin.target = "/";
-  slot = std::make_unique<HttpConnection>(origin, shared_->tls, client_.timeout);
+  slot = std::make_unique<HttpConnection>(origin, shared_->tls, client_.http);
   return *slot;
 }
 
@@ -128,7 +141,7 @@ void RegistryClient::EnsureScheme() {
     for (int attempt = 1;; ++attempt) {
       try {
         HttpConnection& conn = ConnectionFor(ping);
-        HttpResponse res = conn.Send({"GET", ping, {}, {}});
+        HttpResponse res = conn.Send({"GET", ping, {}, {}, client_.request_deadline});
         conn.DiscardBody();
         Learn(res);
         ping.target = "";
@@ -149,23 +162,25 @@ void RegistryClient::EnsureScheme() {
 
 std::string RegistryClient::FetchToken(const std::vector<std::string>& scopes) {
   Challenge challenge;
+  Url base;
   {
     std::lock_guard lock(shared_->mu);
     challenge = *shared_->challenge;
+    base = *shared_->base;
   }
   std::string realm = challenge.param("realm");
   if (realm.empty()) throw SecurityError("registry ", host_, " sent a bearer challenge without a realm");
-  Url url = Url::Parse(realm);
+  Url url = TokenRealm(host_, base, realm);
   if (!challenge.param("service").empty()) {
     url.target = AddQuery(url.target, "service", challenge.param("service"));
   }
   for (const auto& scope : scopes) url.target = AddQuery(url.target, "scope", scope);
-  HttpRequest request{"GET", url, {}, {}};
+  HttpRequest request{"GET", url, {}, {}, client_.request_deadline};
   if (!shared_->creds.empty()) {
     request.headers.emplace_back(
         "Authorization", "Basic " + Base64Encode(shared_->creds.username + ":" + shared_->creds.password));
   }
-  HttpConnection conn(url, shared_->tls, client_.timeout);
+  HttpConnection conn(url, shared_->tls, client_.http);
   HttpResponse res = conn.Send(request);
   std::string body = conn.ReadBodyString();
   if (res.status != 200) {
@@ -206,9 +221,9 @@ Reply RegistryClient::Do(const Call& call) {
   bool reauthenticated = false;
   int failures = 0;
   int redirects = 0;
-  constexpr int kMaxRedirects = 5;
   for (;;) {
-    HttpRequest request{call.method, url, call.headers, call.body};
+    HttpRequest request{call.method, url, call.headers, call.body,
+                        call.blob_body ? std::chrono::milliseconds(0) : client_.request_deadline};
     bool to_registry = url.SameOrigin(*shared_->base);
     HttpConnection* conn = nullptr;
     HttpResponse res;
@@ -247,13 +262,30 @@ Reply RegistryClient::Do(const Call& call) {
     }
     bool redirect = res.status == 301 || res.status == 302 || res.status == 303 ||
                     res.status == 307 || res.status == 308;
-    if (call.follow_redirects && redirect && ++redirects <= kMaxRedirects) {
-      std::string location = res.header("Location");
+    if (call.follow_redirects && redirect) {
       conn->DiscardBody();
-      url = url.Resolve(location);
+      url = FollowRedirect(call, url, res, ++redirects);
       continue;
     }
     return Reply{res, conn, url};
+  }
+}
+
+Url RegistryClient::FollowRedirect(const Call& call, const Url& from, const HttpResponse& res, int hop) const {
+  std::string location = res.header("Location");
+  std::string what = Concat("registry ", host_, ": ", call.method, " ", call.target);
+  if (location.empty()) {
+    throw NetworkError(what, ": HTTP ", std::to_string(res.status), " redirect from ", from.str(), " without a Location");
+  }
+  if (hop > client_.max_redirects) {
+    throw NetworkError(what, ": redirect loop, still redirected after ", std::to_string(client_.max_redirects),
+                       " hops (HTTP ", std::to_string(res.status), " from ", from.str(), " to ", location, ")");
+  }
+  try {
+    return from.Resolve(location);
+  } catch (const Error&) {
+    throw NetworkError(what, ": HTTP ", std::to_string(res.status), " redirect from ", from.str(),
+                       " to an unusable Location \"", location, "\"");
   }
 }
 

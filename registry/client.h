@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -15,14 +16,22 @@
 #include "common/error.h"
 #include "registry/auth.h"
 #include "registry/http.h"
-#include "storage/image_store.h"
 
 namespace outpost::registry {
 
-// Knobs with production defaults; tests shrink them.
+// Knobs with production defaults; tests shrink them. docs/registry.md gives the reasons for the
+// limits.
 struct ClientOptions {
-  std::chrono::milliseconds timeout{std::chrono::seconds(60)};  // per network operation
-  int max_attempts = 6;                                         // per request, first try included
+  HttpDeadlines http;  // per network step, and the minimum rate of a response body
+  // A whole request other than a blob download (headers and body of a manifest, a tag page, a
+  // token...) must end within this; a blob is held to the minimum rate only, whatever its size.
+  std::chrono::milliseconds request_deadline{std::chrono::minutes(10)};
+  int max_attempts = 6;                          // per request, first try included; also the
+                                                 // breaks of a blob download without progress
+  // A blob download that breaks after less than this since the last break has made no progress:
+  // its resumes count towards max_attempts (more than this resets the count).
+  uint64_t resume_progress_bytes = 1 << 20;
+  int max_redirects = 5;                         // per request (blob downloads follow them)
   std::chrono::milliseconds backoff_base{250};   // first retry waits about this long, then x2
   std::chrono::milliseconds backoff_cap{std::chrono::seconds(10)};
   std::chrono::milliseconds retry_after_cap{std::chrono::seconds(60)};  // longest Retry-After obeyed
@@ -39,6 +48,7 @@ struct Call {
   std::vector<std::string> scopes;   // bearer scopes, e.g. "repository:library/x:pull"
   bool retry = true;                 // retry connection errors, 5xx and 429
   bool follow_redirects = false;     // follow 3xx (blob GETs); credentials stay behind
+  bool blob_body = false;            // the body is a blob of any size: no request deadline
 };
 
 // A response whose body is still to be read from `connection`.
@@ -53,7 +63,7 @@ struct Reply {
 class RegistryClient {
  public:
   // `host` is "name[:port]". Credentials are looked up here (FindCredentials).
-  RegistryClient(std::string host, const storage::StoreOptions& options, ClientOptions client);
+  RegistryClient(std::string host, const AccessOptions& options, ClientOptions client);
   ~RegistryClient();
 
   // A client for the same registry sharing credentials, the http/https decision and the token
@@ -61,8 +71,9 @@ class RegistryClient {
   std::unique_ptr<RegistryClient> Fork();
 
   // Sends `call`, authenticating and retrying as set out above. Returns the final response,
-  // whatever its status (the caller judges it). Throws Network after the last attempt, Security
-  // for TLS and token-service failures.
+  // whatever its status (the caller judges it). Throws Network after the last attempt or after
+  // more than max_redirects redirects, Security for TLS and token-service failures (including
+  // a token realm that would take credentials from https down to plain http).
   Reply Do(const Call& call);
 
   // Waits before retry number `retry` (1 = first retry): exponential backoff with jitter, or
@@ -79,6 +90,7 @@ class RegistryClient {
   void Learn(const HttpResponse& response);
   std::string Authorization(const std::vector<std::string>& scopes);
   std::string FetchToken(const std::vector<std::string>& scopes);
+  Url FollowRedirect(const Call& call, const Url& from, const HttpResponse& res, int hop) const;
   HttpConnection& ConnectionFor(const Url& url);
 
   std::shared_ptr<Shared> shared_;
@@ -99,6 +111,11 @@ std::chrono::milliseconds BackoffDelay(int retry, const ClientOptions& options,
 // Network otherwise.
 Error RegistryError(const std::string& host, const std::string& repository,
                     const std::string& action, int status, std::string_view body);
+// The token service URL a bearer challenge's `realm` names, for registry `host` reached at
+// `registry` (scheme://host:port). Throws Security when the realm is not an http(s) URL, or is
+// plain http while the registry is reached over https: the Basic credentials sent to it, and
+// the token it returns, would cross in clear text.
+Url TokenRealm(const std::string& host, const Url& registry, const std::string& realm);
 // True for 127.0.0.0/8, ::1 and "localhost" (with or without a port).
 bool IsLoopbackHost(const std::string& host);
 

@@ -2,8 +2,13 @@
 
 #include <gtest/gtest.h>
 
+#include "tests/support/matchers.h"
+
 namespace outpost::registry {
 namespace {
+
+using outpost::testing::ThrowsKind;
+using ::testing::HasSubstr;
 
 TEST(ClientTest, BackoffGrowsWithJitterAndStaysCapped) {
   ClientOptions o;
@@ -46,6 +51,21 @@ TEST(ClientTest, RetryableStatusesAreTransientOnes) {
   EXPECT_TRUE(IsRetryableStatus(429));
   EXPECT_FALSE(IsRetryableStatus(404));
   EXPECT_FALSE(IsRetryableStatus(401));
+}
+
+TEST(ClientTest, PlainHttpTokenRealmOfAnHttpsRegistryIsRefused) {
+  Url registry = Url::Parse("https://registry.example");
+  EXPECT_THAT([&] { TokenRealm("registry.example", registry, "http://other-host/token"); },
+              ThrowsKind(Error::Kind::kSecurity, HasSubstr("http://other-host/token")));
+  EXPECT_EQ(TokenRealm("registry.example", registry, "https://auth.example/token").host, "auth.example");
+  // A registry reached over plain http (loopback, --tls-verify=false) has no TLS to lose.
+  EXPECT_EQ(TokenRealm("127.0.0.1:5000", Url::Parse("http://127.0.0.1:5000"), "http://127.0.0.1:5001/token").port,
+            "5001");
+}
+
+TEST(ClientTest, TokenRealmThatIsNoUrlIsSecurityNamingIt) {
+  EXPECT_THAT([] { TokenRealm("r.example", Url::Parse("https://r.example"), "ftp://x/token"); },
+              ThrowsKind(Error::Kind::kSecurity, HasSubstr("ftp://x/token")));
 }
 
 TEST(ClientTest, LoopbackHostsAreRecognised) {

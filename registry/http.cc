@@ -13,6 +13,7 @@
 #include <openssl/x509_vfy.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -46,7 +47,8 @@ void LoadCertDir(ssl::context& ctx, const std::string& dir) {
   namespace fs = std::filesystem;
   std::error_code ec;
   if (!fs::is_directory(dir, ec)) throw InvalidArgument("--cert-dir ", dir, " is not a directory");
-  for (const auto& entry : fs::directory_iterator(dir)) {
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
     std::string path = entry.path().string();
     try {
       if (entry.path().extension() == ".crt") {
@@ -61,9 +63,18 @@ void LoadCertDir(ssl::context& ctx, const std::string& dir) {
       throw SecurityError("cannot load TLS material ", path, ": ", e.what());
     }
   }
+  if (ec) throw IOError("cannot list --cert-dir ", dir, ": ", ec.message());
 }
 
 std::string Where(const Url& origin) { return origin.scheme + "://" + origin.authority(); }
+
+using Clock = std::chrono::steady_clock;
+
+// "60 s", or "250 ms" for what is not whole seconds (test settings).
+std::string Seconds(std::chrono::milliseconds d) {
+  if (d.count() % 1000 == 0) return std::to_string(d.count() / 1000) + " s";
+  return std::to_string(d.count()) + " ms";
+}
 
 }  // namespace
 
@@ -74,22 +85,49 @@ struct HttpConnection::Impl {
   std::unique_ptr<beast::ssl_stream<beast::tcp_stream>> tls;
   beast::flat_buffer buffer;
   std::optional<http::response_parser<http::buffer_body>> parser;
-  std::chrono::milliseconds timeout{};
+  HttpDeadlines limits;
   bool keep_alive = false;
+  // The current exchange: when it must end, and the body's rate window (time spent waiting for
+  // the peer in this window, and the bytes it brought).
+  std::chrono::milliseconds exchange_budget{0};
+  Clock::time_point exchange_end = Clock::time_point::max();
+  Clock::duration waited{};
+  uint64_t window_bytes = 0;
+  std::string exchange;  // "GET https://host/v2/...", for messages about the response
 
   beast::tcp_stream& Lowest() { return tls ? beast::get_lowest_layer(*tls) : *tcp; }
   bool connected() const { return tcp || tls; }
 
-  // Runs one asynchronous operation to completion under the connection's deadline, so that
-  // every network step (connect, handshake, write, read) times out.
+  // When the next network step must end: within `operation`, and within the exchange.
+  Clock::time_point StepEnd(Clock::time_point now) const { return std::min(now + limits.operation, exchange_end); }
+
+  // Runs one asynchronous operation to completion by `until`, so that every network step
+  // (connect, handshake, write, read) times out.
   template <class Start>
-  beast::error_code Run(Start start) {
+  beast::error_code Run(Clock::time_point until, Start start) {
     beast::error_code result = asio::error::would_block;
-    Lowest().expires_after(timeout);
+    Lowest().expires_at(until);
     start([&result](beast::error_code ec, auto&&...) { result = ec; });
     ioc.restart();
     ioc.run();
     return result;
+  }
+  template <class Start>
+  beast::error_code Run(Start start) {
+    return Run(StepEnd(Clock::now()), start);
+  }
+
+  // What a timed-out step ran into, for the error message.
+  std::string TimeoutReason() const {
+    if (Clock::now() >= exchange_end) return "the exchange did not finish within " + Seconds(exchange_budget);
+    if (waited >= limits.rate_window && window_bytes < limits.min_rate_bytes) {
+      return Concat("fewer than ", std::to_string(limits.min_rate_bytes), " bytes arrived in ",
+                    Seconds(limits.rate_window), " (too slow)");
+    }
+    return "no progress within " + Seconds(limits.operation);
+  }
+  std::string Explain(const beast::error_code& ec) const {
+    return ec == beast::error::timeout ? TimeoutReason() : ec.message();
   }
 
   template <class F>
@@ -100,9 +138,9 @@ struct HttpConnection::Impl {
   void Connect(const Url& origin);
 };
 
-HttpConnection::HttpConnection(Url origin, TlsOptions tls, std::chrono::milliseconds timeout)
+HttpConnection::HttpConnection(Url origin, TlsOptions tls, HttpDeadlines deadlines)
     : origin_(std::move(origin)), impl_(std::make_unique<Impl>()) {
-  impl_->timeout = timeout;
+  impl_->limits = deadlines;
   if (origin_.scheme == "https") {
     impl_->ctx.set_default_verify_paths();
     if (!tls.cert_dir.empty()) LoadCertDir(impl_->ctx, tls.cert_dir);
@@ -139,6 +177,9 @@ HttpResponse HttpConnection::Send(const HttpRequest& request) {
     req.content_length(request.body.size());
   }
 
+  im.exchange = request.method + " " + Where(origin_) + request.url.target;
+  im.exchange_budget = request.deadline;
+  im.exchange_end = request.deadline.count() > 0 ? Clock::now() + request.deadline : Clock::time_point::max();
   for (int attempt = 0;; ++attempt) {
     bool reused = im.connected();
     if (!reused) im.Connect(origin_);
@@ -166,10 +207,12 @@ HttpResponse HttpConnection::Send(const HttpRequest& request) {
       // code asks the registry where it stands instead).
       bool repeatable = verb != http::verb::patch && verb != http::verb::post;
       if (reused && repeatable && attempt == 0 && ec != beast::error::timeout) continue;
-      throw NetworkError(request.method, " ", Where(origin_), request.url.target, ": ", ec.message());
+      throw NetworkError(im.exchange, ": ", im.Explain(ec));
     }
     break;
   }
+  im.waited = {};
+  im.window_bytes = 0;
   HttpResponse out;
   const auto& res = im.parser->get();
   out.status = static_cast<int>(res.result_int());
@@ -203,7 +246,7 @@ void HttpConnection::Impl::Connect(const Url& origin) {
   if (ec) {
     im.tls.reset();
     im.tcp.reset();
-    throw NetworkError("cannot connect to ", Where(origin), ": ", ec.message());
+    throw NetworkError("cannot connect to ", Where(origin), ": ", Explain(ec));
   }
   if (!im.tls) return;
   ec = im.Run([&](auto handler) { im.tls->async_handshake(ssl::stream_base::client, handler); });
@@ -215,7 +258,7 @@ void HttpConnection::Impl::Connect(const Url& origin) {
                         X509_verify_cert_error_string(verify),
                         " (add its CA with --cert-dir, or --tls-verify=false)");
   }
-  throw TlsHandshakeError(Concat("TLS handshake with ", Where(origin), " failed: ", ec.message()));
+  throw TlsHandshakeError(Concat("TLS handshake with ", Where(origin), " failed: ", Explain(ec)));
 }
 
 size_t HttpConnection::ReadBody(uint8_t* buf, size_t n) {
@@ -225,15 +268,31 @@ size_t HttpConnection::ReadBody(uint8_t* buf, size_t n) {
   body.data = buf;
   body.size = n;
   for (;;) {
+    if (im.waited >= im.limits.rate_window) {  // a rate window is over: did it bring enough?
+      if (im.window_bytes < im.limits.min_rate_bytes) {
+        Close();
+        throw NetworkError(im.exchange, ": reading the response body: ", im.TimeoutReason());
+      }
+      im.waited = {};
+      im.window_bytes = 0;
+    }
+    Clock::time_point start = Clock::now();
+    Clock::time_point until = im.StepEnd(start);
+    if (im.window_bytes < im.limits.min_rate_bytes) {
+      until = std::min(until, start + (im.limits.rate_window - im.waited));
+    }
     beast::error_code ec = im.OnStream([&](auto& stream) {
-      return im.Run([&](auto handler) {
+      return im.Run(until, [&](auto handler) {
         http::async_read_some(stream, im.buffer, *im.parser, handler);
       });
     });
+    im.waited += Clock::now() - start;
+    im.window_bytes += n - body.size;
     if (ec == http::error::need_buffer) ec = {};
     if (ec) {
+      std::string reason = im.Explain(ec);
       Close();
-      throw NetworkError("reading response body from ", Where(origin_), ": ", ec.message());
+      throw NetworkError(im.exchange, ": reading the response body: ", reason);
     }
     size_t got = n - body.size;
     bool done = im.parser->is_done();
@@ -248,7 +307,7 @@ std::string HttpConnection::ReadBodyString(size_t limit) {
   while (size_t got = ReadBody(buf, sizeof(buf))) {
     if (out.size() + got > limit) {
       Close();
-      throw Corruption("response from ", Where(origin_), " larger than ", std::to_string(limit),
+      throw Corruption(impl_->exchange, ": response larger than ", std::to_string(limit),
                        " bytes");
     }
     out.append(reinterpret_cast<const char*>(buf), got);

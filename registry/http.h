@@ -1,5 +1,6 @@
 // One HTTP/1.1 connection (plain or TLS) driven synchronously, with a deadline on every network
-// operation. Bodies stream in both directions through caller buffers, so a blob of any size
+// operation, a minimum rate for response bodies and, when the caller sets one, a deadline for a
+// whole exchange. Bodies stream in both directions through caller buffers, so a blob of any size
 // passes in constant memory. Boost.Beast stays inside http.cc.
 #pragma once
 
@@ -27,6 +28,9 @@ struct HttpRequest {
   Url url;
   Headers headers;
   std::string_view body;  // not owned; sent with Content-Length
+  // The whole exchange (sending, the response headers and all of its body) must end within this
+  // time of Send; zero: no limit beyond HttpDeadlines (for blob bodies of any size).
+  std::chrono::milliseconds deadline{0};
 };
 
 struct HttpResponse {
@@ -41,6 +45,17 @@ struct TlsOptions {
   std::string cert_dir;  // *.crt: extra CA certificates; NAME.cert + NAME.key: client identity
 };
 
+// How long a peer may take. Each network step (connecting, the TLS handshake, writing a
+// request, reading the response headers) must end within `operation`. A response body must
+// bring at least `min_rate_bytes` in every `rate_window` spent waiting for it, or end: a peer
+// that trickles bytes cannot hold a request open, though each byte would restart `operation`.
+// Only time spent waiting for the peer counts, so a slow consumer of the body does not.
+struct HttpDeadlines {
+  std::chrono::milliseconds operation{std::chrono::seconds(60)};
+  std::chrono::milliseconds rate_window{std::chrono::seconds(60)};
+  uint64_t min_rate_bytes = 16 << 10;  // 16 KiB a minute: 273 bytes/s
+};
+
 // Thrown when a TLS handshake fails for a reason other than an untrusted certificate, e.g. the
 // peer speaks plain HTTP. Kind: Network.
 class TlsHandshakeError : public Error {
@@ -49,11 +64,11 @@ class TlsHandshakeError : public Error {
 };
 
 // A keep-alive connection to one origin (scheme, host, port). Not thread-safe. Errors: Network
-// for anything on the wire (refused, reset, timeout, early end of a body), Security for a
-// certificate that does not verify.
+// for anything on the wire (refused, reset, a deadline or the minimum rate missed, early end of
+// a body), Security for a certificate that does not verify.
 class HttpConnection {
  public:
-  HttpConnection(Url origin, TlsOptions tls, std::chrono::milliseconds timeout);
+  HttpConnection(Url origin, TlsOptions tls, HttpDeadlines deadlines);
   ~HttpConnection();
   HttpConnection(const HttpConnection&) = delete;
   HttpConnection& operator=(const HttpConnection&) = delete;

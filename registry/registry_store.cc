@@ -1,10 +1,9 @@
 #include "registry/registry_store.h"
 
 #include <algorithm>
-#include <map>
-#include <mutex>
 #include <nlohmann/json.hpp>
-#include <set>
+#include <optional>
+#include <string_view>
 
 #include "common/digest.h"
 #include "common/io.h"
@@ -14,35 +13,6 @@ namespace outpost::registry {
 namespace {
 
 constexpr size_t kManifestLimit = 4 << 20;  // distribution's own limit for manifest bodies
-
-// Which repositories of which registry this process has seen holding a blob: the candidates for
-// a cross-repository mount. Process-wide because the source and destination stores of a copy
-// are separate objects.
-class BlobSources {
- public:
-  static BlobSources& Get() {
-    static BlobSources sources;
-    return sources;
-  }
-  void Add(const std::string& host, const std::string& repository, const Digest& digest) {
-    std::lock_guard lock(mu_);
-    known_[{host, digest}].insert(repository);
-  }
-  // A repository of `host` other than `not_this` known to hold `digest`, or "".
-  std::string Find(const std::string& host, const std::string& not_this, const Digest& digest) {
-    std::lock_guard lock(mu_);
-    auto it = known_.find({host, digest});
-    if (it == known_.end()) return "";
-    for (const auto& repo : it->second) {
-      if (repo != not_this) return repo;
-    }
-    return "";
-  }
-
- private:
-  std::mutex mu_;
-  std::map<std::pair<std::string, Digest>, std::set<std::string>> known_;
-};
 
 // The media type a manifest was served with, when it is one outpost knows; else "" (then
 // ManifestBlob::FromBytes reads the document's mediaType or infers it).
@@ -64,6 +34,21 @@ std::string NextLink(const std::string& link) {
   return link.substr(open + 1, close - open - 1);
 }
 
+// The offset an upload continues from, given the Range header of the upload status ("0-LAST":
+// the registry holds bytes 0..LAST; distribution also says "0-0" for an empty upload). nullopt
+// when the header is not of that form.
+std::optional<uint64_t> UploadResumeOffset(std::string_view range) {
+  if (range.empty()) return 0;  // nothing held yet
+  if (!range.starts_with("0-") || range.size() > 2 + 19) return std::nullopt;
+  uint64_t last = 0;
+  for (char c : range.substr(2)) {
+    if (c < '0' || c > '9') return std::nullopt;
+    last = last * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (range.size() == 2) return std::nullopt;
+  return last == 0 ? 0 : last + 1;
+}
+
 // A blob download that reopens the request with Range after a connection breaks.
 class BlobReader : public Reader {
  public:
@@ -73,6 +58,7 @@ class BlobReader : public Reader {
         repository_(std::move(repository)),
         digest_(digest),
         pos_(offset),
+        last_break_(offset),
         scopes_(std::move(scopes)),
         stats_(stats) {}
 
@@ -82,15 +68,20 @@ class BlobReader : public Reader {
       try {
         size_t got = conn_->ReadBody(buf, n);
         pos_ += got;
-        if (got > 0) failures_ = 0;
         return got;
       } catch (const Error& e) {
         if (e.kind() != Error::Kind::kNetwork) throw;
         conn_ = nullptr;
+        // Only a stretch of real progress earns a fresh count: a server that sends a byte and
+        // closes gets max_attempts resumes, not one per byte.
+        if (pos_ - last_break_ >= client_->options().resume_progress_bytes) failures_ = 0;
+        last_break_ = pos_;
         if (++failures_ >= client_->options().max_attempts) {
           throw NetworkError("registry ", client_->host(), ", repository ", repository_, ": blob ",
                              digest_.str(), " broke off at byte ", std::to_string(pos_), " ",
-                             std::to_string(failures_), " times: ", e.what());
+                             std::to_string(failures_), " times without ",
+                             std::to_string(client_->options().resume_progress_bytes),
+                             " bytes of progress in between: ", e.what());
         }
         ++stats_.download_resumes;
         client_->Backoff(failures_, nullptr);
@@ -99,7 +90,7 @@ class BlobReader : public Reader {
   }
 
   void Open() {
-    Call call{"GET", "/v2/" + repository_ + "/blobs/" + digest_.str(), {}, {}, scopes_, true, true};
+    Call call{"GET", "/v2/" + repository_ + "/blobs/" + digest_.str(), {}, {}, scopes_, true, true, true};
     if (pos_ > 0) call.headers.emplace_back("Range", "bytes=" + std::to_string(pos_) + "-");
     Reply reply = client_->Do(call);
     if (reply.status() == 206 && pos_ > 0) {
@@ -122,7 +113,10 @@ class BlobReader : public Reader {
     uint8_t buf[64 << 10];
     while (n > 0) {
       size_t got = conn.ReadBody(buf, static_cast<size_t>(std::min<uint64_t>(n, sizeof(buf))));
-      if (got == 0) throw NetworkError("registry ", client_->host(), ": blob ", digest_.str(), " ended early");
+      if (got == 0) {
+        throw NetworkError("registry ", client_->host(), ", repository ", repository_, ": blob ", digest_.str(),
+                           " ended before byte ", std::to_string(pos_), " when asked to resume there");
+      }
       n -= got;
     }
   }
@@ -131,6 +125,7 @@ class BlobReader : public Reader {
   std::string repository_;
   Digest digest_;
   uint64_t pos_;
+  uint64_t last_break_;  // pos_ when the connection last broke (or the start)
   std::vector<std::string> scopes_;
   TransferStats& stats_;
   HttpConnection* conn_ = nullptr;
@@ -139,11 +134,27 @@ class BlobReader : public Reader {
 
 }  // namespace
 
-RegistryStore::RegistryStore(std::string host, std::string repository,
-                             const storage::StoreOptions& options, ClientOptions client)
-    : host_(std::move(host)),
+void BlobSources::Add(const std::string& host, const std::string& repository, const Digest& digest) {
+  std::lock_guard lock(mu_);
+  known_[{host, digest}].insert(repository);
+}
+
+std::string BlobSources::Find(const std::string& host, const std::string& not_this, const Digest& digest) {
+  std::lock_guard lock(mu_);
+  auto it = known_.find({host, digest});
+  if (it == known_.end()) return "";
+  for (const auto& repo : it->second) {
+    if (repo != not_this) return repo;
+  }
+  return "";
+}
+
+RegistryStore::RegistryStore(std::string repository, std::unique_ptr<RegistryClient> client,
+                             std::shared_ptr<BlobSources> sources)
+    : host_(client->host()),
       repository_(std::move(repository)),
-      client_(std::make_unique<RegistryClient>(host_, options, client)) {}
+      client_(std::move(client)),
+      sources_(std::move(sources)) {}
 
 RegistryStore::~RegistryStore() = default;
 
@@ -215,7 +226,7 @@ image::ManifestBlob RegistryStore::ReadManifest(const std::string& tag_or_digest
   }
   if (!blob.is_index()) {
     for (const auto& named : image::ReferencedDescriptors(blob)) {
-      BlobSources::Get().Add(host_, repository_, named.digest);
+      sources_->Add(host_, repository_, named.digest);
     }
   }
   return blob;
@@ -230,7 +241,7 @@ bool RegistryStore::HeadBlob(const Digest& digest) {
 }
 
 bool RegistryStore::TryMount(const Digest& digest) {
-  std::string from = BlobSources::Get().Find(host_, repository_, digest);
+  std::string from = sources_->Find(host_, repository_, digest);
   if (from.empty()) return false;
   std::string target = AddQuery(AddQuery("/v2/" + repository_ + "/blobs/uploads/", "mount", digest.str()),
                                 "from", from);
@@ -251,14 +262,14 @@ bool RegistryStore::TryMount(const Digest& digest) {
 
 bool RegistryStore::HasBlob(const Digest& digest) {
   if (HeadBlob(digest)) {
-    BlobSources::Get().Add(host_, repository_, digest);
+    sources_->Add(host_, repository_, digest);
     return true;
   }
   return TryMount(digest);
 }
 
 std::unique_ptr<Reader> RegistryStore::OpenBlob(const Digest& digest, uint64_t offset) {
-  BlobSources::Get().Add(host_, repository_, digest);
+  sources_->Add(host_, repository_, digest);
   auto reader = std::make_unique<BlobReader>(client_->Fork(), repository_, digest, offset,
                                              std::vector<std::string>{Scope(false)}, stats_);
   reader->Open();  // so a missing blob is NotFound here, not at the first Read
@@ -270,19 +281,33 @@ std::string RegistryStore::StartUpload() {
   if (reply.status() != 202) throw Fail(reply, "start blob upload");
   std::string location = reply.header("Location");
   reply.connection->DiscardBody();
-  if (location.empty()) throw NetworkError("registry ", host_, " started an upload without a Location");
-  return reply.url.Resolve(location).str();
+  if (location.empty()) {
+    throw NetworkError("registry ", host_, ", repository ", repository_, " started an upload without a Location");
+  }
+  return ResolveLocation(reply, location, "start blob upload");
 }
 
 std::pair<uint64_t, std::string> RegistryStore::UploadOffset(const std::string& location) {
   Reply reply = client_->Do({"GET", location, {}, {}, {Scope(true)}});
   if (reply.status() != 204 && reply.status() != 200) throw Fail(reply, "query upload status");
   reply.connection->DiscardBody();
-  std::string range = reply.header("Range");  // "0-<last byte held>"
-  size_t dash = range.find('-');
-  uint64_t last = dash == std::string::npos ? 0 : std::stoull(range.substr(dash + 1));
+  std::string range = reply.header("Range");
+  std::optional<uint64_t> held = UploadResumeOffset(range);
+  if (!held) {
+    throw NetworkError("registry ", host_, ", repository ", repository_, ": the upload status at ", location,
+                       " has a malformed Range header \"", range, "\" (want \"0-LAST\")");
+  }
   std::string next = reply.header("Location");
-  return {last == 0 ? 0 : last + 1, next.empty() ? location : reply.url.Resolve(next).str()};
+  return {*held, next.empty() ? location : ResolveLocation(reply, next, "upload status")};
+}
+
+std::string RegistryStore::ResolveLocation(const Reply& reply, const std::string& location, const std::string& action) const {
+  try {
+    return reply.url.Resolve(location).str();
+  } catch (const Error&) {
+    throw NetworkError("registry ", host_, ", repository ", repository_, ": ", action, " answered with an unusable Location \"",
+                       location, "\"");
+  }
 }
 
 std::string RegistryStore::SendChunk(std::string location, const uint8_t* data, size_t n,
@@ -302,7 +327,7 @@ std::string RegistryStore::SendChunk(std::string location, const uint8_t* data, 
       if (reply.status() == 202) {
         std::string next = reply.header("Location");
         reply.connection->DiscardBody();
-        return next.empty() ? location : reply.url.Resolve(next).str();
+        return next.empty() ? location : ResolveLocation(reply, next, "upload blob chunk");
       }
       if (!IsRetryableStatus(reply.status())) throw Fail(reply, "upload blob chunk");
       failure = "HTTP " + std::to_string(reply.status());
@@ -331,14 +356,14 @@ std::string RegistryStore::SendChunk(std::string location, const uint8_t* data, 
 }
 
 void RegistryStore::FinishUpload(const std::string& location, const Digest& digest) {
-  Url url = Url::Parse(location);
+  Url url = Url::Parse(location);  // made by ResolveLocation: well formed
   Reply reply = client_->Do({"PUT", AddQuery(url.target, "digest", digest.str()), {}, {}, {Scope(true)}});
   if (reply.status() == 404 && HeadBlob(digest)) return;  // an earlier, lost answer committed it
   if (reply.status() != 201) throw Fail(reply, "commit blob " + digest.str());
   std::string said = reply.header("Docker-Content-Digest");
   reply.connection->DiscardBody();
   if (!said.empty() && said != digest.str()) {
-    throw Corruption("registry ", host_, ": blob ", digest.str(), " was stored as ", said);
+    throw Corruption("registry ", host_, ", repository ", repository_, ": blob ", digest.str(), " was stored as ", said);
   }
 }
 
@@ -353,13 +378,10 @@ void RegistryStore::CancelUpload(const std::string& location) noexcept {
 
 void RegistryStore::WriteBlob(const Digest& digest, int64_t size, Reader& content) {
   if (HeadBlob(digest)) {  // present already: the contract still drains and checks `content`
-    HashingReader hashing(content);
+    storage::VerifyingReader check(std::make_unique<ReaderRef>(content), digest, size,
+                                   "blob " + digest.str() + " for " + Describe());
     NullWriter sink;
-    uint64_t n = Copy(hashing, sink);
-    if (n != static_cast<uint64_t>(size) || hashing.Finish() != digest) {
-      throw Corruption("blob ", digest.str(), " read as ", std::to_string(n),
-                       " bytes that do not match its digest and size");
-    }
+    Copy(check, sink);
     return;
   }
   std::string location = StartUpload();

@@ -10,8 +10,12 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "registry/client.h"
@@ -27,12 +31,26 @@ struct TransferStats {
   uint64_t blobs_mounted = 0;      // blobs linked from another repository instead of uploaded
 };
 
+// Which repositories of which registry are known to hold a blob: the candidates for a
+// cross-repository mount. Shared by the stores one RegistryStoreFactory opens, since the source
+// and destination of a copy are separate stores. Thread-safe.
+class BlobSources {
+ public:
+  // Records that `repository` on `host` holds `digest`.
+  void Add(const std::string& host, const std::string& repository, const Digest& digest);
+  // A repository of `host` other than `not_this` known to hold `digest`, or "".
+  std::string Find(const std::string& host, const std::string& not_this, const Digest& digest);
+
+ private:
+  std::mutex mu_;
+  std::map<std::pair<std::string, Digest>, std::set<std::string>> known_;
+};
+
 class RegistryStore : public storage::ImageStore {
  public:
-  // A store for `repository` on registry `host` ("name[:port]"). Nothing is sent until the
-  // first call.
-  RegistryStore(std::string host, std::string repository, const storage::StoreOptions& options,
-                ClientOptions client = {});
+  // A store for `repository` on the registry `client` talks to. `sources` is read and extended
+  // (shared with the other stores of the same factory). Nothing is sent until the first call.
+  RegistryStore(std::string repository, std::unique_ptr<RegistryClient> client, std::shared_ptr<BlobSources> sources);
   ~RegistryStore() override;
 
   std::string Describe() const override;
@@ -42,8 +60,9 @@ class RegistryStore : public storage::ImageStore {
   // registry that this process read from does, the blob is mounted from there (a
   // cross-repository mount: no bytes move) and the answer is true.
   bool HasBlob(const Digest& digest) override;
-  // Streams the blob from `offset`, resuming with Range when the connection breaks (bounded
-  // retries). The caller verifies the digest (VerifyingReader).
+  // Streams the blob from `offset`, resuming with Range when the connection breaks (at most
+  // ClientOptions::max_attempts breaks in a row without resume_progress_bytes between them). The
+  // caller verifies the digest and bounds the length (VerifyingReader reads at most size + 1).
   std::unique_ptr<Reader> OpenBlob(const Digest& digest, uint64_t offset = 0) override;
   // Uploads in chunks of ClientOptions::chunk_size; commits (PUT ?digest=) only after the
   // bytes read matched `size` and `digest`; on any failure cancels the upload session so the
@@ -68,12 +87,14 @@ class RegistryStore : public storage::ImageStore {
   std::string StartUpload();
   std::string SendChunk(std::string location, const uint8_t* data, size_t n, uint64_t start);
   std::pair<uint64_t, std::string> UploadOffset(const std::string& location);
+  std::string ResolveLocation(const Reply& reply, const std::string& location, const std::string& action) const;
   void FinishUpload(const std::string& location, const Digest& digest);
   void CancelUpload(const std::string& location) noexcept;
 
   std::string host_;
   std::string repository_;
   std::unique_ptr<RegistryClient> client_;
+  std::shared_ptr<BlobSources> sources_;
   TransferStats stats_;
 };
 

@@ -23,7 +23,8 @@ class DirectoryTree : public FileTree {
   explicit DirectoryTree(const fs::path& dir) : dir_(dir) {
     std::error_code ec;
     if (!fs::is_directory(dir, ec)) throw NotFound("no such directory: ", dir.string());
-    root_ = fs::canonical(dir);
+    root_ = fs::canonical(dir, ec);
+    if (ec) throw IOError("cannot resolve ", dir.string(), ": ", ec.message());
   }
   std::string Describe() const override { return dir_.string(); }
   std::string DescribeMember(const std::string& name) const override { return (dir_ / name).string(); }
@@ -32,7 +33,7 @@ class DirectoryTree : public FileTree {
     fs::path path = Resolve(name);
     std::error_code ec;
     if (!fs::is_regular_file(path, ec)) return std::nullopt;
-    return fs::file_size(path);
+    return FileSize(path);
   }
 
   std::unique_ptr<Reader> Open(const std::string& name, uint64_t offset) override {

@@ -4,8 +4,10 @@
 //   docker-archive:FILE[:TAG]      what `docker save` writes / `docker load` reads
 //                                  (docker_archive_store.h)
 //   oci-archive:FILE[:TAG]         a tar of an OCI image layout (read only)
-//   docker://HOST[:PORT]/REPO[:TAG|@DIGEST]   a registry (registry/, plugged in with
-//                                  RegisterRegistryOpener)
+//   docker://HOST[:PORT]/REPO[:TAG|@DIGEST]   a registry (registry/store_factory.h)
+//
+// Stores are opened through a StoreFactory that each main builds and passes to whatever opens
+// stores (image loading, diff, apply, the CLI commands): storage/ itself knows no registry.
 //
 // Write discipline, for every store: a blob becomes visible only after its bytes are complete
 // and their sha256 and size match what the caller said (temp + fsync + rename); manifests are
@@ -14,7 +16,6 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -47,14 +48,6 @@ struct Reference {
   std::string host() const;
   // The repository path of a docker:// reference.
   std::string repository() const;
-};
-
-// How to reach and authenticate to stores that need it (registries).
-struct StoreOptions {
-  std::string creds;                // USER:PASS (--creds)
-  std::string authfile;             // Docker config.json (--authfile)
-  std::string cert_dir;             // CA certificates / client certs (--cert-dir)
-  std::optional<bool> tls_verify;   // --tls-verify; unset: verify, except plain HTTP on loopback
 };
 
 class ImageStore {
@@ -122,19 +115,56 @@ class ImageStore {
   virtual void Commit() {}
 };
 
-// Opens the store a reference names. `for_write` creates an OCI layout directory or prepares a
-// new docker-archive file. Throws NotFound / InvalidArgument / Unsupported.
-std::unique_ptr<ImageStore> OpenStore(const Reference& ref, const StoreOptions& options, bool for_write);
+// Opens the stores that references name. Implementations may keep state across the stores they
+// open for as long as they live (a registry factory keeps one session per registry, with its
+// credentials and tokens, and remembers which repositories hold which blobs so that a copy
+// between two repositories mounts instead of uploading): build one per process or long-lived
+// session and pass it down. Open may be called from several threads at once. A store stays
+// usable after its factory is destroyed (it only stops sharing what the factory remembers).
+class StoreFactory {
+ public:
+  virtual ~StoreFactory() = default;
 
-// The registry library registers how docker:// references are opened (the seam that keeps
-// storage/ free of HTTP). Until one is registered, docker:// references are Unsupported.
-using RegistryOpener = std::function<std::unique_ptr<ImageStore>(const Reference&, const StoreOptions&)>;
-void RegisterRegistryOpener(RegistryOpener opener);
+  // Opens the store `ref` names. `for_write` creates an OCI layout directory or prepares a new
+  // docker-archive file. Throws Unsupported for a transport this factory does not open,
+  // NotFound / InvalidArgument for a reference that names nothing usable, and what opening the
+  // store throws. Nothing is sent to a registry before the store's first call.
+  virtual std::unique_ptr<ImageStore> Open(const Reference& ref, bool for_write) = 0;
+};
 
-// Reads a blob through a digest and size check: at the end of the stream throws Corruption
-// naming `what` and both digests if the bytes were not exactly `size` bytes with sha256
-// `digest`. It does not cut a stream off early: wrap an untrusted, possibly endless source in a
-// LimitedReader(size + 1) first.
+// The stores that live in files: oci:, oci-archive: and docker-archive:. A docker:// reference
+// is Unsupported (registry::RegistryStoreFactory opens those). Keeps no state.
+class FileStoreFactory : public StoreFactory {
+ public:
+  std::unique_ptr<ImageStore> Open(const Reference& ref, bool for_write) override;
+};
+
+// Opens `ref` with `stores`, or with a FileStoreFactory when `stores` is null (for callers that
+// only ever name files, such as tests). Throws what StoreFactory::Open throws.
+std::unique_ptr<ImageStore> OpenStore(const Reference& ref, StoreFactory* stores, bool for_write);
+
+// Reads a blob that must be `size` bytes long, without hashing it: never asks `inner` for more
+// than size + 1 bytes, and throws Corruption naming `what` as soon as a byte beyond `size`
+// arrives (so an endless or overlong source costs at most size + 1 bytes), or when the stream
+// ends short of `size`.
+class SizedReader : public Reader {
+ public:
+  SizedReader(std::unique_ptr<Reader> inner, int64_t size, std::string what);
+  size_t Read(uint8_t* buf, size_t n) override;
+  // The bytes returned so far.
+  uint64_t count() const { return count_; }
+
+ private:
+  std::unique_ptr<Reader> inner_;
+  uint64_t size_;
+  std::string what_;
+  uint64_t count_ = 0;
+};
+
+// Reads a blob through a digest and size check: throws Corruption naming `what` and both
+// digests if the bytes were not exactly `size` bytes with sha256 `digest`. Like SizedReader it
+// reads at most size + 1 bytes of `inner` and fails at the first byte too many, so an
+// untrusted, possibly endless source is cut off there; the digest is checked at the end.
 class VerifyingReader : public Reader {
  public:
   VerifyingReader(std::unique_ptr<Reader> inner, Digest digest, int64_t size, std::string what);

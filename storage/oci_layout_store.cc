@@ -222,8 +222,8 @@ std::unique_ptr<ImageStore> OpenOciLayoutForWrite(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir / "blobs" / "sha256", ec);
   if (ec) throw IOError("cannot create ", dir.string(), ": ", ec.message());
-  if (!fs::exists(dir / kLayoutFile)) WriteFileAtomic(dir / kLayoutFile, R"({"imageLayoutVersion": "1.0.0"})");
-  if (!fs::exists(dir / kIndexFile)) WriteFileAtomic(dir / kIndexFile, R"({"schemaVersion":2,"manifests":[]})");
+  if (!fs::exists(dir / kLayoutFile, ec)) WriteFileAtomic(dir / kLayoutFile, R"({"imageLayoutVersion": "1.0.0"})");
+  if (!fs::exists(dir / kIndexFile, ec)) WriteFileAtomic(dir / kIndexFile, R"({"schemaVersion":2,"manifests":[]})");
   return std::make_unique<OciLayoutStore>(OpenDirectoryTree(dir), dir);
 }
 

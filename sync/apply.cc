@@ -155,7 +155,7 @@ void Applier::LoadDocuments() {
 }
 
 void Applier::LocateBases() {
-  for (const storage::Reference& ref : o_.bases) bases_.push_back(sync::LoadImage(ref, o_.store_options));
+  for (const storage::Reference& ref : o_.bases) bases_.push_back(sync::LoadImage(ref, o_.stores));
   for (const protocol::BaseLayer& want : bundle_.header().bases) {
     LocatedBase found;
     for (const sync::LoadedImage& img : bases_) {
@@ -261,7 +261,7 @@ std::string Applier::ArchiveManifest() const {
 }
 
 void Applier::Publish() {
-  auto store = storage::OpenStore(o_.into, o_.store_options, true);
+  auto store = storage::OpenStore(o_.into, o_.stores, true);
   for (const StagedLayer& s : staged_) {
     if (s.file) {
       store->AdoptBlob(s.digest, static_cast<int64_t>(s.size), s.file->path());  // verified when staged

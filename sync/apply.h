@@ -22,6 +22,7 @@
 #include <vector>
 
 #include "common/digest.h"
+#include "sync/image_source.h"
 #include "sync/progress.h"
 #include "protocol/signing.h"
 #include "storage/image_store.h"
@@ -34,8 +35,10 @@ struct ApplyOptions {
   storage::Reference into;                          // where the target goes
   const protocol::SigningKey* verify_key = nullptr; // required signer, when set
   std::optional<Digest> expect;                     // the target manifest the operator expects
-  storage::StoreOptions store_options;
-  std::filesystem::path scratch = std::filesystem::temp_directory_path();
+  // Opens every store named here (registries too, when it can); it must outlive the call.
+  // nullptr: file stores only (storage::FileStoreFactory).
+  storage::StoreFactory* stores = nullptr;
+  std::filesystem::path scratch = DefaultScratchDir();
   sync::Progress* progress = nullptr;                // nullptr: quiet
 };
 

@@ -143,7 +143,7 @@ void Planner::LoadBases() {
       bases_.back().signature = &signature_.layers[i].signature;
     }
   }
-  for (const storage::Reference& ref : o_.from) from_.push_back(LoadImage(ref, o_.store_options));
+  for (const storage::Reference& ref : o_.from) from_.push_back(LoadImage(ref, o_.stores));
   for (const LoadedImage& img : from_) {
     for (const LayerRef& l : img.layers) {
       if (FindByDigest(l.desc.digest)) continue;
@@ -447,7 +447,7 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
 }
 
 DiffReport Planner::Run() {
-  to_ = LoadImage(o_.to, o_.store_options);
+  to_ = LoadImage(o_.to, o_.stores);
   LoadBases();
   for (const LayerRef& t : to_.layers) {
     if (BaseCandidate* b = FindByDigest(t.desc.digest)) b->kept = true;
@@ -467,7 +467,7 @@ DiffReport Planner::Run() {
   writer_.Finish(header_, o_.output, o_.sign_key);
   report.manifest = to_.manifest.blob.digest;
   report.registry_bytes = header_.registry_bytes;
-  report.bundle_bytes = std::filesystem::file_size(o_.output);
+  report.bundle_bytes = FileSize(o_.output);
   report.warnings = std::move(warnings_);
   return report;
 }

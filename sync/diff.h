@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "delta/layer_delta.h"
+#include "sync/image_source.h"
 #include "sync/progress.h"
 #include "protocol/bundle.h"
 #include "protocol/signing.h"
@@ -33,8 +34,10 @@ struct DiffOptions {
   storage::Reference to;                 // the target image
   std::filesystem::path output;          // the bundle file
   const protocol::SigningKey* sign_key = nullptr;  // signs the bundle when set
-  storage::StoreOptions store_options;
-  std::filesystem::path scratch = std::filesystem::temp_directory_path();
+  // Opens every store named here (registries too, when it can); it must outlive the call.
+  // nullptr: file stores only (storage::FileStoreFactory).
+  storage::StoreFactory* stores = nullptr;
+  std::filesystem::path scratch = DefaultScratchDir();
   Progress* progress = nullptr;  // nullptr: quiet
   delta::EncodeOptions delta_options;
   // Where proven recipes and tar indexes are kept across runs (LayerCache); empty: probe and

@@ -84,10 +84,9 @@ ImageBlockSignature ImageBlockSignature::Load(const std::filesystem::path& path)
   return sig;
 }
 
-ImageBlockSignature ComputeImageBlockSignature(const storage::Reference& ref,
-                                               const storage::StoreOptions& options,
+ImageBlockSignature ComputeImageBlockSignature(const storage::Reference& ref, storage::StoreFactory* stores,
                                                const std::filesystem::path& scratch) {
-  LoadedImage img = LoadImage(ref, options);
+  LoadedImage img = LoadImage(ref, stores);
   ImageBlockSignature sig;
   sig.reference = ref.text;
   TempDir dir(scratch, "outpost-sign-");

@@ -33,9 +33,10 @@ struct ImageBlockSignature {
   static ImageBlockSignature Load(const std::filesystem::path& path);
 };
 
-// Signs every layer of `ref` (spooling each tar to `scratch`). Throws what the store throws.
+// Signs every layer of `ref`, opened with `stores` (nullptr: file stores only), spooling each
+// tar to `scratch`. Throws what the store throws.
 ImageBlockSignature ComputeImageBlockSignature(const storage::Reference& ref,
-                                               const storage::StoreOptions& options,
+                                               storage::StoreFactory* stores,
                                                const std::filesystem::path& scratch);
 
 }  // namespace outpost::sync

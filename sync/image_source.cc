@@ -1,5 +1,6 @@
 #include "sync/image_source.h"
 
+#include <cstdlib>
 #include <functional>
 
 #include "common/error.h"
@@ -53,10 +54,10 @@ void UncompressInto(const LayerRef& layer, std::unique_ptr<Reader> blob, Writer&
 
 }  // namespace
 
-LoadedImage LoadImage(const storage::Reference& ref, const storage::StoreOptions& options) {
+LoadedImage LoadImage(const storage::Reference& ref, storage::StoreFactory* stores) {
   LoadedImage img;
   img.ref = ref;
-  img.store = storage::OpenStore(ref, options, false);
+  img.store = storage::OpenStore(ref, stores, false);
   image::ManifestBlob blob = img.store->ReadManifest(ref.tag_or_digest());
   if (blob.is_index()) {
     throw Unsupported(ref.text, " is a multi-platform index (", blob.digest.str(),
@@ -84,7 +85,15 @@ void SpoolBlob(const LayerRef& layer, Writer& out) {
 }
 
 void SpoolTar(const LayerRef& layer, Writer& out) {
-  UncompressInto(layer, layer.store->OpenBlob(layer.desc.digest), out);
+  UncompressInto(layer,
+                 std::make_unique<storage::SizedReader>(layer.store->OpenBlob(layer.desc.digest), layer.desc.size,
+                                                        "layer " + layer.desc.digest.str()),
+                 out);
+}
+
+std::filesystem::path DefaultScratchDir() {
+  const char* tmpdir = std::getenv("TMPDIR");
+  return tmpdir != nullptr && *tmpdir != '\0' ? std::filesystem::path(tmpdir) : std::filesystem::path("/tmp");
 }
 
 void SpoolBlobAndTar(const LayerRef& layer, Writer& blob_out, Writer& tar_out) {

@@ -31,10 +31,15 @@ struct LoadedImage {
   std::vector<LayerRef> layers;  // bottom first, one per manifest layer
 };
 
-// Opens `ref` for reading and loads its manifest (a single-platform image: an index is
-// Unsupported, with a hint to name one manifest by digest), config and layers. Throws what the
-// store throws, and Corruption when the config's diff_ids do not match the layer count.
-LoadedImage LoadImage(const storage::Reference& ref, const storage::StoreOptions& options);
+// Opens `ref` for reading with `stores` (nullptr: file stores only) and loads its manifest (a
+// single-platform image: an index is Unsupported, with a hint to name one manifest by digest),
+// config and layers. Throws what the store throws, and Corruption when the config's diff_ids
+// do not match the layer count.
+LoadedImage LoadImage(const storage::Reference& ref, storage::StoreFactory* stores);
+
+// Where scratch files go unless told otherwise: $TMPDIR, else /tmp. Not checked here: a bad
+// $TMPDIR fails where the first scratch file is made, as an IOError naming it.
+std::filesystem::path DefaultScratchDir();
 
 // A file in a scratch directory that is removed when this object goes away.
 class ScratchFile {
@@ -76,7 +81,8 @@ class SpooledLayer {
 // Copies a layer's blob as stored into `out`, checking its size and digest. Throws Corruption.
 void SpoolBlob(const LayerRef& layer, Writer& out);
 // Writes a layer's uncompressed tar into `out`, checking its diffID: that proves the tar, so the
-// blob's own digest is not hashed as well. Throws Corruption.
+// blob's own digest is not hashed as well (its size is: at most size + 1 bytes of the blob are
+// read). Throws Corruption.
 void SpoolTar(const LayerRef& layer, Writer& out);
 // Copies a compressed layer's blob into `blob_out` and its tar into `tar_out` in one read of the
 // blob, checking the blob's size and digest and the tar's diffID. Throws Corruption.

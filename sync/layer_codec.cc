@@ -10,7 +10,7 @@ namespace outpost::sync {
 
 RecipeResult ProbeSpooledRecipe(const std::filesystem::path& blob, const Digest& digest,
                                 const std::filesystem::path& tar, const Digest& diff_id) {
-  codec::KnownBlob known{digest, std::filesystem::file_size(blob), diff_id, std::filesystem::file_size(tar),
+  codec::KnownBlob known{digest, FileSize(blob), diff_id, FileSize(tar),
                          [tar] { return std::make_unique<FileReader>(tar); }};
   codec::ProbeResult r = codec::Probe([blob] { return std::make_unique<FileReader>(blob); }, known);
   if (!r.exact) return {std::nullopt, r.reason};

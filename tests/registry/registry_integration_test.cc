@@ -13,6 +13,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "registry/registry_store.h"
+#include "registry/store_factory.h"
 #include "storage/copy.h"
 #include "tests/registry/test_registry.h"
 #include "tests/support/matchers.h"
@@ -20,15 +21,17 @@
 namespace outpost::testing {
 namespace {
 
+using registry::AccessOptions;
 using registry::ClientOptions;
 using registry::RegistryStore;
+using registry::RegistryStoreFactory;
 using Mode = TestRegistry::Mode;
 
-const storage::StoreOptions kInsecure = [] {
-  storage::StoreOptions o;
-  o.tls_verify = false;
-  return o;
-}();
+// A store for `repository` on `host` from a factory of its own (sharing nothing with others).
+std::unique_ptr<RegistryStore> OpenRepository(const std::string& host, const std::string& repository,
+                                              const AccessOptions& access = {}, const ClientOptions& client = {}) {
+  return RegistryStoreFactory(access, client).OpenRepository(host, repository);
+}
 
 // Digest of what `skopeo inspect --raw` prints for `ref` (an http registry).
 std::string SkopeoDigest(const std::string& ref) {
@@ -130,11 +133,10 @@ TEST(RegistryIntegrationTest, BasicAuthOverTlsAcceptsCredsAndAuthFile) {
   WriteFileAtomic(authfile, "{\"auths\":{\"" + a.host() + "\":{\"auth\":\"" +
                                 registry::Base64Encode(std::string(TestRegistry::kUser) + ":" +
                                                        TestRegistry::kPassword) + "\"}}}");
-  storage::StoreOptions options;
+  AccessOptions options;
   options.cert_dir = a.cert_dir();
   options.authfile = authfile;
-  RegistryStore store(a.host(), "private/app", options);
-  EXPECT_EQ(store.ListTags(), std::vector<std::string>{"v1"});
+  EXPECT_EQ(OpenRepository(a.host(), "private/app", options)->ListTags(), std::vector<std::string>{"v1"});
 }
 
 TEST(RegistryIntegrationTest, BearerTokensComeFromTheTokenServerAndAreCached) {
@@ -142,27 +144,46 @@ TEST(RegistryIntegrationTest, BearerTokensComeFromTheTokenServerAndAreCached) {
   TempDir work;
   fs::path src = work.path() / "img";
   std::string top = MakeImage(src, "v1", "40000,30000,20000");
-  storage::StoreOptions options;
+  AccessOptions options;
   options.creds = std::string(TestRegistry::kUser) + ":" + TestRegistry::kPassword;
   auto oci = storage::OpenStore(storage::Reference::Parse("oci:" + src.string() + ":v1"), {}, false);
-  RegistryStore dst(a.host(), "tok/app", options);
-  storage::CopyResult r = storage::CopyImage(*oci, "v1", dst, "v1", {});
+  auto dst = OpenRepository(a.host(), "tok/app", options);
+  storage::CopyResult r = storage::CopyImage(*oci, "v1", *dst, "v1", {});
   EXPECT_EQ(r.destination_digest.str(), top);
-  RegistryStore reader(a.host(), "tok/app", options);
-  EXPECT_EQ(reader.ReadManifest("v1").digest.str(), top);
+  EXPECT_EQ(OpenRepository(a.host(), "tok/app", options)->ReadManifest("v1").digest.str(), top);
   std::string log = ReadFileToString(a.token_log());
   size_t tokens = static_cast<size_t>(std::count(log.begin(), log.end(), '\n'));
   EXPECT_GE(tokens, 2u);  // push scope, then pull scope
   EXPECT_LE(tokens, 3u);  // not one per request: 4 blobs + manifest + reads
-  storage::StoreOptions wrong = options;
+  AccessOptions wrong = options;
   wrong.creds = "tester:nope";
-  RegistryStore denied(a.host(), "tok/app", wrong);
+  auto denied = OpenRepository(a.host(), "tok/app", wrong);
   try {
-    denied.ReadManifest("v1");
+    denied->ReadManifest("v1");
     FAIL();
   } catch (const Error& e) {
     EXPECT_EQ(e.kind(), Error::Kind::kSecurity) << e.what();
   }
+}
+
+TEST(RegistryIntegrationTest, HttpsRegistryWithPlainHttpTokenRealmGetsNoCredentials) {
+  TestRegistry a(Mode::kTlsToken);
+  TempDir work;
+  fs::path src = work.path() / "img";
+  MakeImage(src, "v1", "1000");
+  std::string out;
+  EXPECT_EQ(Outpost("copy --cert-dir " + a.cert_dir() + " --creds " + TestRegistry::kUser + ":" +
+                    TestRegistry::kPassword + " oci:" + src.string() + ":v1 docker://" + a.host() + "/tok/app:v1", &out),
+            8) << out;  // Security
+  EXPECT_NE(out.find("clear text"), std::string::npos) << out;
+  EXPECT_FALSE(fs::exists(a.token_requests_log()));  // the token service saw no request at all
+}
+
+TEST(RegistryIntegrationTest, MalformedChunkSizeEnvironmentIsAUsageErrorNamingIt) {
+  std::string out;
+  EXPECT_EQ(Shell("OUTPOST_REGISTRY_CHUNK_BYTES=8MiB " + OutpostBinary() + " inspect docker://127.0.0.1:1/a/b:c", &out),
+            2) << out;  // InvalidArgument, not an internal error
+  EXPECT_NE(out.find("OUTPOST_REGISTRY_CHUNK_BYTES"), std::string::npos) << out;
 }
 
 TEST(RegistryIntegrationTest, TagsArePagedThroughLinkHeaders) {
@@ -171,16 +192,16 @@ TEST(RegistryIntegrationTest, TagsArePagedThroughLinkHeaders) {
   fs::path src = work.path() / "img";
   MakeImage(src, "v1", "1000");
   auto oci = storage::OpenStore(storage::Reference::Parse("oci:" + src.string() + ":v1"), {}, false);
-  RegistryStore dst(a.host(), "paged/app", {});
-  storage::CopyImage(*oci, "v1", dst, "v1", {});
-  image::ManifestBlob m = dst.ReadManifest("v1");
-  for (const char* tag : {"a", "b", "c", "d"}) dst.WriteManifest(m, tag);
+  auto dst = OpenRepository(a.host(), "paged/app");
+  storage::CopyImage(*oci, "v1", *dst, "v1", {});
+  image::ManifestBlob m = dst->ReadManifest("v1");
+  for (const char* tag : {"a", "b", "c", "d"}) dst->WriteManifest(m, tag);
   ClientOptions small;
   small.page_size = 2;
-  RegistryStore paged(a.host(), "paged/app", {}, small);
-  EXPECT_EQ(paged.ListTags(), (std::vector<std::string>{"a", "b", "c", "d", "v1"}));
-  EXPECT_EQ(paged.ListRepositories(), std::vector<std::string>{"paged/app"});
-  EXPECT_THAT([&] { paged.ReadManifest("missing"); }, ThrowsKind(Error::Kind::kNotFound));
+  auto paged = OpenRepository(a.host(), "paged/app", {}, small);
+  EXPECT_EQ(paged->ListTags(), (std::vector<std::string>{"a", "b", "c", "d", "v1"}));
+  EXPECT_EQ(paged->ListRepositories(), std::vector<std::string>{"paged/app"});
+  EXPECT_THAT([&] { paged->ReadManifest("missing"); }, ThrowsKind(Error::Kind::kNotFound));
 }
 
 TEST(RegistryIntegrationTest, CopyWithinARegistryMountsBlobsInsteadOfUploading) {
@@ -190,12 +211,18 @@ TEST(RegistryIntegrationTest, CopyWithinARegistryMountsBlobsInsteadOfUploading) 
   MakeImage(src, "v1", "200000,100000");
   std::string out;
   ASSERT_EQ(Outpost("copy oci:" + src.string() + ":v1 docker://" + a.host() + "/one/app:v1", &out), 0) << out;
-  RegistryStore from(a.host(), "one/app", {});
-  RegistryStore to(a.host(), "two/app", {});
-  storage::CopyImage(from, "v1", to, "v1", {});
-  EXPECT_EQ(to.stats().blobs_mounted, 3u);  // config and both layers
-  EXPECT_EQ(to.stats().upload_bytes_sent, 0u);
-  EXPECT_EQ(to.ReadManifest("v1").digest, from.ReadManifest("v1").digest);
+  RegistryStoreFactory stores({});  // one factory: it remembers where the source's blobs are
+  auto from = stores.OpenRepository(a.host(), "one/app");
+  auto to = stores.OpenRepository(a.host(), "two/app");
+  storage::CopyImage(*from, "v1", *to, "v1", {});
+  EXPECT_EQ(to->stats().blobs_mounted, 3u);  // config and both layers
+  EXPECT_EQ(to->stats().upload_bytes_sent, 0u);
+  EXPECT_EQ(to->ReadManifest("v1").digest, from->ReadManifest("v1").digest);
+  // Stores from separate factories share nothing: no mount, the blobs are uploaded.
+  auto elsewhere = OpenRepository(a.host(), "three/app");
+  storage::CopyImage(*OpenRepository(a.host(), "one/app"), "v1", *elsewhere, "v1", {});
+  EXPECT_EQ(elsewhere->stats().blobs_mounted, 0u);
+  EXPECT_GT(elsewhere->stats().upload_bytes_sent, 0u);
 }
 
 // Hands out a blob's bytes but stops at `gate` until the test opens it.
@@ -252,7 +279,8 @@ TEST(RegistryIntegrationTest, KilledRegistryMidUploadResumesReSendingAtMostOneCh
   }
   ClientOptions options = FastRetries();
   options.chunk_size = kChunk;
-  RegistryStore store(a.host(), "big/app", {}, options);
+  auto opened = OpenRepository(a.host(), "big/app", {}, options);
+  RegistryStore& store = *opened;
   FileReader file(blob_path);
   GatedReader gated(file, 5 * kChunk + 1000);  // stop mid-blob, with 5 chunks acknowledged
   std::string failure;
@@ -278,8 +306,7 @@ TEST(RegistryIntegrationTest, KilledRegistryMidUploadResumesReSendingAtMostOneCh
   EXPECT_EQ(sent_before_kill, 5 * kChunk);
   EXPECT_GE(stats.upload_resumes, 1u);
   EXPECT_LE(stats.upload_bytes_sent, kBlob + kChunk);  // re-sent after the restart: <= one chunk
-  RegistryStore check(a.host(), "big/app", {});
-  EXPECT_TRUE(check.HasBlob(digest));
+  EXPECT_TRUE(OpenRepository(a.host(), "big/app")->HasBlob(digest));
 }
 
 class FakeRegistry {
@@ -312,8 +339,7 @@ TEST(RegistryIntegrationTest, WrongDigestFromSourceFailsAndWritesNothing) {
   EXPECT_TRUE(!fs::exists(oci_out / "index.json") ||
               ReadFileToString(oci_out / "index.json").find("v1") == std::string::npos);
   EXPECT_EQ(Outpost("copy docker://" + fake.host() + "/f/app:v1 docker://" + b.host() + "/f/app:v1", &out), 4) << out;
-  RegistryStore dst(b.host(), "f/app", {});
-  EXPECT_THAT([&] { dst.ListTags(); }, ThrowsKind(Error::Kind::kNotFound));  // the repository does not even exist
+  EXPECT_THAT([&] { OpenRepository(b.host(), "f/app")->ListTags(); }, ThrowsKind(Error::Kind::kNotFound));  // the repository does not even exist
 }
 
 TEST(RegistryIntegrationTest, TruncatedBodiesFailClearlyAndWriteNothing) {
@@ -325,19 +351,18 @@ TEST(RegistryIntegrationTest, TruncatedBodiesFailClearlyAndWriteNothing) {
   EXPECT_NE(Outpost("copy docker://" + fake.host() + "/f/app:v1 docker://" + b.host() + "/f/app:v1", &out), 0)
       << out;
   EXPECT_NE(out.find("broke off"), std::string::npos) << out;
-  RegistryStore dst(b.host(), "f/app", {});
-  EXPECT_THAT([&] { dst.ListTags(); }, ThrowsKind(Error::Kind::kNotFound));
+  EXPECT_THAT([&] { OpenRepository(b.host(), "f/app")->ListTags(); }, ThrowsKind(Error::Kind::kNotFound));
 }
 
 TEST(RegistryIntegrationTest, InterruptedDownloadResumesWithRange) {
   TempDir work;
   std::string top = MakeImage(work.path() / "img", "v1", "300000");
   FakeRegistry fake(work.path() / "img", "truncate-once");
-  RegistryStore src(fake.host(), "f/app", {}, FastRetries());
+  auto src = OpenRepository(fake.host(), "f/app", {}, FastRetries());
   auto out = storage::OpenStore(storage::Reference::Parse("oci:" + (work.path() / "out").string() + ":v1"), {}, true);
-  storage::CopyResult r = storage::CopyImage(src, "v1", *out, "v1", {});
+  storage::CopyResult r = storage::CopyImage(*src, "v1", *out, "v1", {});
   EXPECT_EQ(r.destination_digest.str(), top);
-  EXPECT_EQ(src.stats().download_resumes, 1u);
+  EXPECT_EQ(src->stats().download_resumes, 1u);
 }
 
 // A 200 MB blob flows registry to registry through a bounded buffer.

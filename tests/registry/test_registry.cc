@@ -77,7 +77,7 @@ TestRegistry::TestRegistry(Mode mode) : mode_(mode), port_(FreePort()) {
                       (dir_.path() / "htpasswd").string();
     if (Shell(cmd) != 0) throw IOError("htpasswd failed");
   }
-  if (mode_ == Mode::kToken) {
+  if (mode_ == Mode::kToken || mode_ == Mode::kTlsToken) {
     token_port_ = FreePort();
     token_pid_ = Spawn({"python3", Script("token_server.py"), std::to_string(token_port_),
                         (dir_.path() / "token.key").string(), (dir_.path() / "token.crt").string(),
@@ -121,13 +121,13 @@ void TestRegistry::WriteConfig() {
       "log:\n  level: error\n  accesslog:\n    disabled: true\n"
       "storage:\n  filesystem:\n    rootdirectory: " + d + "/storage\n  delete:\n    enabled: true\n"
       "http:\n  addr: 127.0.0.1:" + std::to_string(port_) + "\n  secret: outpost-test-secret\n";
-  if (mode_ == Mode::kTls || mode_ == Mode::kBasicTls) {
+  if (mode_ == Mode::kTls || mode_ == Mode::kBasicTls || mode_ == Mode::kTlsToken) {
     config += "  tls:\n    certificate: " + d + "/server.crt\n    key: " + d + "/server.key\n";
   }
   if (mode_ == Mode::kBasicTls) {
     config += "auth:\n  htpasswd:\n    realm: outpost-test\n    path: " + d + "/htpasswd\n";
   }
-  if (mode_ == Mode::kToken) {
+  if (mode_ == Mode::kToken || mode_ == Mode::kTlsToken) {
     config += "auth:\n  token:\n    realm: http://127.0.0.1:" + std::to_string(token_port_) +
               "/token\n    service: outpost-test-registry\n    issuer: outpost-test-issuer\n"
               "    rootcertbundle: " + d + "/token.crt\n";

@@ -21,6 +21,7 @@ class TestRegistry {
     kTls,       // TLS with a CA made for the test (cert_dir() holds ca.crt)
     kBasicTls,  // TLS plus htpasswd (bcrypt) basic auth: kUser / kPassword
     kToken,     // plain HTTP, `auth: token` against token_server.py (bearer tokens)
+    kTlsToken,  // TLS, with a token realm on plain http (the downgrade a client must refuse)
   };
   static constexpr const char* kUser = "tester";
   static constexpr const char* kPassword = "s3cret-pw";
@@ -38,8 +39,10 @@ class TestRegistry {
   std::string host() const { return "127.0.0.1:" + std::to_string(port_); }
   // A --cert-dir for clients: the test CA as ca.crt (TLS modes).
   std::string cert_dir() const { return (dir_.path() / "client-certs").string(); }
-  // One line per token the token server issued (kToken).
+  // One line per token the token server issued (kToken, kTlsToken).
   std::string token_log() const { return (dir_.path() / "tokens.log").string(); }
+  // One line per request the token server received, issued or not.
+  std::string token_requests_log() const { return token_log() + ".requests"; }
   const std::filesystem::path& dir() const { return dir_.path(); }
 
  private:

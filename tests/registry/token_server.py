@@ -44,6 +44,8 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
     def do_GET(self):
+        with open(COUNT + ".requests", "a") as f:  # every request, so tests can see none came
+            f.write(("basic" if self.headers.get("Authorization") else "anonymous") + "\n")
         url = urllib.parse.urlparse(self.path)
         query = urllib.parse.parse_qs(url.query)
         expected = "Basic " + base64.b64encode(USERPASS.encode()).decode()
