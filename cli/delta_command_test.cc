@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "common/digest.h"
+#include "common/file.h"
 #include "sync/test_images.h"
 #include "tests/support/bytes.h"
 #include "tests/support/command.h"
