@@ -79,6 +79,7 @@ TEST(TarHostile, GlobalCommentIsReadIntoTheNextEntry) {
 TEST(TarHostile, GnuSparseIsUnsupported) {
   EXPECT_THAT([&] { Names(Pax({{"GNU.sparse.name", "../x"}}) + File("a", "") + End()); },
               ThrowsKind(Error::Kind::kUnsupported, HasSubstr("sparse")));
+  EXPECT_THAT([&] { Names(Block({.name = "v", .type = 'V'}) + End()); }, ThrowsKind(Error::Kind::kUnsupported));
   EXPECT_THAT([&] { Names(Block({.name = "s", .type = 'S'}) + End()); }, ThrowsKind(Error::Kind::kUnsupported));
 }
 
@@ -110,7 +111,8 @@ TEST(TarHostile, LinkOrDirectoryWithContentIsCorruption) {
   std::string dir = Block({.name = "d", .type = '5', .size = 512}) + File("../x", "") + End();
   std::string old_dir = Block({.name = "d/", .type = '\0', .size = 512}) + File("../x", "") + End();
   std::string link = Pax({{"size", "512"}}) + Block({.name = "l", .type = '2', .linkname = "t"}) + File("../x", "") + End();
-  for (const std::string& tar : {dir, old_dir, link}) {
+  std::string renamed_old_dir = Pax({{"path", "f"}}) + Block({.name = "d/", .type = '\0', .size = 512}) + File("../x", "") + End();
+  for (const std::string& tar : {dir, old_dir, link, renamed_old_dir}) {
     EXPECT_THAT([&] { Names(tar); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("content")));
   }
 }

@@ -30,14 +30,20 @@ std::string CString(const uint8_t* block, Field f) {
 
 // Octal or GNU base-256, accepted only in the form GNU tar, Go and Python's tarfile all read
 // the same way: leading spaces, octal digits, then only NULs and spaces; or 0x80 followed by a
-// big-endian number. Anything else (a NUL before the digits, an all-blank field, a negative
-// base-256 number) is Corruption, since one of them would read another value.
+// big-endian number (0xff and a negative one for mtime only). Anything else (a NUL before the
+// digits, an all-blank field, a negative size) is Corruption, since one of them would read
+// another value.
 uint64_t ParseNumber(const uint8_t* block, Field f, uint64_t at) {
   std::string_view v = FieldView(block, f);
   auto bad = [&] {
     return Corruption("tar header at offset ", std::to_string(at), ": bad number in field at byte ",
                       std::to_string(f.offset));
   };
+  if (static_cast<uint8_t>(v[0]) == 0xff && f.offset == kMtime.offset) {
+    int64_t t = -1;  // a negative base-256 mtime (before 1970), as Go writes it
+    for (size_t i = 1; i < v.size(); ++i) t = static_cast<int64_t>(static_cast<uint64_t>(t) << 8 | static_cast<uint8_t>(v[i]));
+    return static_cast<uint64_t>(t);
+  }
   if (static_cast<uint8_t>(v[0]) & 0x80) {
     if (static_cast<uint8_t>(v[0]) != 0x80) throw bad();
     uint64_t n = 0;
@@ -197,8 +203,9 @@ void Fill(const uint8_t* block, const Extensions& x, uint64_t at, Entry* e) {
     if (x.pax->linkpath) e->linkname = *x.pax->linkpath;
     if (x.pax->size) e->size = *x.pax->size;
   }
-  // Python reads an old-style regular entry named "dir/" as a directory without content.
-  bool old_dir = e->type == kRegularOld && e->name.ends_with('/');
+  // Python reads an old-style regular entry whose header names "dir/" as a directory without
+  // content (judged on the header's own name, before any long name or PAX path).
+  bool old_dir = e->type == kRegularOld && (CString(block, kName).ends_with('/') || e->name.ends_with('/'));
   if ((IsHeaderOnly(e->type) || old_dir) && e->size != 0) {
     // Go and Python skip no content for these, GNU tar may: refuse rather than guess.
     throw Corruption("tar entry \"", e->name, "\" at offset ", std::to_string(at),
@@ -287,7 +294,12 @@ bool Reader::Next(Entry* e) {
       CheckExtensions(x, '\1', at);
       continue;
     }
-    if (type == 'S') throw Unsupported("tar entry at offset ", std::to_string(at), ": GNU sparse files are not supported");
+    if (type == 'S' || type == 'M' || type == 'N' || type == 'V') {
+      // GNU sparse, multi-volume, old long-name and volume headers: no layer has them, and
+      // extractors do not agree on what follows them.
+      throw Unsupported("tar entry at offset ", std::to_string(at), " has GNU type '", std::string(1, type),
+                        "' (sparse, multi-volume or volume header), which outpost does not read");
+    }
     Fill(block, x, at, e);
     e->data_offset = offset_;
     content_left_ = e->size;
@@ -333,6 +345,18 @@ bool IsSafePath(std::string_view name) {
     start = slash + 1;
   }
   return true;
+}
+
+bool IsHeaderBlock(std::string_view block) {
+  if (block.size() != kBlockSize) return false;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(block.data());
+  if (IsZeroBlock(bytes)) return true;
+  try {
+    VerifyChecksum(bytes, 0);
+    return true;
+  } catch (const Error&) {
+    return false;
+  }
 }
 
 bool IsSafeEntry(const Entry& e) {

@@ -94,6 +94,10 @@ class Reader {
   size_t trailer_pos_ = 0;
 };
 
+// True when `block` is 512 bytes that start a tar: a header with a valid checksum, or the
+// end-of-archive block. Lets a caller refuse a non-tar before reading (or inflating) it all.
+bool IsHeaderBlock(std::string_view block);
+
 // True when `name` is a relative path that stays inside the directory it is extracted into:
 // not empty, not absolute, and no ".." component. Layers and docker-archive members use it.
 bool IsSafePath(std::string_view name);
