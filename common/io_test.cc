@@ -1,8 +1,10 @@
 #include "common/io.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost {
 namespace {
@@ -45,6 +47,13 @@ TEST(Io, HashingWriterHashesWhatPassesThrough) {
 TEST(Io, ReadAllRefusesDocumentsOverTheLimit) {
   StringReader r(std::string(100, 'a'));
   EXPECT_THROW(ReadAll(r, 99), Error);
+}
+
+TEST(Io, ReadAllOverTheLimitNamesTheDocument) {
+  StringReader r(std::string(100, 'a'));
+  EXPECT_THAT([&] { ReadAll(r, 99, "config blob /srv/x"); },
+              outpost::testing::ThrowsKind(Error::Kind::kCorruption,
+                                           ::testing::HasSubstr("config blob /srv/x is larger than 99 bytes")));
 }
 
 }  // namespace
