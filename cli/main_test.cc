@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <vector>
 
 #include "cli/test_support.h"
 #include "common/file.h"
@@ -32,7 +33,7 @@ TEST(MainTest, SigtermRemovesTheRunsScratchDirectoryWithWhatItHolds) {
   // it then waits for bytes that do not come.
   int fd = ::open(fifo.c_str(), O_WRONLY);
   ASSERT_GE(fd, 0);
-  std::vector<fs::path> runs(fs::directory_iterator(tmp), fs::directory_iterator());
+  std::vector<fs::path> runs{fs::directory_iterator(tmp), fs::directory_iterator()};
   ASSERT_EQ(runs.size(), 1u);
   std::ofstream(runs[0] / "layer-0", std::ios::binary) << std::string(1 << 20, 'x');  // as a scratch file would
   ::kill(pid, SIGTERM);
