@@ -23,11 +23,11 @@ namespace {
 // the directory and exits with 128 + the signal, so an interrupted apply leaves no scratch.
 class RunScratch {
  public:
-  RunScratch() : dir_(std::filesystem::temp_directory_path(), "outpost-run-") {
-    sigset_t signals = Signals();
-    pthread_sigmask(SIG_BLOCK, &signals, nullptr);  // before any thread starts, so all inherit it
+  // Signals are blocked before the directory exists (so none can leave it behind) and before
+  // any thread starts (so all inherit the mask); one arriving early waits for the sigwait.
+  RunScratch() : signals_(BlockSignals()), dir_(std::filesystem::temp_directory_path(), "outpost-run-") {
     ::setenv("TMPDIR", dir_.path().c_str(), 1);
-    std::thread([path = dir_.path(), signals] {
+    std::thread([path = dir_.path(), signals = signals_] {
       int sig = 0;
       if (sigwait(&signals, &sig) != 0) return;
       std::error_code ignored;
@@ -38,14 +38,16 @@ class RunScratch {
   }
 
  private:
-  static sigset_t Signals() {
+  static sigset_t BlockSignals() {
     sigset_t s;
     sigemptyset(&s);
     sigaddset(&s, SIGINT);
     sigaddset(&s, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &s, nullptr);
     return s;
   }
 
+  sigset_t signals_;
   outpost::TempDir dir_;
 };
 
