@@ -5,6 +5,7 @@
 #include "common/digest.h"
 #include "common/file.h"
 #include "sync/test_images.h"
+#include "tar/hostile_tar.h"
 #include "tests/support/bytes.h"
 #include "tests/support/command.h"
 
@@ -64,6 +65,18 @@ TEST_F(DeltaCommandTest, DiffInspectApplyRebuildTheManifestSkopeoReadsAtTheSourc
   RunResult raw = RunCommand("skopeo inspect --raw oci:" + Path("site") + ":v2");
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
   EXPECT_EQ(Digest::Of(raw.out), source_);
+}
+
+TEST_F(DeltaCommandTest, SignedDiffRefusesALayerWithAnEntryHiddenBehindAPaxSizeOfZero) {
+  outpost::testing::TestLayer evil;
+  evil.gzip = false;
+  evil.raw_tar = tar::testing::HiddenBehindPaxSizeZero("../../../../tmp/x", "owned\n");
+  WriteImage("oci:" + Path("hub") + ":v2", {{{{"bin/tool", Noise(300000, 1)}}, true}, evil});
+  ASSERT_EQ(RunCommand(OutpostBinary() + " keygen -o " + Path("hub.key")).exit_code, 0);
+  RunResult diff = RunCommand(DiffCommand("--sign-key " + Path("hub.key")));
+  EXPECT_EQ(diff.exit_code, 8) << diff.err;
+  EXPECT_NE(diff.err.find("../../../../tmp/x"), std::string::npos) << diff.err;
+  EXPECT_FALSE(std::filesystem::exists(Path("b.bundle")));
 }
 
 TEST_F(DeltaCommandTest, ProgressShowsOnATerminalWithBytesAndRate) {

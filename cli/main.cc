@@ -1,15 +1,66 @@
 // outpost: wires the subcommands together. Nothing else lives here.
 #include <CLI/CLI.hpp>
+#include <signal.h>
 
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
+#include <filesystem>
+#include <optional>
+#include <thread>
 
 #include "cli/commands.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "common/version.h"
 #include "registry/store_factory.h"
 
+namespace {
+
+// Every scratch file of one run lives under one directory (TMPDIR points there, so each
+// TempDir the commands make is inside it). SIGINT and SIGTERM are blocked in every thread and
+// taken by one thread with sigwait, which is ordinary code, not a signal handler: it removes
+// the directory and exits with 128 + the signal, so an interrupted apply leaves no scratch.
+class RunScratch {
+ public:
+  // Signals are blocked before the directory exists (so none can leave it behind) and before
+  // any thread starts (so all inherit the mask); one arriving early waits for the sigwait.
+  RunScratch() : signals_(BlockSignals()), dir_(std::filesystem::temp_directory_path(), "outpost-run-") {
+    ::setenv("TMPDIR", dir_.path().c_str(), 1);
+    std::thread([path = dir_.path(), signals = signals_] {
+      int sig = 0;
+      if (sigwait(&signals, &sig) != 0) return;
+      std::error_code ignored;
+      std::filesystem::remove_all(path, ignored);
+      std::fprintf(stderr, "outpost: interrupted (signal %d); scratch files removed\n", sig);
+      std::_Exit(128 + sig);
+    }).detach();
+  }
+
+ private:
+  static sigset_t BlockSignals() {
+    sigset_t s;
+    sigemptyset(&s);
+    sigaddset(&s, SIGINT);
+    sigaddset(&s, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &s, nullptr);
+    return s;
+  }
+
+  sigset_t signals_;
+  outpost::TempDir dir_;
+};
+
+}  // namespace
+
 int main(int argc, char** argv) {
+  std::optional<RunScratch> scratch;
+  try {
+    scratch.emplace();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "outpost: error: cannot create a scratch directory (check TMPDIR): %s\n", e.what());
+    return 6;
+  }
   CLI::App app{"outpost: ship container image updates to remote sites as tiny, exact deltas."};
   app.set_version_flag("--version", outpost::kVersion);
   app.require_subcommand(1);

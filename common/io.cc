@@ -33,14 +33,14 @@ uint64_t Copy(Reader& r, Writer& w) {
   }
 }
 
-std::string ReadAll(Reader& r, size_t limit) {
+std::string ReadAll(Reader& r, size_t limit, std::string_view what) {
   std::string out;
   uint8_t buf[64 << 10];
   for (;;) {
     size_t got = r.Read(buf, sizeof(buf));
     if (got == 0) return out;
     if (out.size() + got > limit) {
-      throw Corruption("document larger than ", std::to_string(limit), " bytes");
+      throw Corruption(std::string(what), " is larger than ", std::to_string(limit), " bytes, outpost's limit for it");
     }
     out.append(reinterpret_cast<const char*>(buf), got);
   }

@@ -46,8 +46,9 @@ size_t ReadUpTo(Reader& r, uint8_t* buf, size_t n);
 // Copies `r` to `w` until the end of `r`; returns the byte count.
 uint64_t Copy(Reader& r, Writer& w);
 // Reads the rest of `r` into a string (for small things: manifests, configs).
-// Throws Corruption if it exceeds `limit` bytes.
-std::string ReadAll(Reader& r, size_t limit = 64 << 20);
+// Throws Corruption naming `what` (the document: "config blob DIR/blobs/sha256/...") if it
+// exceeds `limit` bytes, before reading more than `limit` + 64 KiB.
+std::string ReadAll(Reader& r, size_t limit = 64 << 20, std::string_view what = "document");
 
 // Reads a string in memory.
 class StringReader : public Reader {

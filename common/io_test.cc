@@ -1,5 +1,6 @@
 #include "common/io.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/error.h"
@@ -48,6 +49,13 @@ TEST(Io, HashingWriterHashesWhatPassesThrough) {
 TEST(Io, ReadAllRefusesDocumentsOverTheLimit) {
   StringReader r(std::string(100, 'a'));
   EXPECT_THAT([&] { ReadAll(r, 99); }, ThrowsKind(Error::Kind::kCorruption));
+}
+
+TEST(Io, ReadAllOverTheLimitNamesTheDocument) {
+  StringReader r(std::string(100, 'a'));
+  EXPECT_THAT([&] { ReadAll(r, 99, "config blob /srv/x"); },
+              outpost::testing::ThrowsKind(Error::Kind::kCorruption,
+                                           ::testing::HasSubstr("config blob /srv/x is larger than 99 bytes")));
 }
 
 }  // namespace

@@ -25,8 +25,9 @@ class LayerEncoder {
         stats_(stats) {}
 
   void Entry(tar::Reader& tar, const tar::Entry& e, uint64_t previous_size) {
-    if (!tar::IsSafePath(e.name)) {
-      throw SecurityError("target layer entry \"", e.name, "\" has an absolute path or a \"..\" component");
+    if (!tar::IsSafeEntry(e)) {
+      throw SecurityError("target layer entry \"", e.name, "\" has an absolute path or a \"..\" component",
+                          " (or hard-links to one)");
     }
     size_t pad = static_cast<size_t>(PaddingAfter(previous_size));
     std::string_view raw = e.raw_prefix;

@@ -1,5 +1,6 @@
 #include "delta/layer_delta.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include "common/error.h"
@@ -150,12 +151,19 @@ TEST(LayerDelta, BigFilesCrossWindowBoundaries) {
   EXPECT_LT(delta.size(), 400000u);  // the grown file's second half has no base window
 }
 
-TEST(LayerDelta, EmptyTarsAndTrailerGarbageRoundTrip) {
+TEST(LayerDelta, EmptyTarsAndZeroRecordPaddingRoundTrip) {
   RoundTrip("", "");
   RoundTrip(TarEnd(), TarEnd());
   std::string base = SampleBase();
-  RoundTrip(base, base + std::string(512, '\0') + "trailing junk after the archive");
+  RoundTrip(base, base + std::string(8192, '\0'));
   RoundTrip(base, "");
+}
+
+// `tar -i` reads entries after the end-of-archive block, so bytes there would go unchecked.
+TEST(LayerDelta, DataAfterTheEndOfArchiveIsCorruption) {
+  std::string base = SampleBase();
+  EXPECT_THAT([&] { Encode(base, base + std::string(512, '\0') + "trailing junk after the archive"); },
+              outpost::testing::ThrowsKind(Error::Kind::kCorruption, ::testing::HasSubstr("end-of-archive")));
 }
 
 TEST(LayerDelta, WrongBaseIsCorruption) {

@@ -64,8 +64,9 @@ class BlockSignatureEncoder {
       : sig_(sig), matcher_(sig.index), ops_(ops), options_(options), stats_(stats) {}
 
   void Entry(tar::Reader& tar, const tar::Entry& e, uint64_t previous_size) {
-    if (!tar::IsSafePath(e.name)) {
-      throw SecurityError("target layer entry \"", e.name, "\" has an absolute path or a \"..\" component");
+    if (!tar::IsSafeEntry(e)) {
+      throw SecurityError("target layer entry \"", e.name, "\" has an absolute path or a \"..\" component",
+                          " (or hard-links to one)");
     }
     size_t pad = (tar::kBlockSize - previous_size % tar::kBlockSize) % tar::kBlockSize;
     std::string_view raw = e.raw_prefix;

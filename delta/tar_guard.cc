@@ -38,7 +38,11 @@ void TarGuard::Write(const uint8_t* data, size_t n) {
   while (done < n) {
     size_t k = n - done;
     if (in_trailer_) {
-      out_.Write(data + done, k);  // extractors stop at the end-of-archive block
+      // `tar -i` reads past zero blocks, so nothing may hide there (as in tar::Reader).
+      if (std::any_of(data + done, data + n, [](uint8_t b) { return b != 0; })) {
+        throw Corruption("layer delta rebuilds a tar with data after its end-of-archive block");
+      }
+      out_.Write(data + done, k);
     } else if (offset_ < next_header_) {
       k = static_cast<size_t>(std::min<uint64_t>(k, next_header_ - offset_));
       out_.Write(data + done, k);
@@ -69,7 +73,7 @@ void TarGuard::TryParse() {
     if (need_ > format::kMaxEntryHeader) throw Corruption("layer delta rebuilds an oversized tar header");
     return;
   }
-  if (!tar::IsSafePath(e.name) || (e.type == tar::kHardLink && !tar::IsSafePath(e.linkname))) {
+  if (!tar::IsSafeEntry(e)) {
     throw SecurityError("layer delta rebuilds tar entry \"", e.name,
                         "\" with an absolute path or a \"..\" component");
   }

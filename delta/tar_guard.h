@@ -2,7 +2,7 @@
 // escapes its extraction directory, whatever ops it contains: the guard follows the tar
 // structure itself (header blocks where the previous entry's content and padding end), parses
 // every entry's headers with the same tar reader the encoder used, and refuses absolute paths and
-// ".." components. Whatever follows the last entry must start with a zero block.
+// ".." components. Whatever follows the last entry must be zero bytes, starting with a zero block.
 #pragma once
 
 #include <cstdint>

@@ -230,6 +230,13 @@ Config Config::Parse(std::string bytes) {
   return c;
 }
 
+void CheckIndexDepth(int depth, const Digest& index) {
+  if (depth > kMaxIndexDepth) {
+    throw Corruption("index ", index.str(), " nests more than ", std::to_string(kMaxIndexDepth),
+                     " indexes deep; refusing it (real images nest 2 or 3)");
+  }
+}
+
 std::vector<Descriptor> ReferencedDescriptors(const ManifestBlob& blob) {
   if (blob.is_index()) return Index::Parse(blob).manifests;
   Manifest m = Manifest::Parse(blob);

@@ -113,6 +113,16 @@ struct Index {
   static Index Parse(const ManifestBlob& blob);
 };
 
+// How many indexes deep a walk from a top index may go (the top is 1). Real images nest 2 (an
+// index naming per-platform indexes) or 3 at most; a deeper chain is refused as Corruption
+// before it can exhaust the stack. Walks also visit each digest once, so indexes that share
+// children cannot multiply the work.
+inline constexpr int kMaxIndexDepth = 8;
+
+// Throws Corruption naming `index` when an index at `depth` (the top is 1) exceeds
+// kMaxIndexDepth.
+void CheckIndexDepth(int depth, const Digest& index);
+
 // An image config: only what outpost needs from it, plus its exact bytes.
 struct Config {
   std::string bytes;

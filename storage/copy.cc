@@ -1,5 +1,7 @@
 #include "storage/copy.h"
 
+#include <unordered_set>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -15,8 +17,11 @@ class Copier {
  public:
   Copier(ImageStore& src, ImageStore& dst, const CopyOptions& options) : src_(src), dst_(dst), options_(options) {}
 
-  // Copies manifest or index `blob` and everything under it; returns what was written.
-  image::ManifestBlob Tree(const image::ManifestBlob& blob) {
+  // Copies the blobs under manifest or index `blob`, `depth` indexes deep (the top is 1), each
+  // manifest once; returns what to write for `blob`. The manifests under an index are only
+  // queued (children first): WriteQueued() writes them once every blob has arrived, so a copy
+  // that fails part-way adds no manifest or index.json entry to the destination.
+  image::ManifestBlob Tree(const image::ManifestBlob& blob, int depth = 1) {
     if (!blob.is_index()) return Image(blob);
     if (!dst_.HoldsCompressedLayers()) {
       std::string have;
@@ -26,13 +31,19 @@ class Copier {
       throw Unsupported(dst_.Describe(), ": a docker-archive holds one platform; choose one with --platform (",
                         have.empty() ? "none listed" : have, ")");
     }
+    image::CheckIndexDepth(depth, blob.digest);
     for (const image::Descriptor& e : image::Index::Parse(blob).manifests) {
+      if (!copied_.insert(e.digest).second) continue;
       image::ManifestBlob child = src_.ReadManifest(e.digest.str());
       image::VerifyDescriptor(e, child.bytes, src_.DescribeBlob(e.digest));
-      Tree(child);
-      dst_.WriteManifest(child, "");
+      Tree(child, depth + 1);
+      queued_.push_back(std::move(child));  // as the index names it, whatever Tree wrote
     }
     return blob;
+  }
+
+  void WriteQueued() {
+    for (const image::ManifestBlob& m : queued_) dst_.WriteManifest(m, "");
   }
 
   bool rewritten() const { return rewritten_; }
@@ -90,7 +101,8 @@ class Copier {
   // the rewritten manifest.
   image::ManifestBlob DecompressInto(const image::Manifest& m) {
     if (!m.is_image()) throw Unsupported(dst_.Describe(), ": cannot hold artifact ", m.blob.digest.str());
-    image::Config config = image::Config::Parse(ReadAll(*src_.OpenBlob(m.config.digest, 0)));
+    image::Config config = image::Config::Parse(
+        ReadAll(*src_.OpenBlob(m.config.digest, 0), 64 << 20, "config blob " + src_.DescribeBlob(m.config.digest)));
     if (config.diff_ids.size() != m.layers.size()) {
       throw Corruption(src_.DescribeBlob(m.config.digest), ": lists ", std::to_string(config.diff_ids.size()),
                        " diff_ids for ", std::to_string(m.layers.size()), " layers");
@@ -138,6 +150,8 @@ class Copier {
   ImageStore& dst_;
   const CopyOptions& options_;
   bool rewritten_ = false;
+  std::unordered_set<Digest> copied_;  // manifests and indexes already copied
+  std::vector<image::ManifestBlob> queued_;  // manifests under the top index, children first
 };
 
 }  // namespace
@@ -165,6 +179,7 @@ CopyResult CopyImage(ImageStore& src, const std::string& selector, ImageStore& d
   }
   Copier copier(src, dst, options);
   image::ManifestBlob written = copier.Tree(top);
+  copier.WriteQueued();
   dst.WriteManifest(written, dst_tag);
   dst.Commit();
   result.destination_digest = written.digest;

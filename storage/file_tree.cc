@@ -13,6 +13,31 @@ namespace {
 
 constexpr int kMaxLinkHops = 16;  // a longer chain of links is a loop
 
+// A gzip'ed archive may inflate to at most this many times its size: gzip cannot exceed about
+// 1032:1, and an archive of images (mostly compressed layers, or tars of binaries) stays far
+// below 256:1; a bomb of zeros is stopped at it instead of filling the disk.
+constexpr uint64_t kMaxInflationRatio = 256;
+
+// Passes `inner` through, throwing Corruption naming `what` once more than `limit` bytes came.
+class CappedReader : public Reader {
+ public:
+  CappedReader(Reader& inner, uint64_t limit, std::string what) : inner_(inner), left_(limit), what_(std::move(what)) {}
+  size_t Read(uint8_t* buf, size_t n) override {
+    size_t got = inner_.Read(buf, n);
+    if (got > left_) {
+      throw Corruption(what_, ": inflates to more than ", std::to_string(kMaxInflationRatio),
+                       " times its size; refusing it as a decompression bomb");
+    }
+    left_ -= got;
+    return got;
+  }
+
+ private:
+  Reader& inner_;
+  uint64_t left_;
+  std::string what_;
+};
+
 bool IsUnder(const fs::path& path, const fs::path& root) {
   auto [r, p] = std::mismatch(root.begin(), root.end(), path.begin(), path.end());
   return r == root.end();
@@ -46,7 +71,11 @@ class DirectoryTree : public FileTree {
     if (!tar::IsSafePath(name)) throw SecurityError(DescribeMember(name), ": path leaves ", dir_.string());
     std::error_code ec;
     fs::path real = fs::weakly_canonical(dir_ / name, ec);
-    if (ec || !IsUnder(real, root_)) {
+    if (ec == std::errc::too_many_symbolic_link_levels) {
+      throw Corruption(DescribeMember(name), ": symlink loop (too many levels of symbolic links)");
+    }
+    if (ec) throw IOError(DescribeMember(name), ": cannot resolve: ", ec.message());
+    if (!IsUnder(real, root_)) {
       throw SecurityError(DescribeMember(name), ": symlink points outside the layout ", dir_.string());
     }
     return real;
@@ -138,8 +167,13 @@ class TarTree : public FileTree {
     fs::path plain = temp_->path() / "archive.tar";
     auto in = compress::OpenDecompressed(std::make_unique<FileReader>(file_), compress::Compression::kGzip,
                                          file_.string());
+    CappedReader capped(*in, kMaxInflationRatio * FileSize(file_), file_.string());
+    std::string head(tar::kBlockSize, '\0');
+    head.resize(ReadUpTo(capped, reinterpret_cast<uint8_t*>(head.data()), head.size()));
+    if (!tar::IsHeaderBlock(head)) throw Corruption(file_.string(), ": is gzip but does not hold a tar archive");
     AtomicFile out(plain);
-    Copy(*in, out);
+    out.Write(head);
+    Copy(capped, out);
     out.Commit();
     return plain;
   }
@@ -150,6 +184,9 @@ class TarTree : public FileTree {
     tar::Entry e;
     try {
       while (reader.Next(&e)) Add(e);
+      uint8_t buf[4096];
+      while (reader.ReadTrailer(buf, sizeof(buf)) > 0) {
+      }
     } catch (const Error& err) {
       if (err.kind() == Error::Kind::kSecurity) throw;
       throw Error(err.kind(), file_.string() + ": " + err.what());
@@ -157,11 +194,11 @@ class TarTree : public FileTree {
   }
 
   void Add(const tar::Entry& e) {
-    if (!tar::IsSafePath(e.name)) {
-      throw SecurityError(file_.string(), ": unsafe member name \"", e.name, "\" (absolute or with ..)");
+    if (!tar::IsSafeEntry(e)) {
+      throw SecurityError(file_.string(), ": unsafe member name \"", e.name, "\" (absolute or with .., or a hard link to one)");
     }
     std::string name = Normalize(e.name);
-    if (name.empty() || e.type == tar::kDirectory || e.type == tar::kPaxGlobal) return;
+    if (name.empty() || e.type == tar::kDirectory) return;
     members_[name] = Member{e.type, e.linkname, e.data_offset, e.size};
   }
 
@@ -194,11 +231,7 @@ class TarTree : public FileTree {
 
 std::string FileTree::ReadSmall(const std::string& name, size_t limit) {
   auto reader = Open(name);
-  try {
-    return ReadAll(*reader, limit);
-  } catch (const Error& e) {
-    throw Error(e.kind(), DescribeMember(name) + ": " + e.what());
-  }
+  return ReadAll(*reader, limit, DescribeMember(name));
 }
 
 std::unique_ptr<FileTree> OpenDirectoryTree(const fs::path& dir) { return std::make_unique<DirectoryTree>(dir); }

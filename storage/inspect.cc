@@ -1,5 +1,7 @@
 #include "storage/inspect.h"
 
+#include <unordered_set>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
@@ -45,9 +47,12 @@ class Inspector {
     out_.images.push_back(std::move(r));
   }
 
-  void Index(const image::ManifestBlob& blob, bool top) {
+  // Walks index `blob`, `depth` indexes deep (the top is 1), each digest once.
+  void Index(const image::ManifestBlob& blob, int depth) {
+    image::CheckIndexDepth(depth, blob.digest);
     for (const image::Descriptor& entry : image::Index::Parse(blob).manifests) {
-      if (top) out_.entries.push_back(entry);
+      if (depth == 1) out_.entries.push_back(entry);
+      if (!seen_.insert(entry.digest).second) continue;
       if (!image::IsManifestMediaType(entry.media_type)) {
         Blob(entry);  // an index may name other things; check their bytes all the same
         continue;
@@ -56,7 +61,7 @@ class Inspector {
       if (!child) continue;
       try {
         if (child->is_index()) {
-          Index(*child, false);
+          Index(*child, depth + 1);
         } else {
           Image(*child, entry.platform);
         }
@@ -93,7 +98,7 @@ class Inspector {
     std::string what = store_.DescribeBlob(d.digest);
     try {
       if (!store_.HasBlob(d.digest)) throw NotFound(what, ": config blob is missing");
-      std::string bytes = ReadAll(*store_.OpenBlob(d.digest, 0), 64 << 20);
+      std::string bytes = ReadAll(*store_.OpenBlob(d.digest, 0), 64 << 20, "config blob " + what);
       image::VerifyDescriptor(d, bytes, what);
       return image::Config::Parse(std::move(bytes));
     } catch (const Error& e) {
@@ -122,7 +127,8 @@ class Inspector {
   // they name still get checked; nullopt when they cannot be read or parsed (already reported).
   std::optional<image::ManifestBlob> ReadUnverified(const image::Descriptor& d) {
     try {
-      return image::ManifestBlob::FromBytes(ReadAll(*store_.OpenBlob(d.digest, 0)), d.media_type);
+      return image::ManifestBlob::FromBytes(ReadAll(*store_.OpenBlob(d.digest, 0), 64 << 20, store_.DescribeBlob(d.digest)),
+                                            d.media_type);
     } catch (const Error&) {
       return std::nullopt;
     }
@@ -133,6 +139,7 @@ class Inspector {
   ImageStore& store_;
   const InspectOptions& options_;
   InspectReport& out_;
+  std::unordered_set<Digest> seen_;  // every descriptor walked so far
 };
 
 // The entry of `index` for `want`, or throws NotFound listing what there is.
@@ -220,7 +227,7 @@ InspectReport Inspect(ImageStore& store, const std::string& tag_or_digest, const
     image::VerifyDescriptor(entry, report.top.bytes, store.DescribeBlob(entry.digest));
     inspector.Image(report.top, entry.platform);
   } else if (report.top.is_index()) {
-    inspector.Index(report.top, true);
+    inspector.Index(report.top, 1);
   } else {
     inspector.Image(report.top, std::nullopt);
   }

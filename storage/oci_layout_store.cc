@@ -1,5 +1,9 @@
 #include "storage/oci_layout_store.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstdio>
@@ -17,6 +21,33 @@ using Json = nlohmann::json;
 
 constexpr const char* kLayoutFile = "oci-layout";
 constexpr const char* kIndexFile = "index.json";
+// Held (flock) across every read-modify-write of index.json, so that writers in other processes
+// (the daemons, an operator's apply) do not drop each other's tags.
+constexpr const char* kLockFile = ".index.json.lock";
+
+// An exclusive flock on `dir`/kLockFile for the object's lifetime.
+class LayoutLock {
+ public:
+  explicit LayoutLock(const fs::path& dir) {
+    fs::path path = dir / kLockFile;
+    fd_ = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd_ < 0) throw ErrnoError("cannot open the layout lock", path.string());
+    while (::flock(fd_, LOCK_EX) != 0) {
+      if (errno != EINTR) {
+        int saved = errno;
+        ::close(fd_);
+        errno = saved;
+        throw ErrnoError("cannot lock", path.string());
+      }
+    }
+  }
+  ~LayoutLock() { ::close(fd_); }
+  LayoutLock(const LayoutLock&) = delete;
+  LayoutLock& operator=(const LayoutLock&) = delete;
+
+ private:
+  int fd_ = -1;
+};
 
 std::string BlobPath(const Digest& d) { return "blobs/sha256/" + d.hex(); }
 
@@ -105,6 +136,7 @@ class OciLayoutStore : public ImageStore {
       }
     }
     if (!HasBlob(manifest.digest)) WriteFileAtomic(dir / BlobPath(manifest.digest), manifest.bytes);
+    LayoutLock lock(dir);
     Json index = ReadIndex();
     Json& entries = index["manifests"];
     Json entry = {{"mediaType", manifest.media_type},
@@ -143,6 +175,12 @@ class OciLayoutStore : public ImageStore {
     if (!doc.contains("manifests") || doc["manifests"].is_null()) doc["manifests"] = Json::array();  // Docker 25 writes null
     if (!doc["manifests"].is_array()) throw Corruption(what, ": \"manifests\" is not an array");
     for (const Json& e : doc["manifests"]) {
+      bool has_digest = e.is_object() && e.contains("digest") && e["digest"].is_string();
+      std::string digest = has_digest ? e["digest"].get<std::string>() : "";
+      if (size_t colon = digest.find(':'); colon != std::string::npos && digest.substr(0, colon) != "sha256") {
+        throw Unsupported(what, ": entry ", digest, " uses the ", digest.substr(0, colon),
+                          " digest algorithm, which outpost does not support (only sha256)");
+      }
       if (!e.is_object() || !e.contains("digest") || !e["digest"].is_string() ||
           !Digest::IsValid(e["digest"].get<std::string>()) || !e.contains("size") || !e["size"].is_number_integer()) {
         throw Corruption(what, ": malformed descriptor ", e.dump());
@@ -222,6 +260,7 @@ std::unique_ptr<ImageStore> OpenOciLayoutForWrite(const fs::path& dir) {
   std::error_code ec;
   fs::create_directories(dir / "blobs" / "sha256", ec);
   if (ec) throw IOError("cannot create ", dir.string(), ": ", ec.message());
+  LayoutLock lock(dir);
   if (!fs::exists(dir / kLayoutFile, ec)) WriteFileAtomic(dir / kLayoutFile, R"({"imageLayoutVersion": "1.0.0"})");
   if (!fs::exists(dir / kIndexFile, ec)) WriteFileAtomic(dir / kIndexFile, R"({"schemaVersion":2,"manifests":[]})");
   return std::make_unique<OciLayoutStore>(OpenDirectoryTree(dir), dir);

@@ -4,9 +4,12 @@
 //   DIR/index.json          an OCI index; an entry's org.opencontainers.image.ref.name
 //                           annotation is its tag
 //   DIR/blobs/sha256/<hex>  every blob, manifests included, named by its digest
+//   DIR/.index.json.lock    outpost's lock file (empty; other tools ignore it)
 //
 // Writes: each blob through AtomicFile after its digest and size are checked; a manifest only
-// when every blob it names is present; index.json replaced atomically last.
+// when every blob it names is present; index.json replaced atomically last, read, changed and
+// written under an exclusive flock on .index.json.lock, so that concurrent writers (the
+// daemons, an operator's apply) keep each other's tags.
 #pragma once
 
 #include <filesystem>

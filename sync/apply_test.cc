@@ -1,5 +1,6 @@
 #include "sync/apply.h"
 
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <map>
@@ -11,6 +12,8 @@
 #include "sync/image_signature.h"
 #include "sync/test_images.h"
 #include "protocol/bundle_file.h"
+#include "tar/hostile_tar.h"
+#include "tests/support/matchers.h"
 #include "tests/support/bytes.h"
 
 namespace outpost::sync {
@@ -20,6 +23,8 @@ using outpost::testing::Files;
 using outpost::testing::RandomBytes;
 using outpost::testing::TestLayer;
 using outpost::testing::WriteImage;
+using outpost::testing::ThrowsKind;
+using ::testing::HasSubstr;
 namespace fs = std::filesystem;
 
 // Every file under `dir` with its bytes: the "exactly as it was" check.
@@ -278,6 +283,22 @@ TEST_F(ApplyTest, TarEntryPathWithDotDotIsSecurityAndLeavesTheStore) {
   WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2", {{base, true}, evil});
   Diff();
   ExpectRefused(Error::Kind::kSecurity);
+}
+
+// GNU tar, Go and Python read a PAX size of 0; a reader that ignored it skipped the hidden
+// entry's header as content, and both the signing hub and the verifying site let it through.
+TEST_F(ApplyTest, EntryHiddenBehindAPaxSizeOfZeroIsRefusedBySigningAndByVerifying) {
+  MakePair(true);
+  TestLayer evil;
+  evil.gzip = false;
+  evil.raw_tar = tar::testing::HiddenBehindPaxSizeZero("../../../../tmp/x", "owned\n");
+  WriteImage("oci:" + (dir_.path() / "hub").string() + ":v2", {{BaseFiles(), true}, evil});
+  protocol::SigningKey key = protocol::SigningKey::Generate();
+  EXPECT_THAT([&] { Diff(&key); }, ThrowsKind(Error::Kind::kSecurity, HasSubstr("../../../../tmp/x")));
+  Diff();  // unsigned, the hub ships it; the site's path check (run with or without a key) refuses it
+  auto before = Snapshot(dir_.path() / "site");
+  EXPECT_THAT([&] { Apply(SiteInto()); }, ThrowsKind(Error::Kind::kSecurity, HasSubstr("../../../../tmp/x")));
+  EXPECT_EQ(Snapshot(dir_.path() / "site"), before);
 }
 
 TEST_F(ApplyTest, SignatureModeRoundTripsWithoutTheBaseAtTheHub) {

@@ -440,6 +440,8 @@ protocol::LayerEntry Planner::PlanLayer(size_t i, LayerReport* report) {
   }
   std::optional<std::string> known = KnownRecipe(t);
   TargetFiles files = SpoolTarget(t, !known);
+  // A signature vouches for the layer: the hub refuses to sign one that extracts outside its root.
+  if (o_.sign_key) CheckTarPaths(*files.OpenTar(), "layer " + t.desc.digest.str());
   ShipFirstProven(Candidates(t, files, std::move(known), &entry, report), &entry, report);
   // A registry ships every blob the far side lacks; one whose tar it holds counts as held.
   if (entry.method != Method::kPresent) header_.registry_bytes += entry.size;

@@ -67,7 +67,7 @@ LoadedImage LoadImage(const storage::Reference& ref, storage::StoreFactory* stor
   storage::VerifyingReader config_reader(img.store->OpenBlob(img.manifest.config.digest),
                                          img.manifest.config.digest, img.manifest.config.size,
                                          "config of " + ref.text);
-  img.config = image::Config::Parse(ReadAll(config_reader));
+  img.config = image::Config::Parse(ReadAll(config_reader, 64 << 20, "config of " + ref.text));
   if (img.config.diff_ids.size() != img.manifest.layers.size()) {
     throw Corruption(ref.text, ": config lists ", std::to_string(img.config.diff_ids.size()),
                      " diff_ids for ", std::to_string(img.manifest.layers.size()), " layers");
@@ -124,7 +124,7 @@ void CheckTarPaths(Reader& tar, const std::string& what) {
   tar::Reader reader(tar);
   tar::Entry entry;
   while (reader.Next(&entry)) {
-    if (!tar::IsSafePath(entry.name)) {
+    if (!tar::IsSafeEntry(entry)) {
       throw SecurityError(what, ": tar entry \"", entry.name, "\" escapes the extraction directory");
     }
   }

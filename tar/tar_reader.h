@@ -12,8 +12,16 @@
 // record padding). Concatenating these pieces gives back the input exactly, which is what lets
 // the delta engine treat headers as data and still rebuild a bit-identical layer.
 //
-// Supported: ustar, GNU (long names, base-256 numbers) and PAX (path, linkpath, size).
-// PAX global headers ('g') are returned as entries of their own.
+// Supported: ustar, GNU (long names, base-256 numbers) and PAX (path, linkpath, size). PAX
+// global headers ('g') are read like the other extension headers, into the next entry's
+// raw_prefix; their records are checked but set nothing.
+//
+// The reader sees the entries GNU tar, Go's archive/tar and Python's tarfile see, or refuses
+// the stream: where those extractors would read a header differently (a PAX size of 0 applies;
+// an empty PAX size or path, a NUL before a number's digits, two extension headers of one kind,
+// a GNU long name beside a PAX path, a prefix outside POSIX ustar, a link or directory with
+// content, GNU sparse files), it throws rather than pick one reading. Everything after the first
+// zero block must be zero bytes, since `tar -i` reads entries past it.
 #pragma once
 
 #include <cstdint>
@@ -30,7 +38,6 @@ inline constexpr char kRegularOld = '\0';
 inline constexpr char kHardLink = '1';
 inline constexpr char kSymlink = '2';
 inline constexpr char kDirectory = '5';
-inline constexpr char kPaxGlobal = 'g';
 
 inline constexpr size_t kBlockSize = 512;
 
@@ -58,13 +65,15 @@ class Reader {
   // Advances to the next entry, skipping any unread content of the current one. Returns false
   // at the end-of-archive marker or at a clean end of input on a block boundary (then the
   // trailer is what follows). Throws Corruption for a bad header checksum, an unparsable
-  // number, a PAX record that does not parse, or input that ends inside an entry.
+  // number, a PAX record that does not parse, headers extractors read differently (see the
+  // file comment) or input that ends inside an entry; Unsupported for GNU sparse files.
   bool Next(Entry* entry);
 
   // Reads up to `n` bytes of the current entry's content; 0 at its end.
   size_t ReadData(uint8_t* buf, size_t n);
 
   // After Next() returned false: reads the trailer (see the file comment); 0 at its end.
+  // Throws Corruption at a non-zero byte after the end-of-archive block.
   size_t ReadTrailer(uint8_t* buf, size_t n);
 
   // Stream offset of the next byte this reader will consume.
@@ -85,8 +94,16 @@ class Reader {
   size_t trailer_pos_ = 0;
 };
 
+// True when `block` is 512 bytes that start a tar: a header with a valid checksum, or the
+// end-of-archive block. Lets a caller refuse a non-tar before reading (or inflating) it all.
+bool IsHeaderBlock(std::string_view block);
+
 // True when `name` is a relative path that stays inside the directory it is extracted into:
 // not empty, not absolute, and no ".." component. Layers and docker-archive members use it.
 bool IsSafePath(std::string_view name);
+
+// True when extracting `e` writes only inside the root: a safe name and, for a hard link
+// (which extractors create by linking to an existing path), a safe target.
+bool IsSafeEntry(const Entry& e);
 
 }  // namespace outpost::tar
