@@ -84,7 +84,7 @@ struct StagedLayer {
 class Applier {
  public:
   explicit Applier(const ApplyOptions& o)
-      : o_(o), bundle_(o.bundle), scratch_(o.scratch, "outpost-apply-"),
+      : o_(o), bundle_(o.bundle, o.verify_key), scratch_(o.scratch, "outpost-apply-"),
         to_archive_(o.into.transport == storage::Reference::Transport::kDockerArchive) {}
 
   ApplyReport Run();
@@ -122,7 +122,7 @@ class Applier {
 void Applier::CheckTrust() {
   const protocol::Header& h = bundle_.header();
   if (o_.verify_key) {
-    bundle_.VerifySignature(*o_.verify_key);
+    // Checked as the head was read, before its header was parsed (BundleHead::Parse).
   } else if (bundle_.signer()) {
     report_.warnings.push_back("bundle is signed by " + protocol::KeyFingerprint(*bundle_.signer()) +
                                " but no --verify-key was given: signature not checked (digests are)");
