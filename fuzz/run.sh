@@ -8,7 +8,7 @@ build=build-fuzz
 CC=clang-14 CXX=clang++-14 cmake -S . -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   -DOUTPOST_FUZZ=ON -DCMAKE_C_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" \
   -DCMAKE_CXX_FLAGS="-fsanitize=fuzzer-no-link,address,undefined" >/dev/null
-targets=(fuzz_gzip_decoder fuzz_zstd_decoder fuzz_tar_reader fuzz_recipe_parser)
+targets=(fuzz_gzip_decoder fuzz_zstd_decoder fuzz_tar_reader fuzz_recipe_parser fuzz_bundle_head)
 cmake --build "$build" -j "$(nproc)" --target "${targets[@]}"
 
 # Seeds: one valid input per target, so the fuzzer starts past the magic numbers.
@@ -21,6 +21,7 @@ zstd -q -c "$seeds/plain" > "$seeds/zstd/a.zst"
 tar --mtime=@0 -cf "$seeds/tar/a.tar" -C "$seeds" plain
 echo 'v1 gzip hdr=1f8b08000000000000ff deflate=go:6' > "$seeds/recipe/go"
 echo 'v1 zstd level=3 checksum=1 size=none workers=1' > "$seeds/recipe/zstd"
+cp -r fuzz/corpus/bundle_head "$seeds/bundle_head"  # small signed and unsigned bundles
 
 run() {  # target seed-dir
   local work=$build/fuzz-corpus/$1
@@ -33,4 +34,5 @@ run fuzz_gzip_decoder gzip
 run fuzz_zstd_decoder zstd
 run fuzz_tar_reader tar
 run fuzz_recipe_parser recipe
+run fuzz_bundle_head bundle_head
 echo "fuzz: no crashes"

@@ -251,5 +251,21 @@ TEST(BundleHeadTest, ZstdBombHeaderStopsAtTheDecodedLimit) {
   EXPECT_THAT([&] { BundleHead::Parse(head, "t"); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("larger than")));
 }
 
+// The fuzz target's seeds (fuzz/bundle_head_seeds.py wrote them) are bundles this build reads.
+TEST(BundleHeadTest, FuzzSeedsAreBundlesThisBuildReads) {
+  std::filesystem::path dir = std::filesystem::path(OUTPOST_SOURCE_DIR) / "fuzz" / "corpus" / "bundle_head";
+  int seeds = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    EXPECT_LT(entry.file_size(), 4096u) << entry.path();
+    BundleReader r(entry.path());
+    r.VerifyChunks();
+    EXPECT_EQ(r.ReadDocument(r.header().manifest, "manifest"), R"({"schemaVersion":2})");
+    EXPECT_EQ(r.ReadDocument(r.header().config, "config"), R"({"rootfs":{}})");
+    EXPECT_EQ(r.signer().has_value(), entry.path().filename() == "v2-signed.bundle");
+    ++seeds;
+  }
+  EXPECT_GE(seeds, 4);
+}
+
 }  // namespace
 }  // namespace outpost::protocol
