@@ -43,6 +43,9 @@ uint8_t CheckContainer(const RandomAccess& base, const std::optional<Digest>& ba
                       "); upgrade outpost");
   }
   if (h[4] == 0) throw Corruption("delta has format version 0");
+  if (h[5] != static_cast<uint8_t>(format::Kind::kLayer) && h[5] != static_cast<uint8_t>(format::Kind::kRaw)) {
+    throw Corruption("delta has unknown kind ", std::to_string(h[5]), " (1 is a layer delta, 2 a raw delta)");
+  }
   if (h[5] != static_cast<uint8_t>(kind)) {
     throw Corruption(kind == format::Kind::kLayer ? "a raw delta was given where a layer delta is expected"
                                                   : "a layer delta was given where a raw delta is expected");
@@ -64,10 +67,11 @@ uint8_t CheckContainer(const RandomAccess& base, const std::optional<Digest>& ba
 
 class Applier {
  public:
-  Applier(const RandomAccess& base, OpStreams& streams, HashingWriter& out, TarGuard* guard)
+  Applier(const RandomAccess& base, OpStreams& streams, HashingWriter& out, TarGuard* guard, uint64_t max_output)
       : base_(base), streams_(streams), ops_(streams.Stream(format::kOps)), out_(out),
-        guard_(guard), buf_(new uint8_t[2 * kChunkBytes]) {}
+        guard_(guard), max_output_(max_output), buf_(new uint8_t[2 * kChunkBytes]) {}
   // `guard`, when not null, is the tar guard `out` writes through; checked at the end.
+  // `max_output`: the target's declared size, never exceeded (checked before each op's work).
 
   // Runs ops until END; returns the checked target digest.
   Digest Run() {
@@ -93,6 +97,13 @@ class Applier {
 
  private:
   uint64_t Field() { return ReadVarint(ops_, "delta ops"); }
+
+  // Refuses an op that would take the output past max_output_, before it does any work.
+  void Reserve(uint64_t n) const {
+    if (n > max_output_ - out_.count()) {
+      throw Corruption("delta rebuilds more than the target's declared ", std::to_string(max_output_), " bytes");
+    }
+  }
 
   // Reads a base range (offset relative to the cursor, then length), checks it lies inside the
   // base and moves the cursor to its end.
@@ -124,6 +135,7 @@ class Applier {
 
   void Literal() {
     uint64_t n = Field();
+    Reserve(n);
     Reader& in = n <= format::kMaxFreshLiteral ? streams_.Stream(format::kFresh) : streams_.Bulk();
     for (uint64_t left = n; left > 0;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(left, kChunkBytes));
@@ -135,6 +147,7 @@ class Applier {
 
   void CopyOp() {
     auto [offset, length] = BaseRange();
+    Reserve(length);
     CopyBase(offset, length);
   }
 
@@ -149,6 +162,7 @@ class Applier {
 
   void Add() {
     auto [offset, length] = BaseRange();
+    Reserve(length);
     uint8_t* mask = buf_.get() + kChunkBytes;
     for (uint64_t done = 0; done < length;) {
       size_t k = static_cast<size_t>(std::min<uint64_t>(length - done, kChunkBytes));
@@ -173,6 +187,7 @@ class Applier {
     uint64_t pad = (tar::kBlockSize - out_.count() % tar::kBlockSize) % tar::kBlockSize;
     uint64_t n = pad + blocks * tar::kBlockSize;
     CheckRange(offset, n);
+    Reserve(n);
     std::string header = ReadBase(base_, offset, n);
     std::fill_n(header.begin(), pad, '\0');  // padding is predicted as zeros
     size_t slot = header_op::MtimeSlot(header, streams_.version());
@@ -192,6 +207,7 @@ class Applier {
     if (flags & header_op::kContent) {
       uint64_t size = EntrySize(std::string_view(header).substr(pad));
       CheckRange(cursor_, size);
+      Reserve(size);
       CopyBase(cursor_, size);
       cursor_ += size;
     }
@@ -216,6 +232,7 @@ class Applier {
         (method != Method::kRsync && base_length > format::kMaxBaseWindow)) {
       throw Corruption("delta op exceeds the format's window limits");
     }
+    Reserve(target_length);
     std::string payload(size, '\0');
     ReadFull(streams_.Bulk(), reinterpret_cast<uint8_t*>(payload.data()), payload.size(),
              "delta payload");
@@ -246,6 +263,7 @@ class Applier {
         lengths[2] > target_length) {
       throw Corruption("delta op exceeds the format's window limits");
     }
+    Reserve(target_length);
     std::string payload(1, static_cast<char>(kBsdiffRawMode));
     const format::Stream kinds[3] = {format::kControl, format::kDiff, format::kFresh};
     for (int i = 0; i < 3; ++i) {
@@ -278,30 +296,31 @@ class Applier {
   outpost::Reader& ops_;  // tags and fields
   HashingWriter& out_;  // hashes what it passes on to the guard or the output
   TarGuard* guard_;
+  uint64_t max_output_;
   std::unique_ptr<uint8_t[]> buf_;
   uint64_t cursor_ = 0;  // end of the last base range an op referred to
   header_op::MtimeMemory last_mtime_;  // of the last HEADER ops' output
 };
 
 Digest Apply(const RandomAccess& base, const std::optional<Digest>& base_digest, outpost::Reader& delta,
-             Writer& out, format::Kind kind) {
+             Writer& out, format::Kind kind, uint64_t max_output) {
   uint8_t version = CheckContainer(base, base_digest, delta, kind);
   ZstdFrameReader frame(delta, "delta");
   OpStreams streams(frame, base, version);
   if (kind == format::Kind::kLayer) {
     TarGuard guard(out);
     HashingWriter hashing(&guard);
-    return Applier(base, streams, hashing, &guard).Run();
+    return Applier(base, streams, hashing, &guard, max_output).Run();
   }
   HashingWriter hashing(&out);
-  return Applier(base, streams, hashing, nullptr).Run();
+  return Applier(base, streams, hashing, nullptr, max_output).Run();
 }
 
 }  // namespace
 
 Digest ApplyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta, Writer& target_tar_out,
-                       const std::optional<Digest>& base_digest) {
-  return Apply(base_tar, base_digest, delta, target_tar_out, format::Kind::kLayer);
+                       const std::optional<Digest>& base_digest, uint64_t max_target_bytes) {
+  return Apply(base_tar, base_digest, delta, target_tar_out, format::Kind::kLayer, max_target_bytes);
 }
 
 Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta) {
@@ -310,8 +329,8 @@ Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta) {
 }
 
 Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out,
-                     const std::optional<Digest>& base_digest) {
-  return Apply(base, base_digest, delta, out, format::Kind::kRaw);
+                     const std::optional<Digest>& base_digest, uint64_t max_target_bytes) {
+  return Apply(base, base_digest, delta, out, format::Kind::kRaw, max_target_bytes);
 }
 
 }  // namespace outpost::delta

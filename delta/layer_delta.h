@@ -96,8 +96,12 @@ LayerDeltaStats EncodeLayerDelta(const RandomAccess& base_tar, const TarIndex& b
 // tar checked against its diffID as it was spooled): it is compared with the recorded one instead
 // of hashing the base again. A false claim cannot produce a wrong tar: the rebuilt bytes are still
 // checked against the recorded target digest.
+// `max_target_bytes`: the most the target may have (a size its container declares); an op that
+// would go past it is refused (Corruption) before it does any work or writes a byte, so a small
+// delta of repeated copies cannot push more than that through the output.
 Digest ApplyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta,
-                       Writer& target_tar_out, const std::optional<Digest>& base_digest = std::nullopt);
+                       Writer& target_tar_out, const std::optional<Digest>& base_digest = std::nullopt,
+                       uint64_t max_target_bytes = UINT64_MAX);
 
 // Applies `delta` against `base_tar` without keeping the output and returns the rebuilt
 // target's sha256 (which ApplyLayerDelta has already checked against the recorded one). The
@@ -108,9 +112,10 @@ Digest VerifyLayerDelta(const RandomAccess& base_tar, outpost::Reader& delta);
 // reference. Same container format as layer deltas, with no tar checks.
 LayerDeltaStats EncodeRawDelta(const RandomAccess& base, outpost::Reader& target, Writer& out,
                                const EncodeOptions& options = {});
-// Rebuilds the raw target; same failures as ApplyLayerDelta (minus the path checks).
+// Rebuilds the raw target; same failures and bound as ApplyLayerDelta (minus the path checks).
 Digest ApplyRawDelta(const RandomAccess& base, outpost::Reader& delta, Writer& out,
-                     const std::optional<Digest>& base_digest = std::nullopt);
+                     const std::optional<Digest>& base_digest = std::nullopt,
+                     uint64_t max_target_bytes = UINT64_MAX);
 
 // One entry of a tar, as the delta engine matches it.
 struct TarIndexEntry {

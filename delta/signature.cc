@@ -7,6 +7,7 @@
 #include "common/error.h"
 #include "delta/base_matcher.h"
 #include "delta/content_encoder.h"
+#include "delta/format.h"
 #include "delta/op_writer.h"
 #include "delta/rsync_job.h"
 #include "delta/varint.h"
@@ -20,7 +21,8 @@ constexpr std::string_view kMagic = "OPSG";
 constexpr uint8_t kVersion = 1;
 constexpr std::string_view kWhat = "layer signature";
 constexpr size_t kChunkBytes = 1 << 20;
-// A signature is held in memory; this bounds what a corrupt one can make us allocate.
+// A signature is held in memory; this bounds its decoded content (and so what a corrupt one can
+// make us allocate: about 1.4 times the decoded bytes, since every entry needs 517 of them).
 constexpr size_t kMaxSignatureBytes = 1ull << 30;
 
 // A Writer that refuses to grow past `limit` bytes (a patch must not balloon).
@@ -122,6 +124,67 @@ class BlockSignatureEncoder {
   RsyncSignature rsync_;
 };
 
+// The decoded signature content, read front to back with at most kMaxSignatureBytes in all.
+class Body {
+ public:
+  explicit Body(outpost::Reader& in) : in_(in) {}
+
+  uint8_t Byte() {
+    if (pos_ == buf_.size()) Fill();
+    return static_cast<uint8_t>(buf_[pos_++]);
+  }
+  uint64_t Varint() {
+    uint64_t v = 0;
+    for (int shift = 0; shift < 64; shift += 7) {
+      uint8_t b = Byte();
+      v |= uint64_t{b & 0x7fu} << shift;
+      if ((b & 0x80) == 0) return v;
+    }
+    throw Corruption(kWhat, " has a varint longer than 10 bytes");
+  }
+  Digest Sha256() {
+    std::array<uint8_t, 32> bytes;
+    for (uint8_t& b : bytes) b = Byte();
+    return Digest(bytes);
+  }
+  // A length-prefixed string of at most `limit` bytes, grown as its bytes arrive.
+  std::string Bytes(uint64_t limit) {
+    uint64_t n = Varint();
+    if (n > limit) throw Corruption(kWhat, " has a field of ", std::to_string(n), " bytes");
+    std::string out;
+    while (out.size() < n) {
+      if (pos_ == buf_.size()) Fill();
+      size_t k = static_cast<size_t>(std::min<uint64_t>(n - out.size(), buf_.size() - pos_));
+      out.append(buf_, pos_, k);
+      pos_ += k;
+    }
+    return out;
+  }
+  // Throws Corruption unless the content (and the frame) ends here.
+  void End() {
+    uint8_t extra;
+    if (pos_ != buf_.size() || in_.Read(&extra, 1) != 0) throw Corruption(kWhat, " has trailing bytes");
+  }
+
+ private:
+  void Fill() {
+    buf_.resize(kChunkBytes / 16);
+    size_t got = in_.Read(reinterpret_cast<uint8_t*>(buf_.data()), buf_.size());
+    if (got == 0) throw Corruption(kWhat, " is truncated");
+    buf_.resize(got);
+    pos_ = 0;
+    total_ += got;
+    if (total_ > kMaxSignatureBytes) {
+      throw Corruption(kWhat, " is larger than ", std::to_string(kMaxSignatureBytes), " bytes decoded");
+    }
+  }
+
+  outpost::Reader& in_;
+  std::string buf_;
+  size_t pos_ = 0;
+  uint64_t total_ = 0;
+};
+
 }  // namespace
 
 BlockSignature BlockSignature::Build(const RandomAccess& base_tar) {
@@ -164,47 +227,63 @@ void BlockSignature::Write(Writer& out) const {
   out.Write(CompressWithPrefix(body, {}, 19));
 }
 
-BlockSignature BlockSignature::Read(outpost::Reader& in) {
-  std::string file = ReadAll(in, kMaxSignatureBytes);
-  if (file.size() < 5 || std::string_view(file).substr(0, 4) != kMagic) {
+BlockSignature BlockSignature::Read(outpost::Reader& in, uint64_t max_tar_bytes) {
+  uint8_t head[5];
+  ReadFull(in, head, sizeof(head), kWhat);
+  if (std::string_view(reinterpret_cast<const char*>(head), 4) != kMagic) {
     throw Corruption("not an outpost layer signature (bad magic)");
   }
-  if (static_cast<uint8_t>(file[4]) != kVersion) {
-    throw Unsupported("layer signature version ", std::to_string(static_cast<uint8_t>(file[4])),
-                      " is not one this outpost reads (", std::to_string(kVersion), ")");
+  if (head[4] != kVersion) {
+    throw Unsupported("layer signature version ", std::to_string(head[4]), " is not one this outpost reads (",
+                      std::to_string(kVersion), "): upgrade outpost");
   }
-  std::string_view frame = std::string_view(file).substr(5);
-  std::optional<uint64_t> n = compress::ZstdDeclaredSize(frame);
-  if (!n || *n > kMaxSignatureBytes) throw Corruption(kWhat, " is corrupt");
-  if (compress::ZstdFrameLength(frame) != frame.size()) {
-    throw Corruption(kWhat, " is truncated or has trailing bytes");
-  }
-  std::string body = DecompressWithPrefix(frame, {}, *n, kWhat);
+  // Decoded as it streams: nothing is allocated on the frame's declared size, and every string
+  // grows only as its bytes arrive.
+  ZstdFrameReader frame(in, std::string(kWhat));
+  Body body(frame);
   BlockSignature sig;
-  size_t pos = 0;
-  sig.index.tar_size = GetVarint(body, &pos, kWhat);
-  sig.index.tar_digest = GetDigest(body, &pos, kWhat);
-  uint64_t count = GetVarint(body, &pos, kWhat);
-  if (count > body.size()) throw Corruption(kWhat, " has a bad entry count");
+  sig.index.tar_size = body.Varint();
+  if (sig.index.tar_size > max_tar_bytes) {
+    throw Corruption(kWhat, " describes a ", std::to_string(sig.index.tar_size), "-byte tar, more than the ",
+                     std::to_string(max_tar_bytes), " bytes its layer can hold");
+  }
+  sig.index.tar_digest = body.Sha256();
+  uint64_t count = body.Varint();
+  // Every tar entry starts with at least one 512-byte header block.
+  if (count > sig.index.tar_size / tar::kBlockSize) {
+    throw Corruption(kWhat, " lists ", std::to_string(count), " entries, more than its ",
+                     std::to_string(sig.index.tar_size), "-byte tar can hold");
+  }
+  uint64_t end = 0;  // where the previous entry's content ends
   for (uint64_t i = 0; i < count; ++i) {
     TarIndexEntry e;
-    e.name = std::string(GetBytes(body, &pos, kWhat));
-    if (pos >= body.size()) throw Corruption(kWhat, " is truncated");
-    e.type = body[pos++];
-    e.size = GetVarint(body, &pos, kWhat);
-    e.header_offset = GetVarint(body, &pos, kWhat);
-    std::string header(GetBytes(body, &pos, kWhat));
+    std::string header;
+    e.name = body.Bytes(format::kMaxEntryHeader);
+    e.type = static_cast<char>(body.Byte());
+    e.size = body.Varint();
+    e.header_offset = body.Varint();
+    header = body.Bytes(format::kMaxEntryHeader);
+    if (header.size() < tar::kBlockSize || header.size() % tar::kBlockSize != 0 || e.name.size() > header.size() ||
+        e.header_offset < end) {
+      throw Corruption(kWhat, ": entry ", std::to_string(i), " is not a tar entry (header of ",
+                       std::to_string(header.size()), " bytes at ", std::to_string(e.header_offset), ")");
+    }
     e.data_offset = e.header_offset + header.size();
+    if (e.data_offset > sig.index.tar_size || e.size > sig.index.tar_size - e.data_offset) {
+      throw Corruption(kWhat, ": entry ", std::to_string(i), " lies past the end of its ",
+                       std::to_string(sig.index.tar_size), "-byte tar");
+    }
+    end = e.data_offset + e.size;
     std::string blocks;
     if (e.size > 0) {
-      e.content = GetDigest(body, &pos, kWhat);
-      blocks = std::string(GetBytes(body, &pos, kWhat));
+      e.content = body.Sha256();
+      blocks = body.Bytes(kMaxSignatureBytes);
     }
     sig.index.entries.push_back(std::move(e));
     sig.headers.push_back(std::move(header));
     sig.blocks.push_back(std::move(blocks));
   }
-  if (pos != body.size()) throw Corruption(kWhat, " has trailing bytes");
+  body.End();
   return sig;
 }
 

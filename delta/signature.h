@@ -26,9 +26,12 @@ struct BlockSignature {
   static BlockSignature Build(const RandomAccess& base_tar);
 
   // Serializes to `out`; Read parses what Write wrote and throws Corruption for anything else
-  // (Unsupported for a newer format version).
+  // (Unsupported for a newer format version). Read decodes as the bytes arrive and allocates only
+  // for bytes that arrived: entries at most tar_size / 512, each a tar entry within the tar
+  // (header blocks of 512-byte multiples, in order), the tar at most `max_tar_bytes` (the size
+  // the caller knows the layer's tar can have) and at most 1 GiB decoded in all.
   void Write(Writer& out) const;
-  static BlockSignature Read(outpost::Reader& in);
+  static BlockSignature Read(outpost::Reader& in, uint64_t max_tar_bytes = UINT64_MAX);
 };
 
 // Encodes `target_tar` against the base the block `signature` describes: unchanged content is copied,

@@ -80,6 +80,37 @@ LayerEntry ParseLayer(const json& j, const Header& h) {
   return l;
 }
 
+// Enforces the header limits while nlohmann builds the tree, so a crafted header is refused
+// before it allocates more than the limits allow.
+class LimitGuard {
+ public:
+  bool operator()(int depth, json::parse_event_t event, json& parsed) {
+    using Event = json::parse_event_t;
+    if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxHeaderDepth) {
+      throw Corruption("bundle header nests deeper than ", std::to_string(kMaxHeaderDepth), " levels");
+    }
+    if (event == Event::key && depth == 1) root_key_ = parsed.get<std::string>();
+    if (event == Event::value || event == Event::object_end || event == Event::array_end) {
+      if (++values_ > kMaxHeaderValues) {
+        throw Corruption("bundle header has more than ", std::to_string(kMaxHeaderValues), " JSON values");
+      }
+      if (depth == 2 && root_key_ == "layers" && ++layers_ > kMaxLayers) {
+        throw Corruption("bundle header lists more than ", std::to_string(kMaxLayers), " layers");
+      }
+      if (depth == 2 && root_key_ == "bases" && ++bases_ > kMaxBases) {
+        throw Corruption("bundle header lists more than ", std::to_string(kMaxBases), " bases");
+      }
+    }
+    return true;
+  }
+
+ private:
+  std::string root_key_;
+  size_t values_ = 0;
+  size_t layers_ = 0;
+  size_t bases_ = 0;
+};
+
 }  // namespace
 
 std::string_view MethodName(Method m) { return kMethodNames[static_cast<size_t>(m)]; }
@@ -112,7 +143,10 @@ std::string Header::ToJson() const {
 }
 
 Header Header::FromJson(std::string_view text) {
-  json j = json::parse(text, nullptr, false);
+  if (text.size() > kMaxHeaderBytes) {
+    throw Corruption("bundle header is over the ", std::to_string(kMaxHeaderBytes), "-byte limit");
+  }
+  json j = json::parse(text, LimitGuard(), false);
   if (j.is_discarded() || !j.is_object()) throw Corruption("bundle header is not a JSON object");
   Header h;
   h.payload_bytes = Field<uint64_t>(j, "payload_bytes");

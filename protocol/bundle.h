@@ -21,6 +21,21 @@ namespace outpost::protocol {
 // Version 2 stores the header as a zstd frame; version 1 stored it as plain JSON.
 inline constexpr uint32_t kFormatVersion = 2;
 
+// Header limits, enforced while the JSON is parsed (before the model is built), chosen so that no
+// legitimate image reaches them (docs/bundle-format.md, "Limits"):
+// - the stored header and the decoded JSON are at most 16 MiB each (a layer's entry is about
+//   0.5 KB, so 1,000 layers take about 0.5 MB);
+// - at most 1,000 layers and 1,000 bases: Docker refuses images deeper than 127 layers
+//   (overlay2), containerd's overlay mounts stop near 500; a bundle lists only the bases its
+//   layers use;
+// - nesting at most 8 deep (the header's own deepest value is at depth 4) and at most 100,000
+//   JSON values in all (about 16 per layer entry), so a crafted header cannot build a huge tree.
+inline constexpr uint32_t kMaxHeaderBytes = 16 << 20;
+inline constexpr size_t kMaxLayers = 1000;
+inline constexpr size_t kMaxBases = 1000;
+inline constexpr int kMaxHeaderDepth = 8;
+inline constexpr size_t kMaxHeaderValues = 100000;
+
 // How a target layer is rebuilt.
 enum class Method {
   kPresent,   // the far side holds the base named by `base` with this layer's content
@@ -85,8 +100,9 @@ struct Header {
   uint64_t registry_bytes = 0;  // what a registry would have shipped the far side instead
   std::string created_by;       // "outpost 0.1.0"
 
-  // Compact JSON, as stored in the file. Parse validates every field and every span against
-  // payload_bytes; it throws Corruption naming the field.
+  // Compact JSON, as stored in the file. FromJson enforces the limits above while parsing and
+  // validates every field and every span against payload_bytes; it throws Corruption naming the
+  // field or the limit.
   std::string ToJson() const;
   static Header FromJson(std::string_view json);
 };

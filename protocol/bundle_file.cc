@@ -10,7 +10,6 @@ namespace outpost::protocol {
 namespace {
 
 constexpr char kMagic[8] = {'O', 'U', 'T', 'P', 'O', 'S', 'T', 'B'};
-constexpr size_t kChunkEntryBytes = 32 + 4;
 constexpr int kDocumentZstdLevel = 19;
 
 // A document (header, manifest, config) as one streamed, checksummed zstd frame that declares
@@ -27,53 +26,21 @@ void PutU32(std::string* out, uint32_t v) {
   for (int i = 0; i < 4; ++i) out->push_back(static_cast<char>(v >> (8 * i) & 0xff));
 }
 
-uint32_t GetU32(const uint8_t* p) {
-  return uint32_t{p[0]} | uint32_t{p[1]} << 8 | uint32_t{p[2]} << 16 | uint32_t{p[3]} << 24;
-}
-
-// Reads the file front to back through ReadAt, checking every read against the file size so a
-// truncated bundle is reported as such rather than as a short read.
-class Cursor {
- public:
-  Cursor(const RandomAccess& file, const std::filesystem::path& path) : file_(file), path_(path) {}
-
-  std::string Take(uint64_t n, std::string_view what) {
-    if (n > file_.size() - pos_) {
-      throw Corruption("bundle ", path_.string(), " is truncated (ends inside the ", std::string(what), ")");
-    }
-    std::string out(n, '\0');
-    file_.ReadAt(pos_, reinterpret_cast<uint8_t*>(out.data()), n);
-    pos_ += n;
-    return out;
-  }
-  uint32_t TakeU32(std::string_view what) {
-    std::string b = Take(4, what);
-    return GetU32(reinterpret_cast<const uint8_t*>(b.data()));
-  }
-  uint64_t pos() const { return pos_; }
-
- private:
-  const RandomAccess& file_;
-  const std::filesystem::path& path_;
-  uint64_t pos_ = 0;
-};
 
 // Serves payload bytes [offset, offset+length) chunk by chunk, each chunk verified first.
 class PayloadReader : public Reader {
  public:
-  PayloadReader(const BundleReader& bundle, const std::vector<uint64_t>& chunk_offsets,
-                uint64_t offset, uint64_t length)
-      : bundle_(bundle), chunk_offsets_(chunk_offsets), pos_(offset), end_(offset + length) {}
+  PayloadReader(const BundleReader& bundle, uint64_t offset, uint64_t length)
+      : bundle_(bundle), pos_(offset), end_(offset + length) {}
 
   size_t Read(uint8_t* buf, size_t n) override {
     if (pos_ >= end_ || n == 0) return 0;
-    auto it = std::upper_bound(chunk_offsets_.begin(), chunk_offsets_.end(), pos_);
-    size_t index = static_cast<size_t>(it - chunk_offsets_.begin()) - 1;
+    size_t index = bundle_.head().ChunkAt(pos_);
     if (index != loaded_) {
       bundle_.ReadChunk(index, &chunk_);
       loaded_ = index;
     }
-    uint64_t in_chunk = pos_ - chunk_offsets_[index];
+    uint64_t in_chunk = pos_ - bundle_.head().ChunkOffset(index);
     size_t k = static_cast<size_t>(std::min<uint64_t>({n, chunk_.size() - in_chunk, end_ - pos_}));
     std::memcpy(buf, chunk_.data() + in_chunk, k);
     pos_ += k;
@@ -82,7 +49,6 @@ class PayloadReader : public Reader {
 
  private:
   const BundleReader& bundle_;
-  const std::vector<uint64_t>& chunk_offsets_;
   uint64_t pos_;
   uint64_t end_;
   size_t loaded_ = SIZE_MAX;
@@ -101,12 +67,14 @@ class DecodedSpan : public Reader {
   compress::ZstdReader zstd_;
 };
 
-// The header JSON of a version 2 bundle, from its zstd frame. Throws Corruption when the frame
-// is damaged or decodes to more than kMaxHeaderBytes.
-std::string UnpackHeader(std::string stored) {
-  StringReader in(std::move(stored));
-  compress::ZstdReader json(in, "header");
-  return ReadAll(json, kMaxHeaderBytes);
+// Heads are read in one piece when they fit in this: a head is about 1 KB plus 36 bytes per MiB
+// of payload.
+constexpr uint64_t kFirstHeadRead = 64 << 10;
+
+std::string ReadRange(const RandomAccess& file, uint64_t n) {
+  std::string out(n, '\0');
+  file.ReadAt(0, reinterpret_cast<uint8_t*>(out.data()), n);
+  return out;
 }
 
 }  // namespace
@@ -206,90 +174,58 @@ void BundleWriter::Finish(Header header, const std::filesystem::path& path, cons
   out.Commit();
 }
 
-BundleReader::BundleReader(const std::filesystem::path& path) : path_(path), file_(path) {
-  Cursor cur(file_, path_);
-  if (file_.size() < sizeof(kMagic) || cur.Take(sizeof(kMagic), "magic") != std::string(kMagic, sizeof(kMagic))) {
-    throw Corruption(path.string(), " is not an outpost bundle (no OUTPOSTB magic)");
-  }
-  version_ = cur.TakeU32("version");
-  if (version_ == 0 || version_ > kFormatVersion) {
-    throw Unsupported("bundle ", path.string(), " is format version ", std::to_string(version_),
-                      "; this outpost reads versions 1 to ", std::to_string(kFormatVersion),
-                      ": upgrade outpost to apply it");
-  }
-  uint32_t header_len = cur.TakeU32("header length");
-  if (header_len > kMaxHeaderBytes) throw Corruption("bundle ", path.string(), ": header length is implausible");
-  std::string stored = cur.Take(header_len, "header");
-  uint32_t count = cur.TakeU32("chunk count");
-  if (count > kMaxChunks) throw Corruption("bundle ", path.string(), ": chunk count is implausible");
-  std::string table = cur.Take(uint64_t{count} * kChunkEntryBytes, "chunk table");
-  signed_bytes_.resize(cur.pos());
-  file_.ReadAt(0, reinterpret_cast<uint8_t*>(signed_bytes_.data()), signed_bytes_.size());
-  uint32_t sig_len = cur.TakeU32("signature length");
-  if (sig_len != 0 && sig_len != kPublicKeyBytes + kSignatureBytes) {
-    throw Corruption("bundle ", path.string(), ": signature block has ", std::to_string(sig_len), " bytes");
-  }
-  std::string sig = cur.Take(sig_len, "signature");
-  if (sig_len != 0) {
-    signer_.emplace();
-    signature_.emplace();
-    std::memcpy(signer_->data(), sig.data(), kPublicKeyBytes);
-    std::memcpy(signature_->data(), sig.data() + kPublicKeyBytes, kSignatureBytes);
-  }
-  payload_start_ = cur.pos();
-  try {
-    header_ = Header::FromJson(version_ == 1 ? stored : UnpackHeader(stored));
-  } catch (const Error& e) {
-    throw Corruption(path.string(), ": ", e.what());
-  }
-  uint64_t total = 0;
-  for (uint32_t i = 0; i < count; ++i) {
-    const auto* p = reinterpret_cast<const uint8_t*>(table.data()) + i * kChunkEntryBytes;
-    std::array<uint8_t, 32> bytes;
-    std::memcpy(bytes.data(), p, 32);
-    uint32_t len = GetU32(p + 32);
-    if (len == 0 || len > kChunkBytes) throw Corruption("bundle ", path.string(), ": chunk ", std::to_string(i), " has an invalid length");
-    chunks_.push_back({Digest(bytes), len});
-    chunk_offsets_.push_back(total);
-    total += len;
-  }
-  if (total != header_.payload_bytes) {
-    throw Corruption("bundle ", path.string(), ": chunk table covers ", std::to_string(total),
-                     " bytes but the header says ", std::to_string(header_.payload_bytes));
-  }
-  if (file_.size() != payload_start_ + total) {
-    throw Corruption("bundle ", path.string(), " is ", file_.size() < payload_start_ + total ? "truncated" : "too long",
-                     ": ", std::to_string(file_.size()), " bytes, expected ", std::to_string(payload_start_ + total));
-  }
+void RandomAccessChunkSource::ReadChunk(size_t, uint64_t offset, uint32_t length, std::string* out) const {
+  out->resize(length);
+  file_->ReadAt(payload_start_ + offset, reinterpret_cast<uint8_t*>(out->data()), length);
 }
 
-void BundleReader::VerifySignature(const SigningKey& key) const {
-  if (!signature_) throw SecurityError("bundle ", path_.string(), " is not signed, and --verify-key demands a signature");
-  if (*signer_ != key.public_key()) {
-    throw SecurityError("bundle ", path_.string(), " is signed by ", KeyFingerprint(*signer_),
-                        ", not by the expected key ", KeyFingerprint(key.public_key()));
+BundleHead ReadHead(const RandomAccess& file, std::string what, const SigningKey* verify_key) {
+  // The reads before the last one only measure the head; Parse trusts nothing but the last copy.
+  uint64_t size = file.size();
+  std::string copy = ReadRange(file, std::min(size, kFirstHeadRead));
+  try {
+    HeadExtent extent = HeadLength(copy, what);
+    while (!extent.complete && extent.bytes <= size && extent.bytes > copy.size()) {
+      copy = ReadRange(file, extent.bytes);
+      extent = HeadLength(copy, what);
+    }
+    if (extent.complete && extent.bytes > copy.size() && extent.bytes <= size) copy = ReadRange(file, extent.bytes);
+    if (extent.complete) copy.resize(std::min<uint64_t>(copy.size(), extent.bytes));
+  } catch (const Error&) {
+    // Parse reports it, as Security when a signature is demanded.
   }
-  if (!key.Verify(signed_bytes_, *signature_)) {
-    throw SecurityError("bundle ", path_.string(), ": the signature does not match its header and chunk table (tampered)");
-  }
+  return BundleHead::Parse(std::move(copy), std::move(what), verify_key);
 }
+
+BundleReader::BundleReader(const std::filesystem::path& path, const SigningKey* verify_key)
+    : BundleReader(std::make_shared<RandomAccessFile>(path), "bundle " + path.string(), verify_key) {}
+
+BundleReader::BundleReader(std::shared_ptr<const RandomAccess> file, std::string what, const SigningKey* verify_key)
+    : head_(ReadHead(*file, std::move(what), verify_key)) {
+  uint64_t size = file->size();
+  if (size != head_.file_bytes()) {
+    throw Corruption(head_.what(), " is ", size < head_.file_bytes() ? "truncated" : "too long", ": ",
+                     std::to_string(size), " bytes, expected ", std::to_string(head_.file_bytes()));
+  }
+  source_ = std::make_unique<RandomAccessChunkSource>(std::move(file), head_.head_bytes());
+}
+
+BundleReader::BundleReader(BundleHead head, std::unique_ptr<ChunkSource> chunks)
+    : head_(std::move(head)), source_(std::move(chunks)) {}
 
 void BundleReader::ReadChunk(size_t i, std::string* out) const {
-  out->resize(chunks_[i].length);
-  file_.ReadAt(payload_start_ + chunk_offsets_[i], reinterpret_cast<uint8_t*>(out->data()), out->size());
-  if (Digest::Of(*out) != chunks_[i].digest) {
-    throw Corruption("bundle ", path_.string(), ": chunk ", std::to_string(i), " (",
-                     chunks_[i].digest.short_hex(), ") fails its sha256 check: the bundle is damaged");
-  }
+  const ChunkRef& chunk = head_.chunks()[i];
+  source_->ReadChunk(i, head_.ChunkOffset(i), chunk.length, out);
+  head_.VerifyChunk(i, *out);
 }
 
 void BundleReader::VerifyChunks() const {
   std::string buf;
-  for (size_t i = 0; i < chunks_.size(); ++i) ReadChunk(i, &buf);
+  for (size_t i = 0; i < head_.chunks().size(); ++i) ReadChunk(i, &buf);
 }
 
 std::unique_ptr<Reader> BundleReader::OpenRawSpan(uint64_t offset, uint64_t length) const {
-  return std::make_unique<PayloadReader>(*this, chunk_offsets_, offset, length);
+  return std::make_unique<PayloadReader>(*this, offset, length);
 }
 
 std::unique_ptr<Reader> DecodeSpan(std::unique_ptr<Reader> raw, Encoding encoding, std::string what) {
@@ -302,10 +238,12 @@ std::unique_ptr<Reader> BundleReader::OpenSpan(const Span& span, std::string wha
 }
 
 std::string BundleReader::ReadDocument(const Document& doc, std::string_view what) const {
-  auto r = OpenSpan(doc.payload, std::string(what));
-  std::string bytes = ReadAll(*r);
+  auto decoded = OpenSpan(doc.payload, std::string(what));
+  LimitedReader r(*decoded, doc.size + 1);  // a byte more than declared is enough to refuse it
+  std::string bytes = ReadAll(r, doc.size + 1);
   if (bytes.size() != doc.size || Digest::Of(bytes) != doc.digest) {
-    throw Corruption("bundle ", path_.string(), ": ", std::string(what), " does not match ", doc.digest.str());
+    throw Corruption(head_.what(), ": ", std::string(what), " does not match ", doc.digest.str(), " (",
+                     std::to_string(doc.size), " bytes)");
   }
   return bytes;
 }

@@ -1,10 +1,12 @@
 // Bundle files: writing and reading the container (versions 1 and 2) (docs/bundle-format.md).
 //
-//   magic "OUTPOSTB" | u32 version | u32 header length | header JSON | u32 chunk count |
-//   chunk table (sha256, u32 length) | u32 signature length | signature | payload chunks
+//   head (bundle_head.h: magic, version, header, chunk table, signature) | payload chunks
 //
 // The signature (Ed25519, detached) covers every byte before the signature length field: the
-// header and the chunk table, and through the chunk hashes every payload byte.
+// header and the chunk table, and through the chunk hashes every payload byte. A reader is a
+// head (parsed and verified from one in-memory copy) and a chunk source (where the payload
+// chunks come from: the bundle file, or a spool a transfer is filling); each chunk is checked
+// against its sha256 from the one copy that is then used.
 #pragma once
 
 #include <cstdint>
@@ -18,21 +20,10 @@
 #include "common/file.h"
 #include "common/io.h"
 #include "protocol/bundle.h"
+#include "protocol/bundle_head.h"
 #include "protocol/signing.h"
 
 namespace outpost::protocol {
-
-// Payload chunk size. A lost chunk is re-sent alone: at 100 kbit/s 1 MiB is about 90 s of link,
-// and the chunk table costs 36 bytes per MiB.
-inline constexpr uint32_t kChunkBytes = 1 << 20;
-// Upper bounds a reader enforces before allocating anything.
-inline constexpr uint32_t kMaxHeaderBytes = 64 << 20;
-inline constexpr uint32_t kMaxChunks = 16 << 20;
-
-struct ChunkRef {
-  Digest digest;
-  uint32_t length = 0;
-};
 
 // Accumulates a payload (spooled to a temp file under `scratch`) and writes the bundle.
 class BundleWriter {
@@ -78,47 +69,72 @@ class BundleWriter {
   Chunker chunker_;
 };
 
-// A bundle opened for reading. Construction parses and bounds-checks the header and chunk
-// table against the file size (a truncated file is Corruption); payload bytes are checked
+// Where a bundle's payload chunks come from. Implementations need not be thread-safe for
+// writing, but ReadChunk may be called from several threads at once.
+class ChunkSource {
+ public:
+  virtual ~ChunkSource() = default;
+  // Fills `out` with the `length` bytes stored for chunk `index`, which starts at payload offset
+  // `offset`. The bytes are not checked here (the caller checks its copy: BundleHead::VerifyChunk).
+  // Throws Corruption when the source is shorter, NotFound/IOError when the chunk is unavailable.
+  virtual void ReadChunk(size_t index, uint64_t offset, uint32_t length, std::string* out) const = 0;
+};
+
+// Chunks read from bytes addressable at random (a bundle file, a spool) whose payload starts at
+// `payload_start`.
+class RandomAccessChunkSource : public ChunkSource {
+ public:
+  RandomAccessChunkSource(std::shared_ptr<const RandomAccess> file, uint64_t payload_start)
+      : file_(std::move(file)), payload_start_(payload_start) {}
+  void ReadChunk(size_t index, uint64_t offset, uint32_t length, std::string* out) const override;
+
+ private:
+  std::shared_ptr<const RandomAccess> file_;
+  uint64_t payload_start_;
+};
+
+// Reads the head of the bundle in `file` as one copy and parses it (BundleHead::Parse, with its
+// errors). Reads at most the head: the first 64 KiB, and the whole head again only when it is
+// longer. `what` names the bundle in messages.
+BundleHead ReadHead(const RandomAccess& file, std::string what, const SigningKey* verify_key = nullptr);
+
+// A bundle opened for reading: a parsed head and a chunk source. Payload bytes are checked
 // against their chunk's sha256 whenever they are read.
 class BundleReader {
  public:
-  // Throws NotFound, Corruption (not a bundle, truncated, inconsistent), Unsupported (a newer
-  // format version, with the versions this build reads).
-  explicit BundleReader(const std::filesystem::path& path);
+  // Opens a bundle file: reads its head (ReadHead, so with `verify_key` the signature is checked
+  // before the header is parsed) and checks that the file is exactly head + payload long.
+  // Throws NotFound, Corruption (not a bundle, truncated, too long, inconsistent), Unsupported (a
+  // newer format version), Security (with `verify_key`: unsigned, another signer, tampered).
+  explicit BundleReader(const std::filesystem::path& path, const SigningKey* verify_key = nullptr);
+  // The same over any bytes addressable at random (`what` names them in messages).
+  BundleReader(std::shared_ptr<const RandomAccess> file, std::string what, const SigningKey* verify_key = nullptr);
+  // A head parsed by the caller and where its chunks are (e.g. a spool a transfer filled).
+  BundleReader(BundleHead head, std::unique_ptr<ChunkSource> chunks);
 
-  const Header& header() const { return header_; }
-  uint32_t version() const { return version_; }
-  const std::vector<ChunkRef>& chunks() const { return chunks_; }
-  uint64_t file_size() const { return file_.size(); }
+  const BundleHead& head() const { return head_; }
+  const Header& header() const { return head_.header(); }
+  uint32_t version() const { return head_.version(); }
+  const std::vector<ChunkRef>& chunks() const { return head_.chunks(); }
+  uint64_t file_size() const { return head_.file_bytes(); }
   // The signer's public key, when the bundle is signed.
-  const std::optional<PublicKeyBytes>& signer() const { return signer_; }
+  const std::optional<PublicKeyBytes>& signer() const { return head_.signer(); }
 
-  // Throws Security unless the bundle carries a valid signature by `key`.
-  void VerifySignature(const SigningKey& key) const;
   // Reads every chunk and checks its sha256; throws Corruption naming the first bad chunk.
   void VerifyChunks() const;
   // The decoded bytes of a payload span (zstd decoded when the span says so).
   std::unique_ptr<Reader> OpenSpan(const Span& span, std::string what) const;
   // A span's bytes as stored (still encoded), each chunk verified.
   std::unique_ptr<Reader> OpenRawSpan(uint64_t offset, uint64_t length) const;
-  // A small document span read whole (manifest, config).
+  // A small document span read whole (manifest, config): at most its declared size is decoded.
   std::string ReadDocument(const Document& doc, std::string_view what) const;
 
-  // Reads chunk `i` (verified) into `out`.
+  // Reads chunk `i` into `out` and checks that copy's sha256 (Corruption naming the chunk).
   void ReadChunk(size_t i, std::string* out) const;
 
  private:
-  std::filesystem::path path_;
-  RandomAccessFile file_;
-  uint32_t version_ = 0;
-  Header header_;
-  std::vector<ChunkRef> chunks_;
-  std::vector<uint64_t> chunk_offsets_;  // payload offset of each chunk
-  uint64_t payload_start_ = 0;           // file offset of the payload
-  std::string signed_bytes_;
-  std::optional<PublicKeyBytes> signer_;
-  std::optional<SignatureBytes> signature_;
+  BundleHead head_;
+  std::unique_ptr<ChunkSource> source_;
 };
 
 // Wraps the stored bytes of a span so reads return them decoded (`what` names it in errors).

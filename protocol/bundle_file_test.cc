@@ -154,17 +154,17 @@ TEST(BundleFileTest, DamagedHeaderFrameIsCorruption) {
 TEST(BundleFileTest, SignedBundleVerifiesWithItsKeyOnly) {
   SigningKey key = SigningKey::Generate();
   Fixture f(100, &key);
-  BundleReader r(f.path);
+  BundleReader r(f.path, &key);
   ASSERT_TRUE(r.signer().has_value());
-  r.VerifySignature(key);
+  EXPECT_TRUE(r.head().verified());
   SigningKey other = SigningKey::Generate();
-  EXPECT_EQ(KindOf([&] { r.VerifySignature(other); }), Error::Kind::kSecurity);
+  EXPECT_EQ(KindOf([&] { BundleReader(f.path, &other); }), Error::Kind::kSecurity);
 }
 
 TEST(BundleFileTest, UnsignedBundleFailsSignatureCheck) {
   Fixture f(100);
-  BundleReader r(f.path);
-  EXPECT_EQ(KindOf([&] { r.VerifySignature(SigningKey::Generate()); }), Error::Kind::kSecurity);
+  SigningKey key = SigningKey::Generate();
+  EXPECT_EQ(KindOf([&] { BundleReader(f.path, &key); }), Error::Kind::kSecurity);
 }
 
 TEST(BundleFileTest, TamperedHeaderOrSignatureIsSecurityError) {
@@ -175,11 +175,11 @@ TEST(BundleFileTest, TamperedHeaderOrSignatureIsSecurityError) {
   std::string tampered = bytes;
   tampered[bytes.size() - payload - 100 - 30] ^= 1;  // in the last chunk's sha256, before the signature
   f.Rewrite(tampered);
-  EXPECT_EQ(KindOf([&] { BundleReader(f.path).VerifySignature(key); }), Error::Kind::kSecurity);
+  EXPECT_EQ(KindOf([&] { BundleReader(f.path, &key); }), Error::Kind::kSecurity);
   tampered = bytes;
   tampered[bytes.size() - payload - 5] ^= 1;  // inside the 64 signature bytes before the payload
   f.Rewrite(tampered);
-  EXPECT_EQ(KindOf([&] { BundleReader(f.path).VerifySignature(key); }), Error::Kind::kSecurity);
+  EXPECT_EQ(KindOf([&] { BundleReader(f.path, &key); }), Error::Kind::kSecurity);
 }
 
 TEST(BundleFileTest, NotABundleIsCorruptionAndNotDetected) {

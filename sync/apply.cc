@@ -80,12 +80,24 @@ struct StagedLayer {
   uint64_t size = 0;
   std::unique_ptr<ScratchFile> file;  // verified bytes to publish; nullptr: `source`, verified
   const LayerRef* source = nullptr;
+  bool duplicate = false;  // an earlier layer has the same blob: staged and published once, there
 };
+
+// Bytes of every file under `dir` (what staging holds on disk).
+uint64_t BytesUnder(const std::filesystem::path& dir) {
+  uint64_t total = 0;
+  std::error_code ec;
+  for (auto it = std::filesystem::recursive_directory_iterator(dir, ec); !ec && it != std::filesystem::end(it);
+       it.increment(ec)) {
+    if (it->is_regular_file(ec)) total += it->file_size(ec);
+  }
+  return total;
+}
 
 class Applier {
  public:
   explicit Applier(const ApplyOptions& o)
-      : o_(o), bundle_(o.bundle), scratch_(o.scratch, "outpost-apply-"),
+      : o_(o), bundle_(o.bundle, o.verify_key), scratch_(o.scratch, "outpost-apply-"),
         to_archive_(o.into.transport == storage::Reference::Transport::kDockerArchive) {}
 
   ApplyReport Run();
@@ -114,7 +126,8 @@ class Applier {
   image::ManifestBlob manifest_blob_;
   std::string config_bytes_;
   std::vector<sync::LoadedImage> bases_;
-  std::vector<LocatedBase> located_;
+  std::vector<LocatedBase> located_;  // each distinct base once
+  std::vector<size_t> base_slot_;     // per header base: its entry in located_
   std::vector<StagedLayer> staged_;
   sync::NullProgress null_progress_;
   std::atomic<int> counter_ = 0;
@@ -123,7 +136,7 @@ class Applier {
 void Applier::CheckTrust() {
   const protocol::Header& h = bundle_.header();
   if (o_.verify_key) {
-    bundle_.VerifySignature(*o_.verify_key);
+    // Checked as the head was read, before its header was parsed (BundleHead::Parse).
   } else if (bundle_.signer()) {
     report_.warnings.push_back("bundle is signed by " + protocol::KeyFingerprint(*bundle_.signer()) +
                                " but no --verify-key was given: signature not checked (digests are)");
@@ -156,7 +169,15 @@ void Applier::LoadDocuments() {
 
 void Applier::LocateBases() {
   for (const storage::Reference& ref : o_.bases) bases_.push_back(sync::LoadImage(ref, o_.stores));
-  for (const protocol::BaseLayer& want : bundle_.header().bases) {
+  const std::vector<protocol::BaseLayer>& wanted = bundle_.header().bases;
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    const protocol::BaseLayer& want = wanted[i];
+    // A base listed twice is found and spooled once (at most kMaxBases^2 comparisons).
+    auto same = std::find(wanted.begin(), wanted.begin() + static_cast<std::ptrdiff_t>(i), want);
+    if (same != wanted.begin() + static_cast<std::ptrdiff_t>(i)) {
+      base_slot_.push_back(base_slot_[static_cast<size_t>(same - wanted.begin())]);
+      continue;
+    }
     LocatedBase found;
     for (const sync::LoadedImage& img : bases_) {
       for (const LayerRef& l : img.layers) {
@@ -175,6 +196,7 @@ void Applier::LocateBases() {
                      where.empty() ? std::string("no --base was given to provide") : "none of " + where + " holds");
     }
     found.spool = std::make_unique<sync::SpooledLayer>(*found.layer, NewScratch("base"));
+    base_slot_.push_back(located_.size());
     located_.push_back(std::move(found));
   }
 }
@@ -195,7 +217,7 @@ sync::BaseAccess Applier::Access(LocatedBase& b, const protocol::LayerEntry& e) 
 
 StagedLayer Applier::Stage(size_t i, sync::Progress& progress) {
   const protocol::LayerEntry& e = bundle_.header().layers[i];
-  LocatedBase* base = e.base ? &located_[*e.base] : nullptr;
+  LocatedBase* base = e.base ? &located_[base_slot_[*e.base]] : nullptr;
   StagedLayer s;
   s.digest = to_archive_ ? e.diff_id : e.digest;
   bool exact_blob = e.method == Method::kPresent && base->by_digest && base->layer->desc.digest == e.digest;
@@ -220,13 +242,15 @@ StagedLayer Applier::Stage(size_t i, sync::Progress& progress) {
   auto payload = bundle_.OpenSpan(e.payload, "layer " + e.digest.str());
   sync::BaseAccess access = base ? Access(*base, e) : sync::BaseAccess{};
   TempDir work(scratch_.path(), "work-");
+  std::string name = "layer " + std::to_string(i + 1) + "/" + std::to_string(bundle_.header().layers.size()) + " " +
+                     e.digest.str();
   progress.Begin("layer " + std::to_string(i + 1) + "/" + std::to_string(bundle_.header().layers.size()) + " " +
                    e.digest.short_hex() + " " + std::string(protocol::MethodName(e.method)), e.size);
   sync::ProgressWriter counted(s.file->writer(), progress);
   if (to_archive_) {
-    sync::RebuildTar(e, *payload, access, work.path(), counted);
+    sync::RebuildTar(e, *payload, access, work.path(), counted, name);
   } else {
-    sync::RebuildBlobOf(e, *payload, access, counted);
+    sync::RebuildBlobOf(e, *payload, access, counted, name);
   }
   progress.End();
   s.size = s.file->size();
@@ -263,6 +287,7 @@ std::string Applier::ArchiveManifest() const {
 void Applier::Publish() {
   auto store = storage::OpenStore(o_.into, o_.stores, true);
   for (const StagedLayer& s : staged_) {
+    if (s.duplicate) continue;
     if (s.file) {
       store->AdoptBlob(s.digest, static_cast<int64_t>(s.size), s.file->path());  // verified when staged
     } else if (!store->HasBlob(s.digest)) {
@@ -297,6 +322,17 @@ bool Applier::CanStageConcurrently() const {
 void Applier::StageAll() {
   const std::vector<protocol::LayerEntry>& layers = bundle_.header().layers;
   staged_.resize(layers.size());
+  // A layer whose blob an earlier layer has (an image may repeat one) is staged once.
+  std::vector<size_t> first(layers.size());
+  for (size_t i = 0; i < layers.size(); ++i) {
+    first[i] = i;
+    for (size_t j = 0; j < i; ++j) {
+      if (layers[j].digest == layers[i].digest) {
+        first[i] = j;
+        break;
+      }
+    }
+  }
   std::vector<std::exception_ptr> failures(layers.size());
   std::atomic<size_t> next = 0;
   std::atomic<bool> failed = false;
@@ -304,6 +340,7 @@ void Applier::StageAll() {
   auto work = [&] {
     SharedProgress::Unit progress(line);
     for (size_t i = next++; i < layers.size() && !failed; i = next++) {
+      if (first[i] != i) continue;
       try {
         staged_[i] = Stage(i, progress);
         // Tar deltas were checked as they were applied (the delta applier's TarGuard), and present
@@ -325,6 +362,13 @@ void Applier::StageAll() {
   for (const std::exception_ptr& f : failures) {
     if (f) std::rethrow_exception(f);
   }
+  for (size_t i = 0; i < layers.size(); ++i) {
+    if (first[i] == i) continue;
+    staged_[i].digest = staged_[first[i]].digest;
+    staged_[i].size = staged_[first[i]].size;
+    staged_[i].duplicate = true;
+  }
+  report_.staged_bytes = BytesUnder(scratch_.path());  // everything staged is still there: the peak
 }
 
 ApplyReport Applier::Run() {

@@ -47,6 +47,9 @@ struct ApplyReport {
   Digest config;        // the image ID
   std::string tag;      // the tag written ("" for none)
   std::vector<std::string> warnings;  // e.g. the signature was not checked
+  // Bytes staged on disk before publishing (bases spooled, layers rebuilt; each distinct base
+  // and layer once): the scratch space apply needed at its peak.
+  uint64_t staged_bytes = 0;
 };
 
 // Throws Security (signature, unsafe paths), Corruption (damaged bundle, digest mismatch),

@@ -427,6 +427,41 @@ class NestingCheckProgress : public sync::Progress {
   int units_ = 0;
 };
 
+// Defect 12.3: an image repeating one layer 100 times, in a bundle that names the site's base
+// layer once per target layer (100 entries in its bases), stages the base and the layer once.
+TEST_F(ApplyTest, BaseAndLayerNamedManyTimesAreStagedOnce) {
+  Files base = BaseFiles();
+  std::string hub = "oci:" + (dir_.path() / "hub").string();
+  WriteImage(hub + ":v1", {{base, true}});
+  WriteImage(hub + ":v2", std::vector<TestLayer>(100, TestLayer{base, true}));
+  WriteImage("oci:" + (dir_.path() / "site").string() + ":v1", {{base, true}});
+  Diff();
+  uint64_t blob = 0;
+  {
+    protocol::BundleReader made(bundle_);
+    protocol::Header h = made.header();
+    std::string manifest = made.ReadDocument(h.manifest, "manifest");
+    std::string config = made.ReadDocument(h.config, "config");
+    TempDir spool(dir_.path(), "spool-");
+    protocol::BundleWriter w(spool.path());
+    h.manifest.payload = w.AppendZstd(manifest);
+    h.config.payload = w.AppendZstd(config);
+    ASSERT_EQ(h.bases.size(), 1u);
+    h.bases.assign(h.layers.size(), h.bases[0]);
+    for (size_t i = 0; i < h.layers.size(); ++i) {
+      ASSERT_EQ(h.layers[i].method, protocol::Method::kPresent);
+      h.layers[i].base = i;
+    }
+    blob = h.layers[0].size;
+    w.Finish(h, bundle_, nullptr);
+  }
+  ApplyReport r = Apply("oci:" + (dir_.path() / "other").string() + ":v2");
+  EXPECT_GT(r.staged_bytes, 0u);
+  EXPECT_LE(r.staged_bytes, 2 * blob);  // 100 copies before
+  auto store = storage::OpenStore(storage::Reference::Parse("oci:" + (dir_.path() / "other").string()), {}, false);
+  EXPECT_EQ(image::Manifest::Parse(store->ReadManifest("v2")).layers.size(), 100u);
+}
+
 TEST_F(ApplyTest, ConcurrentLayersReportOneAtATimeOnTheProgressLine) {
   MakePair(true);
   Diff();

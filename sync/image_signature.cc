@@ -4,13 +4,28 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "protocol/bundle.h"
 #include "sync/image_source.h"
+#include "sync/layer_rebuild.h"
 
 namespace outpost::sync {
 namespace {
 
 constexpr std::string_view kMagic = "OUTPOSTS";
 constexpr uint32_t kVersion = 1;
+// The header names each layer with four short fields: 1 MiB is room for thousands of layers.
+constexpr uint32_t kMaxHeaderBytes = 1 << 20;
+constexpr int kMaxHeaderDepth = 4;  // the header's own deepest value is at depth 2
+
+// Refuses a header nested deeper than it can be or with more layers than an image has, while it
+// parses, before the tree grows.
+bool HeaderLimits(int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+  using Event = nlohmann::json::parse_event_t;
+  if ((event == Event::object_start || event == Event::array_start) && depth >= kMaxHeaderDepth) {
+    throw Corruption("header nests deeper than ", std::to_string(kMaxHeaderDepth), " levels");
+  }
+  return true;
+}
 
 void PutU32(Writer& w, uint32_t v) {
   uint8_t b[4] = {static_cast<uint8_t>(v), static_cast<uint8_t>(v >> 8), static_cast<uint8_t>(v >> 16),
@@ -58,13 +73,20 @@ ImageBlockSignature ImageBlockSignature::Load(const std::filesystem::path& path)
     throw Unsupported(what, " is version ", std::to_string(version), "; this outpost reads version 1: upgrade outpost");
   }
   uint32_t header_len = GetU32(in, what);
-  if (header_len > (64u << 20)) throw Corruption(what, ": header length is implausible");
+  if (header_len > kMaxHeaderBytes) {
+    throw Corruption(what, ": header of ", std::to_string(header_len), " bytes is over the ",
+                     std::to_string(kMaxHeaderBytes), "-byte limit");
+  }
   std::string header(header_len, '\0');
   ReadFull(in, reinterpret_cast<uint8_t*>(header.data()), header.size(), what);
-  nlohmann::json j = nlohmann::json::parse(header, nullptr, false);
-  if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array()) throw Corruption(what, ": bad header");
   ImageBlockSignature sig;
   try {
+    nlohmann::json j = nlohmann::json::parse(header, HeaderLimits, false);
+    if (j.is_discarded() || !j.contains("layers") || !j["layers"].is_array()) throw Corruption("bad header");
+    if (j["layers"].size() > protocol::kMaxLayers) {
+      throw Corruption("lists ", std::to_string(j["layers"].size()), " layers, over the ",
+                       std::to_string(protocol::kMaxLayers), "-layer limit");
+    }
     sig.reference = j.at("reference").get<std::string>();
     for (const auto& l : j["layers"]) {
       LayerBlockSignature layer;
@@ -72,8 +94,9 @@ ImageBlockSignature ImageBlockSignature::Load(const std::filesystem::path& path)
       layer.diff_id = Digest::Parse(l.at("diff_id").get<std::string>());
       layer.size = l.at("size").get<uint64_t>();
       layer.media_type = l.at("media_type").get<std::string>();
+      // The layer's signature describes its tar, which its declared blob size bounds.
       LimitedReader one(in, GetU32(in, what));
-      layer.signature = delta::BlockSignature::Read(one);
+      layer.signature = delta::BlockSignature::Read(one, TarSizeBound(layer.media_type, layer.size));
       sig.layers.push_back(std::move(layer));
     }
   } catch (const nlohmann::json::exception&) {

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <string_view>
 
 #include "common/io.h"
 #include "sync/image_source.h"
@@ -32,16 +33,27 @@ struct BaseAccess {
 // spooled and checked now, with the digest that check proved. Throws what the spools throw.
 BaseAccess AccessFor(protocol::Method method, SpooledLayer& base);
 
+// The most bytes the tar of a layer blob of `media_type` and `blob_size` can have: the blob size
+// for an uncompressed layer, else times the compression's densest ratio (gzip 1032, zstd 32768)
+// plus 64 KiB. Bundles and image signatures declare no tar size; this bound is what a hostile
+// entry can make us write, or a signature make us hold, at most. No bound (UINT64_MAX) for a
+// media type that is not a known layer type.
+uint64_t TarSizeBound(std::string_view media_type, uint64_t blob_size);
+
 // Writes the entry's uncompressed tar into `tar_out`, from `payload` (the entry's decoded
 // payload) and `base`; checks it against the entry's diffID. Only for entries with a tar path
 // (present, tar-delta, and whole or raw-delta of uncompressed layers, whose blob is the tar).
-// Throws Corruption (wrong base, damaged payload, digest mismatch), Security (unsafe path).
+// Writes at most TarSizeBound(entry.media_type, entry.size) bytes (the blob, at most entry.size). `name` names the layer
+// in errors (e.g. "layer 2/5 sha256:…"; empty: "layer <digest>").
+// Throws Corruption (wrong base, damaged payload, digest mismatch, over a declared size),
+// Security (unsafe path); errors of the delta name the layer, its method and its base.
 void RebuildTar(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base,
-                const std::filesystem::path& scratch, Writer& tar_out);
+                const std::filesystem::path& scratch, Writer& tar_out, std::string_view name = {});
 
-// Writes the entry's blob into `blob_out` and checks its digest and size. A tar rebuilt by the
-// delta streams into the recipe's compressor on a second thread (no scratch file). Throws like
-// RebuildTar.
-void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& blob_out);
+// Writes the entry's blob into `blob_out` and checks its digest and size; writes at most
+// entry.size bytes. A tar rebuilt by the delta streams into the recipe's compressor on a second
+// thread (no scratch file). Throws like RebuildTar.
+void RebuildBlobOf(const protocol::LayerEntry& entry, Reader& payload, const BaseAccess& base, Writer& blob_out,
+                   std::string_view name = {});
 
 }  // namespace outpost::sync
