@@ -71,7 +71,7 @@ TEST_F(DeltaCommandTest, SignedDiffRefusesALayerWithAnEntryHiddenBehindAPaxSizeO
   outpost::testing::TestLayer evil;
   evil.gzip = false;
   evil.raw_tar = tar::testing::HiddenBehindPaxSizeZero("../../../../tmp/x", "owned\n");
-  WriteImage("oci:" + Path("hub") + ":v2", {{{{"bin/tool", Noise(300000, 1)}}, true}, evil});
+  WriteImage("oci:" + Path("hub") + ":v2", {{{{"bin/tool", RandomBytes(300000, 1)}}, true}, evil});
   ASSERT_EQ(RunCommand(OutpostBinary() + " keygen -o " + Path("hub.key")).exit_code, 0);
   RunResult diff = RunCommand(DiffCommand("--sign-key " + Path("hub.key")));
   EXPECT_EQ(diff.exit_code, 8) << diff.err;

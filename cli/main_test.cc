@@ -9,7 +9,7 @@
 #include <fstream>
 #include <vector>
 
-#include "cli/test_support.h"
+#include "tests/support/command.h"
 #include "common/file.h"
 
 namespace outpost::cli {

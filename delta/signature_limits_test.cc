@@ -87,7 +87,7 @@ TEST(SignatureLimits, TenMillionEmptyEntriesAreRefusedBeforeAnyIsHeld) {
   EXPECT_LT(file.size(), 16384u);
   Metered m = Meter([&] {
     StringReader in(file);
-    Signature::Read(in);
+    BlockSignature::Read(in);
   });
   EXPECT_THAT(m.error, HasSubstr("entry 0 is not a tar entry"));
   EXPECT_LT(m.total, 2u << 20);  // 2.1 GB at a34d68b
@@ -96,13 +96,13 @@ TEST(SignatureLimits, TenMillionEmptyEntriesAreRefusedBeforeAnyIsHeld) {
 TEST(SignatureLimits, EntryCountBeyondWhatTheTarCanHoldIsRefusedFirst) {
   std::string file = SignatureFile(EmptyEntries(1 << 20, 10'000));
   StringReader in(file);
-  EXPECT_THAT([&] { Signature::Read(in); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("more than its 1048576-byte tar")));
+  EXPECT_THAT([&] { BlockSignature::Read(in); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("more than its 1048576-byte tar")));
 }
 
 TEST(SignatureLimits, TarLargerThanTheCallerAllowsIsRefusedFirst) {
   std::string file = SignatureFile(EmptyEntries(1 << 30, 1));
   StringReader in(file);
-  EXPECT_THAT([&] { Signature::Read(in, 1 << 20); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("more than the 1048576 bytes")));
+  EXPECT_THAT([&] { BlockSignature::Read(in, 1 << 20); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("more than the 1048576 bytes")));
 }
 
 // A frame declaring 1 GiB of content (zeros after a valid empty signature) is decoded as it
@@ -114,7 +114,7 @@ TEST(SignatureLimits, DeclaredContentSizeIsNotAllocatedUpFront) {
   EXPECT_LT(file.size(), 16384u);
   Metered m = Meter([&] {
     StringReader in(file);
-    Signature::Read(in);
+    BlockSignature::Read(in);
   });
   EXPECT_THAT(m.error, HasSubstr("trailing bytes"));
   EXPECT_LT(m.largest, 4u << 20);  // the whole declared size at a34d68b
@@ -124,9 +124,9 @@ TEST(SignatureLimits, RealSignatureStillReads) {
   std::string base = testing::TarFile("a/x.bin", testing::RandomBytes(50000, 3)) + testing::TarFile("a/e", "") + testing::TarEnd();
   testing::StringRandomAccess base_ra(base);
   StringWriter bytes;
-  Signature::Build(base_ra).Write(bytes);
+  BlockSignature::Build(base_ra).Write(bytes);
   StringReader in(bytes.str());
-  Signature sig = Signature::Read(in, base.size());
+  BlockSignature sig = BlockSignature::Read(in, base.size());
   EXPECT_EQ(sig.index.entries.size(), 2u);
   EXPECT_EQ(sig.index.tar_size, base.size());
 }

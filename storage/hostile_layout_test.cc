@@ -10,7 +10,8 @@
 #include "storage/copy.h"
 #include "storage/inspect.h"
 #include "storage/oci_layout_store.h"
-#include "storage/test_images.h"
+#include "tests/support/images.h"
+#include "tests/support/tar.h"
 #include "tar/hostile_tar.h"
 #include "tests/support/matchers.h"
 

@@ -41,7 +41,7 @@ std::string OneLayerHeader(const std::string& media_type, uint64_t size) {
 TEST(ImageSignatureTest, LayerSignatureWithinItsLayerSizeLoads) {
   TempDir dir;
   WriteFileAtomic(dir.path() / "s", ImageSignatureFile(OneLayerHeader("application/vnd.oci.image.layer.v1.tar", 1024), 1024));
-  ImageSignature sig = ImageSignature::Load(dir.path() / "s");
+  ImageBlockSignature sig = ImageBlockSignature::Load(dir.path() / "s");
   ASSERT_EQ(sig.layers.size(), 1u);
   EXPECT_EQ(sig.layers[0].signature.index.tar_size, 1024u);
 }
@@ -50,7 +50,7 @@ TEST(ImageSignatureTest, LayerSignatureWithinItsLayerSizeLoads) {
 TEST(ImageSignatureTest, LayerSignatureLargerThanItsLayerIsRefused) {
   TempDir dir;
   WriteFileAtomic(dir.path() / "s", ImageSignatureFile(OneLayerHeader("application/vnd.oci.image.layer.v1.tar+gzip", 1000), 1ull << 40));
-  EXPECT_THAT([&] { ImageSignature::Load(dir.path() / "s"); },
+  EXPECT_THAT([&] { ImageBlockSignature::Load(dir.path() / "s"); },
               ThrowsKind(Error::Kind::kCorruption, HasSubstr("more than the 1097536 bytes its layer can hold")));
 }
 
@@ -58,7 +58,7 @@ TEST(ImageSignatureTest, DeeplyNestedHeaderIsRefusedWhileParsing) {
   TempDir dir;
   std::string header = R"({"reference":"r","layers":[],"x":)" + std::string(500'000, '[') + std::string(500'000, ']') + "}";
   WriteFileAtomic(dir.path() / "s", ImageSignatureFile(header, 0));
-  EXPECT_THAT([&] { ImageSignature::Load(dir.path() / "s"); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("deeper than")));
+  EXPECT_THAT([&] { ImageBlockSignature::Load(dir.path() / "s"); }, ThrowsKind(Error::Kind::kCorruption, HasSubstr("deeper than")));
 }
 
 }  // namespace
