@@ -7,7 +7,8 @@ Reads every .h/.cc under the repository's top-level folders, takes each quoted i
 form "folder/file.h", and fails (exit 1) listing file:line and the broken rule for each include
 of a folder the table below does not allow. A top-level folder with sources that the table does
 not name fails too: a new folder states what it may use here and in docs/architecture.md.
-Files whose name contains "test" may also include tests/support/ (matchers, builders).
+Files whose name contains "test", and the test-only fuzz/ folder, may also include tests/support/
+(matchers, builders).
 """
 import argparse
 import pathlib
@@ -61,7 +62,7 @@ def violations(root):
             continue
         allowed = ALLOWED[name] | {name}
         for path in sources:
-            is_test = "test" in path.name
+            is_test = "test" in path.name or name == "fuzz"
             for number, text in enumerate(path.read_text(errors="replace").splitlines(), 1):
                 m = INCLUDE.match(text)
                 if not m:
