@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "compress/zstd.h"
 #include "protocol/bundle_printer.h"
+#include "protocol/test_bundle.h"
 
 namespace outpost::protocol {
 namespace {
@@ -24,22 +25,7 @@ struct Fixture {
       x = x * 1103515245 + 12345;
       layer.push_back(static_cast<char>(x >> 16));
     }
-    BundleWriter w(dir.path());
-    Header h;
-    h.target_reference = "oci:/x:v2";
-    h.created_by = "test";
-    h.manifest = {Digest::Of(manifest), manifest.size(), "application/vnd.oci.image.manifest.v1+json", w.AppendZstd(manifest)};
-    h.config = {Digest::Of(config), config.size(), "application/vnd.oci.image.config.v1+json", w.AppendZstd(config)};
-    LayerEntry l;
-    l.media_type = "application/vnd.oci.image.layer.v1.tar";
-    l.digest = l.diff_id = Digest::Of(layer);
-    l.size = layer.size();
-    l.payload.offset = w.offset();
-    w.payload().Write(layer);
-    l.payload.length = w.offset() - l.payload.offset;
-    h.layers.push_back(l);
-    h.registry_bytes = layer.size();
-    w.Finish(h, path, key);
+    testing::WriteTestBundle(dir.path(), path, layer, key);
   }
 
   std::string Bytes() const { return ReadFileToString(path, 1 << 30); }

@@ -9,6 +9,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "protocol/bundle_file.h"
+#include "protocol/test_bundle.h"
 #include "compress/zstd.h"
 #include "tests/support/matchers.h"
 
@@ -31,24 +32,9 @@ struct SmallBundle {
   uint64_t head_bytes = 0;
 
   explicit SmallBundle(const SigningKey* key, std::string target = "oci:/x:v2", size_t layer_bytes = 3000) {
-    std::string manifest = R"({"schemaVersion":2})", config = R"({"rootfs":{}})";
     std::string layer;
     for (size_t i = 0; i < layer_bytes; ++i) layer.push_back(static_cast<char>(i * 7 + i / 251));
-    BundleWriter w(dir.path());
-    Header h;
-    h.target_reference = std::move(target);
-    h.created_by = "test";
-    h.manifest = {Digest::Of(manifest), manifest.size(), "application/vnd.oci.image.manifest.v1+json", w.AppendZstd(manifest)};
-    h.config = {Digest::Of(config), config.size(), "application/vnd.oci.image.config.v1+json", w.AppendZstd(config)};
-    LayerEntry l;
-    l.media_type = "application/vnd.oci.image.layer.v1.tar";
-    l.digest = l.diff_id = Digest::Of(layer);
-    l.size = layer.size();
-    l.payload.offset = w.offset();
-    w.payload().Write(layer);
-    l.payload.length = w.offset() - l.payload.offset;
-    h.layers.push_back(l);
-    w.Finish(h, dir.path() / "b.bundle", key);
+    testing::WriteTestBundle(dir.path(), dir.path() / "b.bundle", layer, key, std::move(target));
     bytes = ReadFileToString(dir.path() / "b.bundle", 1 << 30);
     head_bytes = bytes.size() - BundleHead::Parse(Head(), "t").header().payload_bytes;
   }
