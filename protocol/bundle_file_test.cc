@@ -6,9 +6,12 @@
 #include "compress/zstd.h"
 #include "protocol/bundle_printer.h"
 #include "protocol/test_bundle.h"
+#include "tests/support/bytes.h"
 
 namespace outpost::protocol {
 namespace {
+
+using outpost::testing::Le32;
 
 // A bundle with a manifest, a config and one whole layer of `layer_bytes` pseudo-random bytes
 // (so it spans several chunks).
@@ -36,12 +39,6 @@ uint32_t GetLe32(const std::string& s, size_t at) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
   return v;
-}
-
-std::string Le32(uint32_t v) {
-  std::string out;
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
 }
 
 Error::Kind KindOf(const std::function<void()>& f) {

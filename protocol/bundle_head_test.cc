@@ -11,19 +11,15 @@
 #include "protocol/bundle_file.h"
 #include "protocol/test_bundle.h"
 #include "compress/zstd.h"
+#include "tests/support/bytes.h"
 #include "tests/support/matchers.h"
 
 namespace outpost::protocol {
 namespace {
 
+using outpost::testing::Le32;
 using outpost::testing::ThrowsKind;
 using ::testing::HasSubstr;
-
-std::string Le32(uint32_t v) {
-  std::string out;
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
-}
 
 // A small bundle (manifest, config, one whole layer of `layer_bytes`), signed when `key` is set.
 struct SmallBundle {

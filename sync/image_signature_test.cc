@@ -7,19 +7,15 @@
 #include "common/file.h"
 #include "delta/varint.h"
 #include "delta/zstd_util.h"
+#include "tests/support/bytes.h"
 #include "tests/support/matchers.h"
 
 namespace outpost::sync {
 namespace {
 
+using outpost::testing::Le32;
 using outpost::testing::ThrowsKind;
 using ::testing::HasSubstr;
-
-std::string Le32(uint32_t v) {
-  std::string out;
-  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
-  return out;
-}
 
 // An image signature file with `header` and one layer signature declaring a `tar_size`-byte tar.
 std::string ImageSignatureFile(const std::string& header, uint64_t tar_size) {

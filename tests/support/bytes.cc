@@ -28,4 +28,10 @@ std::string TextBytes(size_t n, uint64_t seed) {
   return s;
 }
 
+std::string Le32(uint32_t v) {
+  std::string out;
+  for (int i = 0; i < 4; ++i) out.push_back(static_cast<char>(v >> (8 * i)));
+  return out;
+}
+
 }  // namespace outpost::testing

@@ -15,4 +15,7 @@ std::string RandomBytes(size_t n, uint64_t seed);
 // differ with `seed`.
 std::string TextBytes(size_t n, uint64_t seed = 1);
 
+// `v` as 4 little-endian bytes, the width of outpost's file-format length fields.
+std::string Le32(uint32_t v);
+
 }  // namespace outpost::testing
