@@ -3,9 +3,12 @@
 #include <gtest/gtest.h>
 
 #include "common/error.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::image {
 namespace {
+
+using outpost::testing::KindOf;
 
 const std::string kDigestA = "sha256:" + std::string(64, 'a');
 const std::string kDigestB = "sha256:" + std::string(64, 'b');
@@ -15,16 +18,6 @@ std::string OciManifest(const std::string& layer_type) {
          R"("config":{"mediaType":"application/vnd.oci.image.config.v1+json","size":10,"digest":")" +
          kDigestA + R"("},"layers":[{"mediaType":")" + layer_type + R"(","size":20,"digest":")" + kDigestB +
          R"("}],"x-unknown":{"kept":true}})";
-}
-
-Error::Kind KindOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return Error::Kind::kIO;
 }
 
 TEST(ManifestTest, ParsesOciManifestAndKeepsOriginalBytes) {

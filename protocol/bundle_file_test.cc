@@ -7,9 +7,12 @@
 #include "protocol/bundle_printer.h"
 #include "protocol/test_bundle.h"
 #include "tests/support/bytes.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::protocol {
 namespace {
+
+using outpost::testing::KindOf;
 
 using outpost::testing::Le32;
 
@@ -39,16 +42,6 @@ uint32_t GetLe32(const std::string& s, size_t at) {
   uint32_t v = 0;
   for (int i = 3; i >= 0; --i) v = v << 8 | static_cast<uint8_t>(s[at + static_cast<size_t>(i)]);
   return v;
-}
-
-Error::Kind KindOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return Error::Kind::kIO;
 }
 
 TEST(BundleFileTest, WrittenBundleReadsBackEveryByte) {

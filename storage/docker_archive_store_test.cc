@@ -6,20 +6,12 @@
 #include "common/file.h"
 #include "tar/tar_writer.h"
 #include "tests/support/images.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::storage {
 namespace {
 
-Error::Kind KindOf(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return Error::Kind::kIO;
-}
+using outpost::testing::KindOf;
 
 // A legacy `docker save` archive of `img`: <id>.json config, <n>/layer.tar layers.
 std::string LegacyArchive(const testing::TestImage& img, const std::string& manifest_json = "") {

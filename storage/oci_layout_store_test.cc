@@ -5,23 +5,15 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "tests/support/images.h"
+#include "tests/support/matchers.h"
 
 namespace outpost::storage {
 namespace {
 
+using outpost::testing::KindOf;
+
 using testing::MakeImage;
 using testing::WriteImage;
-
-Error::Kind KindOf(const std::function<void()>& f, std::string* message = nullptr) {
-  try {
-    f();
-  } catch (const Error& e) {
-    if (message) *message = e.what();
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error thrown";
-  return Error::Kind::kIO;
-}
 
 size_t CountFiles(const fs::path& dir) {
   size_t n = 0;

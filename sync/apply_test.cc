@@ -19,6 +19,8 @@
 namespace outpost::sync {
 namespace {
 
+using outpost::testing::KindOf;
+
 using outpost::testing::Files;
 using outpost::testing::RandomBytes;
 using outpost::testing::TestLayer;
@@ -39,16 +41,6 @@ std::map<std::string, std::string> Snapshot(const fs::path& dir) {
     out[e.path().string()] = e.is_regular_file() ? ReadFileToString(e.path(), 1 << 30) : "<dir>";
   }
   return out;
-}
-
-Error::Kind KindOf(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.kind();
-  }
-  ADD_FAILURE() << "no error";
-  return Error::Kind::kIO;
 }
 
 Files BaseFiles() { return {{"bin/tool", RandomBytes(200000, 1)}, {"etc/os-release", "ID=test\n"}}; }
