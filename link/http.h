@@ -1,0 +1,25 @@
+// What both ends of the hub–agent protocol agree on (docs/protocol.md).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <string_view>
+
+namespace outpost::link {
+
+// The protocol version this build speaks, sent in every request and response.
+inline constexpr int kProtocolVersion = 1;
+inline constexpr std::string_view kProtocolHeader = "Outpost-Protocol";
+// A request's or response's header block larger than this is refused unread (431).
+inline constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
+// A request body larger than this is refused unread (413). Payload responses are not bodies
+// in this sense: the agent reads them into its spool as they come.
+inline constexpr uint32_t kMaxBodyBytes = 64 * 1024;
+// Every read and write that makes no progress for this long ends the connection.
+inline constexpr std::chrono::seconds kIoTimeout{30};
+// The longest long-poll a hub grants (GET /v1/work?wait=).
+inline constexpr std::chrono::seconds kMaxPollWait{60};
+// The most link time one payload response covers; the agent asks again after it.
+inline constexpr std::chrono::seconds kMaxSliceTime{30};
+
+}  // namespace outpost::link
