@@ -13,7 +13,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
   libhowardhinnant-date-dev tzdata)
 test_pkgs=(docker-registry skopeo umoci golang-go golang-github-klauspost-pgzip-dev
   golang-github-klauspost-compress-dev pigz gzip zstd python3 openssl apache2-utils
-  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev)
+  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

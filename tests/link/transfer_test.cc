@@ -1,0 +1,186 @@
+// The link end to end: real `outpost hub` and `outpost agent` processes through the link
+// simulator, a signed ~20 MB bundle, and every kind of interruption an operator's link has.
+// Each test checks that the site ends with the exact image and that the payload bytes the
+// simulator carried beyond a clean run are at most one checkpoint per interruption.
+#include <signal.h>
+
+#include <random>
+
+#include <gtest/gtest.h>
+
+#include "tests/link/link_rig.h"
+
+namespace outpost::testing {
+namespace {
+
+using std::chrono::seconds;
+
+constexpr uint64_t kCheckpoint = 64 * 1024;
+// What one reconnection costs besides payload: a TLS handshake, a poll, the head again.
+constexpr uint64_t kPerReconnect = 24 * 1024;
+
+// Bytes the simulator carries down for a clean transfer of the same bundle.
+uint64_t CleanRunBytes(const RigOptions& options) {
+  LinkRig rig(options);
+  rig.StartHub();
+  rig.StartLinksim();
+  rig.Enqueue();
+  rig.StartAgent();
+  EXPECT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
+  rig.agent().Signal(SIGTERM);
+  rig.agent().Wait(seconds(10));
+  return rig.Stats().bytes_down;
+}
+
+// Fails the test when the interrupted run `rig` carried more than `allowed` payload bytes
+// beyond `clean`, after `reconnects` reconnections.
+void ExpectResentAtMost(LinkRig& rig, uint64_t clean, uint64_t reconnects, uint64_t allowed) {
+  LinkStats s = rig.Stats();
+  uint64_t extra = s.bytes_down > clean ? s.bytes_down - clean : 0;
+  uint64_t resent = extra > reconnects * kPerReconnect ? extra - reconnects * kPerReconnect : 0;
+  std::printf("link: clean %llu B, this run %llu B over %llu connections: %llu B re-sent\n",
+              static_cast<unsigned long long>(clean), static_cast<unsigned long long>(s.bytes_down),
+              static_cast<unsigned long long>(s.connections), static_cast<unsigned long long>(resent));
+  EXPECT_LE(resent, allowed) << "hub log:\n" << rig.HubLog() << "\nagent log:\n" << rig.AgentLog();
+}
+
+void WaitForBytesDown(LinkRig& rig, uint64_t bytes) {
+  ASSERT_TRUE(WaitUntil([&] { return rig.Stats().bytes_down >= bytes; }, seconds(120))) << rig.AgentLog();
+}
+
+TEST(LinkTransfer, ACutEveryMegabyteLosesAtMostACheckpointPerCut) {
+  uint64_t clean = CleanRunBytes({});
+  LinkRig rig;
+  rig.StartHub();
+  rig.StartLinksim({"--cut-every", "1048576"});
+  rig.Enqueue();
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(300))) << rig.AgentLog();
+  LinkStats s = rig.Stats();
+  EXPECT_GE(s.cuts, 19u);
+  ExpectResentAtMost(rig, clean, s.cuts, s.cuts * kCheckpoint);
+}
+
+TEST(LinkTransfer, ASixtySecondBlackHoleIsNoticedWithinTheStallTimeoutAndResumed) {
+  RigOptions o;
+  o.stall_timeout = "5s";
+  uint64_t clean = CleanRunBytes(o);
+  LinkRig rig(o);
+  rig.StartHub();
+  rig.StartLinksim({"--rate-down", "1000000"});
+  rig.Enqueue();
+  rig.StartAgent();
+  WaitForBytesDown(rig, 5'000'000);
+  rig.Control("blackhole 60");
+  auto hole = std::chrono::steady_clock::now();
+  ASSERT_TRUE(WaitUntil([&] { return rig.AgentLog().find("stall") != std::string::npos; }, seconds(20)))
+      << "the agent did not notice the dead link within stall_timeout:\n" << rig.AgentLog();
+  EXPECT_LT(std::chrono::steady_clock::now() - hole, seconds(12));
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, kCheckpoint);
+}
+
+TEST(LinkTransfer, KillingTheAgentThreeTimesLosesAtMostACheckpointEach) {
+  uint64_t clean = CleanRunBytes({});
+  LinkRig rig;
+  rig.StartHub();
+  rig.StartLinksim({"--rate-down", "1500000"});
+  rig.Enqueue();
+  rig.StartAgent();
+  std::random_device device;
+  unsigned seed = device();
+  std::mt19937 rng(seed);
+  std::vector<uint64_t> at;
+  for (int i = 0; i < 3; ++i) at.push_back(std::uniform_int_distribution<uint64_t>(1'000'000, 19'000'000)(rng));
+  std::sort(at.begin(), at.end());
+  std::printf("link: kill -9 of the agent at %llu, %llu and %llu bytes (seed %u)\n",
+              static_cast<unsigned long long>(at[0]), static_cast<unsigned long long>(at[1]),
+              static_cast<unsigned long long>(at[2]), seed);
+  for (uint64_t bytes : at) {
+    WaitForBytesDown(rig, bytes);
+    rig.KillAgent();
+    rig.StartAgent();
+  }
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, 3 * kCheckpoint);
+}
+
+TEST(LinkTransfer, KillingTheHubLosesAtMostACheckpoint) {
+  uint64_t clean = CleanRunBytes({});
+  LinkRig rig;
+  rig.StartHub();
+  rig.StartLinksim({"--rate-down", "1500000"});
+  rig.Enqueue();
+  rig.StartAgent();
+  WaitForBytesDown(rig, 9'000'000);
+  rig.KillHub();
+  rig.StartHub();
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, kCheckpoint);
+}
+
+TEST(LinkTransfer, AByteCorruptedOnTheWireIsRefusedByTlsAndTheTransferResumes) {
+  uint64_t clean = CleanRunBytes({});
+  LinkRig rig;
+  rig.StartHub();
+  rig.StartLinksim({"--corrupt-at", "7000000"});
+  rig.Enqueue();
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  EXPECT_TRUE(rig.Stats().corrupted);
+  // The record holding the byte fails its TLS tag: the connection ends there, the agent resumes
+  // from its last checkpoint.
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, kCheckpoint + 16 * 1024);
+}
+
+TEST(LinkTransfer, AChunkCorruptedBeneathTlsIsRefusedAndFetchedAgainAlone) {
+  RigOptions o;
+  o.agent_env = {"OUTPOST_TEST_CORRUPT_PAYLOAD=5000000"};  // flips that payload byte once, as received
+  uint64_t clean = CleanRunBytes({});
+  LinkRig rig(o);
+  rig.StartHub();
+  rig.StartLinksim();
+  rig.Enqueue();
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  EXPECT_NE(rig.AgentLog().find("chunk 4"), std::string::npos) << rig.AgentLog();
+  LinkStats s = rig.Stats();
+  EXPECT_GE(s.bytes_down, clean + (1 << 20) - 64 * 1024) << "chunk 4 was not fetched again";
+  ExpectResentAtMost(rig, clean, s.connections, (1 << 20) + kCheckpoint);
+}
+
+TEST(LinkTransfer, TheAgentReachesTheHubThroughAnHttpConnectProxy) {
+  RigOptions o;
+  o.agent_via_proxy = true;
+  LinkRig rig(o);
+  rig.StartHub();
+  rig.StartLinksim();
+  rig.Enqueue();
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
+  EXPECT_GE(rig.Stats().connects, 1u);
+}
+
+TEST(LinkTransfer, SigtermStopsBothDaemonsWithinFiveSecondsMidTransfer) {
+  LinkRig rig;
+  rig.StartHub();
+  rig.StartLinksim({"--rate-down", "500000"});
+  rig.Enqueue();
+  rig.StartAgent();
+  WaitForBytesDown(rig, 2'000'000);
+  rig.agent().Signal(SIGTERM);
+  rig.hub().Signal(SIGTERM);
+  auto agent = rig.agent().Wait(seconds(5));
+  auto hub = rig.hub().Wait(seconds(5));
+  ASSERT_TRUE(agent.has_value()) << rig.AgentLog();
+  ASSERT_TRUE(hub.has_value()) << rig.HubLog();
+  EXPECT_TRUE(WIFEXITED(*agent) && WEXITSTATUS(*agent) == 0) << rig.AgentLog();
+  EXPECT_TRUE(WIFEXITED(*hub) && WEXITSTATUS(*hub) == 0) << rig.HubLog();
+  // Both resume from their state: the transfer completes after a restart.
+  rig.StartHub();
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
+}
+
+}  // namespace
+}  // namespace outpost::testing
