@@ -7,8 +7,8 @@ Reads every .h/.cc under the repository's top-level folders, takes each quoted i
 form "folder/file.h", and fails (exit 1) listing file:line and the broken rule for each include
 of a folder the table below does not allow. A top-level folder with sources that the table does
 not name fails too: a new folder states what it may use here and in docs/architecture.md.
-Files whose name contains "test", and the test-only fuzz/ folder, may also include tests/support/
-(matchers, builders).
+Files whose name contains "test", and the test-only fuzz/ and bench/ folders, may also include
+the test helpers in tests/support/ (matchers, builders) and tests/link/ (daemon processes).
 """
 import argparse
 import pathlib
@@ -62,7 +62,7 @@ def violations(root):
             continue
         allowed = ALLOWED[name] | {name}
         for path in sources:
-            is_test = "test" in path.name or name == "fuzz"
+            is_test = "test" in path.name or name in ("fuzz", "bench")
             for number, text in enumerate(path.read_text(errors="replace").splitlines(), 1):
                 m = INCLUDE.match(text)
                 if not m:
@@ -70,7 +70,7 @@ def violations(root):
                 used = m.group(1)
                 if used in allowed:
                     continue
-                if used == "tests" and is_test and '"tests/support/' in text:
+                if used == "tests" and is_test and re.search(r'"tests/(support|link)/', text):
                     continue
                 may = ", ".join(sorted(ALLOWED[name])) or "nothing"
                 yield (path.relative_to(root), number,

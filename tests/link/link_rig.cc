@@ -36,10 +36,14 @@ LinkRig::LinkRig(RigOptions options) : options_(std::move(options)) {
 }
 
 LinkRig::~LinkRig() {
-  for (auto* p : {&agent_, &linksim_, &hub_}) {
-    if (*p && (*p)->Running()) {
-      (*p)->Signal(SIGTERM);
-      if (!(*p)->Wait(std::chrono::seconds(5))) (*p)->Signal(SIGKILL);
+  std::vector<Process*> all;
+  for (auto& [name, agent] : agents_) all.push_back(agent.get());
+  all.push_back(linksim_.get());
+  all.push_back(hub_.get());
+  for (Process* p : all) {
+    if (p != nullptr && p->Running()) {
+      p->Signal(SIGTERM);
+      if (!p->Wait(std::chrono::seconds(5))) p->Signal(SIGKILL);
     }
   }
 }
@@ -56,7 +60,7 @@ void LinkRig::MakePki() {
 void LinkRig::MakeImagesAndBundle() {
   TestLayer base({{"etc/os-release", "ID=test\n"}, {"bin/sh", RandomBytes(4096, 1)}}, true);
   TestLayer app_v1({{"app/version", "1.0.0\n"}}, true);
-  TestLayer app_v2({{"app/version", "2.0.0\n"}, {"app/data.bin", RandomBytes(options_.payload_mb << 20, 2)}}, true);
+  TestLayer app_v2({{"app/version", "2.0.0\n"}, {"app/data.bin", RandomBytes(options_.payload_bytes, 2)}}, true);
   storage::FileStoreFactory files;
   auto write = [&](const std::string& ref, const TestImage& img) {
     storage::Reference r = storage::Reference::Parse(ref);
@@ -123,9 +127,11 @@ void LinkRig::StartLinksim(const std::vector<std::string>& args) {
 
 int LinkRig::link_port() const { return std::stoi(ReadFileToString(Path("link.port"))); }
 
-void LinkRig::StartAgent(const std::string& site) {
+void LinkRig::StartAgent(const std::string& site, const std::string& instance) {
   std::filesystem::path config = Path("agent-" + site + ".yaml");
   std::string text = ReadFileToString(config);
+  std::string state = "agent-state-" + site;
+  text.replace(text.find(state), state.size(), state + instance);
   std::vector<std::string> env = options_.agent_env;
   std::string hub = "hub: 127.0.0.1:" + std::to_string(hub_port_);
   if (options_.agent_via_proxy) {
@@ -133,15 +139,16 @@ void LinkRig::StartAgent(const std::string& site) {
   } else if (linksim_) {
     text.replace(text.find(hub), hub.size(), "hub: 127.0.0.1:" + std::to_string(link_port()));
   }
-  std::filesystem::path live = Path("agent-" + site + ".live.yaml");
+  std::filesystem::path live = Path("agent-" + site + instance + ".live.yaml");
   WriteFileAtomic(live, text);
-  agent_ = std::make_unique<Process>(std::vector<std::string>{OutpostBinary(), "agent", "--config", live.string()}, env,
-                                     Path("agent-" + site + ".log"));
+  agents_[site + instance] = std::make_unique<Process>(
+      std::vector<std::string>{OutpostBinary(), "agent", "--config", live.string()}, env,
+      Path("agent-" + site + instance + ".log"));
 }
 
 void LinkRig::KillAgent() {
-  agent_->Signal(SIGKILL);
-  agent_->Wait(std::chrono::seconds(10));
+  agent().Signal(SIGKILL);
+  agent().Wait(std::chrono::seconds(10));
 }
 
 void LinkRig::KillHub() {

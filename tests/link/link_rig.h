@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,7 +22,7 @@
 namespace outpost::testing {
 
 struct RigOptions {
-  size_t payload_mb = 20;
+  uint64_t payload_bytes = 20 << 20;  // the random file v2 adds
   // The hub's `sites:` entries as YAML list items (each starts "  - name: ..."); default: the
   // sites oslo and bergen, always open, no cap.
   std::string sites_yaml;
@@ -60,8 +61,10 @@ class LinkRig {
   // The simulator in front of the hub with `args` added (--rate-down ..., --cut-every ...).
   void StartLinksim(const std::vector<std::string>& args = {});
   Process& linksim() { return *linksim_; }
-  void StartAgent(const std::string& site = "oslo");
-  Process& agent() { return *agent_; }
+  // An agent for `site`; `instance` tells apart several agents of one site (each with its own
+  // state folder), e.g. to load one site's bucket with two transfers at once.
+  void StartAgent(const std::string& site = "oslo", const std::string& instance = "");
+  Process& agent() { return *agents_.at("oslo"); }
   void KillAgent();  // kill -9, reaped
   void KillHub();
 
@@ -94,7 +97,8 @@ class LinkRig {
   std::filesystem::path bundle_;
   Digest expected_;
   int hub_port_ = 0;
-  std::unique_ptr<Process> hub_, linksim_, agent_;
+  std::unique_ptr<Process> hub_, linksim_;
+  std::map<std::string, std::unique_ptr<Process>> agents_;  // by site + instance
 };
 
 }  // namespace outpost::testing
