@@ -96,20 +96,21 @@ void Connection::Dial(const std::string& host, uint16_t port, std::string early)
       [this, self = shared_from_this(), early = std::move(early)](boost::system::error_code ec,
                                                                    tcp::resolver::results_type endpoints) mutable {
         if (closed_) return;
-        if (ec) return link_.options.connect_proxy ? Answer("HTTP/1.1 502 Bad Gateway\r\n\r\n", true, "") : Close();
+        if (ec) return DialFailed();
         asio::async_connect(upstream_, endpoints,
                             [this, self, early = std::move(early)](boost::system::error_code ec2, const tcp::endpoint&) mutable {
                               if (closed_) return;
-                              if (ec2) {
-                                return link_.options.connect_proxy
-                                           ? Answer("HTTP/1.1 502 Bad Gateway\r\n\r\n", true, "")
-                                           : Close();
-                              }
+                              if (ec2) return DialFailed();
                               if (!link_.options.connect_proxy) return Forward(std::move(early));
                               ++link_.stats.connects;
                               Answer("HTTP/1.1 200 Connection established\r\n\r\n", false, std::move(early));
                             });
       });
+}
+
+void Connection::DialFailed() {
+  if (link_.options.connect_proxy) return Answer("HTTP/1.1 502 Bad Gateway\r\n\r\n", true, "");
+  Close();
 }
 
 void Connection::Answer(std::string response, bool then_close, std::string early) {

@@ -40,6 +40,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void ReadConnectHead();
   void OnConnectHead(const std::string& head, std::string rest);
   void Dial(const std::string& host, uint16_t port, std::string early);
+  // The upstream could not be reached: a 502 for a CONNECT client, else just closes.
+  void DialFailed();
+  // Writes `response` to the client, then closes gently or forwards (`early` going up first).
   void Answer(std::string response, bool then_close, std::string early);
   void Forward(std::string early);
   // Marks the connection closed and cancels everything pending; the sockets stay open.

@@ -12,11 +12,10 @@
 int main(int argc, char** argv) {
   CLI::App app{"outpost-linksim: a shaping TCP relay between an agent (client) and its hub (upstream)."};
   outpost::linksim::Options options;
-  std::string upstream;
-  outpost::linksim::AddOptions(app, options, upstream);
+  outpost::linksim::AddOptions(app, options);
   try {
     app.parse(argc, argv);
-    outpost::linksim::Check(options, upstream);
+    outpost::linksim::Check(options);
   } catch (const CLI::ParseError& e) {
     return app.exit(e);
   }

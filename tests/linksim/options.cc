@@ -1,5 +1,7 @@
 #include "tests/linksim/options.h"
 
+#include <CLI/CLI.hpp>
+
 #include <charconv>
 
 namespace outpost::linksim {
@@ -27,11 +29,11 @@ SIGTERM or SIGINT prints the stats line on stderr and exits 0.)";
 
 }  // namespace
 
-void AddOptions(CLI::App& app, Options& o, std::string& upstream) {
+void AddOptions(CLI::App& app, Options& o) {
   app.footer(kFooter);
   app.add_option("--listen", o.listen_port, "Port to listen on, on 127.0.0.1 (0 = ephemeral)")->capture_default_str();
   app.add_option("--port-file", o.port_file, "Write the bound port here (atomically) once listening");
-  auto* up = app.add_option("--upstream", upstream, "HOST:PORT to dial for each accepted connection");
+  auto* up = app.add_option("--upstream", o.upstream, "HOST:PORT to dial for each accepted connection");
   app.add_flag("--connect-proxy", o.connect_proxy,
                "Act as an HTTP CONNECT proxy instead of dialing --upstream (shaping applies after the CONNECT)")
       ->excludes(up);
@@ -51,14 +53,14 @@ void AddOptions(CLI::App& app, Options& o, std::string& upstream) {
   app.add_option("--stats-file", o.stats_file, "Write JSON counters here (atomically) every 200 ms and on exit");
 }
 
-void Check(Options& o, const std::string& upstream) {
+void Check(Options& o) {
   if (o.blackhole_at.size() != o.blackhole_for.size()) {
     throw CLI::ValidationError("--blackhole-at/--blackhole-for", "give one --blackhole-for per --blackhole-at");
   }
   if (o.connect_proxy) return;
-  if (upstream.empty()) throw CLI::ValidationError("--upstream", "required (or --connect-proxy)");
-  if (!SplitHostPort(upstream, o.upstream_host, o.upstream_port)) {
-    throw CLI::ValidationError("--upstream", "'" + upstream + "' is not HOST:PORT");
+  if (o.upstream.empty()) throw CLI::ValidationError("--upstream", "required (or --connect-proxy)");
+  if (!SplitHostPort(o.upstream, o.upstream_host, o.upstream_port)) {
+    throw CLI::ValidationError("--upstream", "'" + o.upstream + "' is not HOST:PORT");
   }
 }
 

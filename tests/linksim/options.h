@@ -1,19 +1,22 @@
 // outpost-linksim's command line: what the simulator does, as parsed and checked.
 #pragma once
 
-#include <CLI/CLI.hpp>
-
 #include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
+
+namespace CLI {
+class App;
+}  // namespace CLI
 
 namespace outpost::linksim {
 
 struct Options {
   uint16_t listen_port = 0;        // 0: an ephemeral port (see port_file)
   std::string port_file;           // written atomically with the bound port once listening
-  std::string upstream_host;       // the hub; empty with connect_proxy
+  std::string upstream;            // --upstream as given, "HOST:PORT"; empty with connect_proxy
+  std::string upstream_host;       // ... split by Check()
   uint16_t upstream_port = 0;
   bool connect_proxy = false;      // dial what each client's CONNECT names instead
   uint64_t rate_down = 0;          // bytes per second upstream -> client; 0 = unlimited
@@ -30,11 +33,11 @@ struct Options {
 
 // Declares every option on `app` (its --help explains them with an example) and binds them to
 // `options`. Call Check(options) after app.parse().
-void AddOptions(CLI::App& app, Options& options, std::string& upstream);
+void AddOptions(CLI::App& app, Options& options);
 
-// Fills the upstream fields from "HOST:PORT" and checks what CLI11 cannot (pairs of black-hole
+// Splits `upstream` into its host and port and checks what CLI11 cannot (pairs of black-hole
 // options, an upstream xor --connect-proxy). Throws CLI::ValidationError naming the option.
-void Check(Options& options, const std::string& upstream);
+void Check(Options& options);
 
 // Splits "HOST:PORT" (the last colon; "[v6]:port" brackets are removed). Returns false when
 // there is no port or it is not 1..65535.

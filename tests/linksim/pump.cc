@@ -1,6 +1,7 @@
 #include "tests/linksim/pump.h"
 
 #include <algorithm>
+#include <cstdio>
 
 #include "tests/linksim/connection.h"
 
@@ -91,6 +92,10 @@ bool Pump::WriteSlice(Chunk& chunk, size_t n) {
   boost::system::error_code ec;
   size_t written = to_.write_some(asio::buffer(data, n), ec);
   if (down()) link_.faults.Settle(written, data, flipped);
+  if (flipped && *flipped < written) {
+    std::fprintf(stderr, "outpost-linksim: corrupted the down byte at offset %llu\n",
+                 static_cast<unsigned long long>(link_.stats.bytes_down + *flipped));
+  }
   if (ec == asio::error::would_block) {
     WriteWhenWritable();
     return false;
@@ -108,6 +113,8 @@ bool Pump::WriteSlice(Chunk& chunk, size_t n) {
   }
   link_.stats.bytes_down += written;
   if (written == 0 || !link_.faults.CutAt(link_.stats.bytes_down)) return true;
+  std::fprintf(stderr, "outpost-linksim: cut a connection at down offset %llu\n",
+               static_cast<unsigned long long>(link_.stats.bytes_down));
   owner_.Cut();
   return false;
 }

@@ -13,12 +13,12 @@ using std::chrono::milliseconds;
 
 const Clock::time_point kT0{};
 
-TEST(TokenBucket, SlicesAreOneTwentiethOfTheRateButAtLeast512Bytes) {
+TEST(LinksimTokenBucket, SlicesAreOneTwentiethOfTheRateButAtLeast512Bytes) {
   EXPECT_EQ(TokenBucket(100000, kT0).slice(), 5000u);
   EXPECT_EQ(TokenBucket(1000, kT0).slice(), 512u);
 }
 
-TEST(TokenBucket, WaitsForTheMissingTokensAtTheRate) {
+TEST(LinksimTokenBucket, WaitsForTheMissingTokensAtTheRate) {
   TokenBucket bucket(100000, kT0);
   EXPECT_EQ(bucket.WaitFor(5000, kT0), Clock::duration::zero());
   bucket.Take(5000);
@@ -26,13 +26,13 @@ TEST(TokenBucket, WaitsForTheMissingTokensAtTheRate) {
   EXPECT_EQ(bucket.WaitFor(5000, kT0 + milliseconds(50)), Clock::duration::zero());
 }
 
-TEST(TokenBucket, NeverWaitsWhenUnlimited) {
+TEST(LinksimTokenBucket, NeverWaitsWhenUnlimited) {
   TokenBucket bucket(0, kT0);
   bucket.Take(1 << 30);
   EXPECT_EQ(bucket.WaitFor(bucket.slice(), kT0), Clock::duration::zero());
 }
 
-TEST(Blackholes, CoverTheirIntervalAndMergeTheOnesThatTouch) {
+TEST(LinksimBlackholes, CoverTheirIntervalAndMergeTheOnesThatTouch) {
   Blackholes holes;
   holes.Add(kT0 + milliseconds(100), milliseconds(100));
   holes.Add(kT0 + milliseconds(150), milliseconds(100));
@@ -43,7 +43,7 @@ TEST(Blackholes, CoverTheirIntervalAndMergeTheOnesThatTouch) {
   EXPECT_EQ(holes.Total(kT0, kT0 + milliseconds(1000)), milliseconds(150));
 }
 
-TEST(DownFaults, WritesStopAtEachCutBoundaryAndCutThere) {
+TEST(LinksimDownFaults, WritesStopAtEachCutBoundaryAndCutThere) {
   DownFaults faults(1000, 0, std::nullopt);
   EXPECT_EQ(faults.Limit(900, 5000), 100u);
   EXPECT_TRUE(faults.CutAt(1000));
@@ -52,7 +52,7 @@ TEST(DownFaults, WritesStopAtEachCutBoundaryAndCutThere) {
   EXPECT_TRUE(faults.CutAt(2000));
 }
 
-TEST(DownFaults, CutAfterCutsOnce) {
+TEST(LinksimDownFaults, CutAfterCutsOnce) {
   DownFaults faults(0, 700, std::nullopt);
   EXPECT_EQ(faults.Limit(0, 5000), 700u);
   EXPECT_TRUE(faults.CutAt(700));
@@ -60,7 +60,7 @@ TEST(DownFaults, CutAfterCutsOnce) {
   EXPECT_FALSE(faults.CutAt(1400));
 }
 
-TEST(DownFaults, FlipsTheByteOnceAndOnlyWhenItWasWritten) {
+TEST(LinksimDownFaults, FlipsTheByteOnceAndOnlyWhenItWasWritten) {
   DownFaults faults(0, 0, 12);
   std::string bytes(10, 'a');
   auto* data = reinterpret_cast<uint8_t*>(bytes.data());
@@ -76,7 +76,7 @@ TEST(DownFaults, FlipsTheByteOnceAndOnlyWhenItWasWritten) {
   EXPECT_FALSE(faults.Corrupt(10, data, 10));
 }
 
-TEST(ConnectHead, ParsesTheTargetOfACompleteHead) {
+TEST(LinksimConnectHead, ParsesTheTargetOfACompleteHead) {
   std::string head = "CONNECT hub.example:8443 HTTP/1.1\r\nHost: hub.example:8443\r\n\r\nextra";
   ASSERT_EQ(ConnectHeadEnd(head), head.size() - 5);
   auto target = ParseConnectHead(head);
