@@ -21,3 +21,15 @@ add_library(outpost_dep_rsync INTERFACE)
 target_link_libraries(outpost_dep_rsync INTERFACE ${RSYNC_LIBRARY})
 target_include_directories(outpost_dep_rsync INTERFACE ${RSYNC_INCLUDE_DIR})
 
+
+# Howard Hinnant's date/tz (Debian's libhowardhinnant-date-dev) for the sync windows' IANA
+# timezones. Debian builds libdate-tz against the system tzdata (/usr/share/zoneinfo), so every
+# includer must see USE_OS_TZDB=1 (its dateConfig.cmake says the same; without it tz.h declares
+# a different time_zone layout than the library has). HAS_STRING_VIEW and ONLY_C_LOCALE match
+# the library's build too.
+find_library(DATE_TZ_LIBRARY date-tz REQUIRED)
+find_path(DATE_TZ_INCLUDE_DIR date/tz.h REQUIRED)
+add_library(outpost_dep_date_tz INTERFACE)
+target_link_libraries(outpost_dep_date_tz INTERFACE ${DATE_TZ_LIBRARY} Threads::Threads)
+target_include_directories(outpost_dep_date_tz INTERFACE ${DATE_TZ_INCLUDE_DIR})
+target_compile_definitions(outpost_dep_date_tz INTERFACE USE_OS_TZDB=1 HAS_STRING_VIEW=1 ONLY_C_LOCALE=1)

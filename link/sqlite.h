@@ -31,6 +31,8 @@ class Statement {
   Statement& Bind(int index, int64_t value);
   Statement& Bind(int index, std::string_view text);
   Statement& Bind(int index, const char* text) { return Bind(index, std::string_view(text)); }
+  // (A std::string would otherwise be ambiguous between string_view and optional<string>.)
+  Statement& Bind(int index, const std::string& text) { return Bind(index, std::string_view(text)); }
   Statement& BindNull(int index);
   Statement& Bind(int index, const std::optional<std::string>& text);
 

@@ -10,7 +10,7 @@ namespace outpost::link {
 
 // A byte rate: "64kbit", "2mbit", "1gbit" (decimal bits per second, as links are sold),
 // "500kB" / "1MB" (decimal bytes per second), "8KiB" / "1MiB" (binary bytes per second);
-// a bare number is bytes per second. Returns bytes per second (rounded down, at least 1).
+// a bare number is bytes per second; a "/s" suffix is allowed ("2mbit/s"). Returns bytes per second (rounded down, at least 1).
 // Throws InvalidArgument naming the text and the accepted forms.
 uint64_t ParseRate(std::string_view text);
 
@@ -22,7 +22,8 @@ uint64_t ParseBytes(std::string_view text);
 // Throws InvalidArgument naming the text.
 std::chrono::milliseconds ParseDuration(std::string_view text);
 
-// "64 kbit/s", "1.5 Mbit/s": a rate for logs and status lines.
+// "64 kbit/s", "1.5 Mbit/s": a rate for logs and status lines ("unlimited" for UINT64_MAX,
+// schedule.h's kUnlimitedRate).
 std::string FormatRate(uint64_t bytes_per_second);
 // "1.5 MiB", "812 B": a size for logs.
 std::string FormatBytes(uint64_t bytes);
