@@ -24,5 +24,7 @@ void AddDiffCommand(CLI::App& app, StoreCommand& command);
 void AddApplyCommand(CLI::App& app, StoreCommand& command);
 void AddSignatureCommand(CLI::App& app, StoreCommand& command);
 void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
+// `outpost hub`: the hub daemon; `outpost hub enqueue`: queue a bundle for a site.
+void AddHubCommand(CLI::App& app);
 
 }  // namespace outpost::cli
