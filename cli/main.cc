@@ -78,6 +78,7 @@ int main(int argc, char** argv) {
   outpost::cli::AddApplyCommand(app, store_command);
   outpost::cli::AddSignatureCommand(app, store_command);
   outpost::cli::AddLayerCommand(app);
+  outpost::cli::AddPkiCommand(app);
   outpost::cli::AddHubCommand(app);
   try {
     app.parse(argc, argv);
