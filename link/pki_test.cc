@@ -91,7 +91,7 @@ TEST(Pki, IssuedCertificatesHaveDistinctSerials) {
 TEST(Pki, IssueRefusesBadNamesHostsAndDays) {
   TempDir dir;
   InitCa(dir.path());
-  for (const char* name : {"", "../x", "a b", "ca", std::string(65, 'a').c_str()}) {
+  for (const std::string& name : {std::string(), std::string("../x"), std::string("a b"), std::string("ca"), std::string(65, 'a')}) {
     EXPECT_THAT([&] { IssueCertificate(dir.path(), name, {}); }, ThrowsKind(Error::Kind::kInvalidArgument));
   }
   EXPECT_THAT([&] { IssueCertificate(dir.path(), "hub", Options({"a,IP:1.2.3.4"})); },

@@ -25,19 +25,26 @@ Statement::Statement(Statement&& other) noexcept
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
+void Statement::Rewind() {
+  if (sqlite3_stmt_busy(stmt_)) sqlite3_reset(stmt_);
+}
+
 Statement& Statement::Bind(int index, int64_t value) {
+  Rewind();
   int rc = sqlite3_bind_int64(stmt_, index, value);
   if (rc != SQLITE_OK) db_->Fail("binding parameter of `" + sql_ + "`", rc);
   return *this;
 }
 
 Statement& Statement::Bind(int index, std::string_view text) {
+  Rewind();
   int rc = sqlite3_bind_text64(stmt_, index, text.data(), text.size(), SQLITE_TRANSIENT, SQLITE_UTF8);
   if (rc != SQLITE_OK) db_->Fail("binding parameter of `" + sql_ + "`", rc);
   return *this;
 }
 
 Statement& Statement::BindNull(int index) {
+  Rewind();
   int rc = sqlite3_bind_null(stmt_, index);
   if (rc != SQLITE_OK) db_->Fail("binding parameter of `" + sql_ + "`", rc);
   return *this;
@@ -79,7 +86,7 @@ Database::Database(const std::filesystem::path& path, const std::vector<std::str
   int rc = sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);
   if (rc != SQLITE_OK) {
     Error error = SqliteError(what_, "cannot open", rc, db_);
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
     db_ = nullptr;
     throw error;
   }
@@ -102,12 +109,12 @@ Database::Database(const std::filesystem::path& path, const std::vector<std::str
       version_ = static_cast<int>(i + 1);
     }
   } catch (...) {
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
     throw;
   }
 }
 
-Database::~Database() { sqlite3_close(db_); }
+Database::~Database() { sqlite3_close_v2(db_); }
 
 void Database::Fail(std::string_view doing, int rc) { throw SqliteError(what_, doing, rc, db_); }
 

@@ -20,8 +20,9 @@ namespace outpost::link {
 
 class Database;
 
-// A prepared statement. Bind parameters are 1-based as in SQLite. Not thread-safe; use it
-// while holding the Database's lock (Database::Lock).
+// A prepared statement. Bind parameters are 1-based as in SQLite; binding a statement that was
+// stepped but not to its end rewinds it first, so a statement is reused by binding again. Not
+// thread-safe; use it while holding the Database's lock (Database::Lock).
 class Statement {
  public:
   Statement(Statement&&) noexcept;
@@ -49,6 +50,7 @@ class Statement {
  private:
   friend class Database;
   Statement(Database* db, sqlite3_stmt* stmt, std::string sql);
+  void Rewind();  // resets a statement that is part-way through its rows
   Database* db_;
   sqlite3_stmt* stmt_;
   std::string sql_;

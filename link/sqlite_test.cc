@@ -95,6 +95,17 @@ TEST(Database, ReadsBackTextIntegersAndNulls) {
   EXPECT_FALSE(s.Step());
 }
 
+TEST(Database, AStatementIsReusedByBindingAgain) {
+  TempDir dir;
+  Database db(dir.path() / "state.db", kMigrations, "hub state");
+  db.Exec("INSERT INTO site (name) VALUES ('oslo'), ('bergen')");
+  Statement s = db.Prepare("SELECT id FROM site WHERE name = ?");
+  ASSERT_TRUE(s.Bind(1, "oslo").Step());
+  EXPECT_EQ(s.Int(0), 1);
+  ASSERT_TRUE(s.Bind(1, "bergen").Step());
+  EXPECT_EQ(s.Int(0), 2);
+}
+
 TEST(Database, TransactionWithoutCommitRollsBack) {
   TempDir dir;
   Database db(dir.path() / "state.db", kMigrations, "hub state");
