@@ -53,9 +53,10 @@ void HubDaemon::Run() {
 void HubDaemon::Stop() { parts_->server.Stop(); }
 
 void RunHub(const HubConfig& config, const link::Clock& clock) {
-  HubDaemon daemon(config, clock);
+  // Taken first: a signal that arrives while the daemon starts waits in the set for async_wait.
   boost::asio::io_context signals_ioc;
   boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  HubDaemon daemon(config, clock);
   signals.async_wait([&](const boost::system::error_code& ec, int sig) {
     if (ec) return;
     spdlog::info("hub stopping (signal {})", sig);
