@@ -92,7 +92,7 @@ class HubServerTest : public ::testing::Test {
     link::IssueOptions hub;
     hub.hosts = {"127.0.0.1"};
     link::IssueCertificate(pki_, "hub", hub);
-    for (const char* name : {"oslo", "bergen", "stranger"}) link::IssueCertificate(pki_, name, {});
+    for (const char* name : {"oslo", "bergen", "molde", "stranger"}) link::IssueCertificate(pki_, name, {});
     layer_ = std::string(3 << 20, '\0');
     for (size_t i = 0; i < layer_.size(); ++i) layer_[i] = static_cast<char>((i * 7919) >> 5);
     protocol::testing::WriteTestBundle(dir_.path(), dir_.path() / "u.bundle", layer_, nullptr);
@@ -105,9 +105,12 @@ class HubServerTest : public ::testing::Test {
     config_.tls = {pki_ / "ca.pem", pki_ / "hub.pem", pki_ / "hub.key"};
     SiteConfig closed = Site("bergen");
     closed.windows.push_back(link::Window{0x7f, 10 * 60, 11 * 60, std::nullopt});  // 10:00-11:00 UTC daily
-    config_.sites = {Site("oslo"), closed};
+    SiteConfig paced = Site("molde");
+    paced.rate = 100'000;
+    config_.sites = {Site("oslo"), closed, paced};
     oslo_id_ = EnqueueBundle(config_, {"oslo", dir_.path() / "u.bundle", 0, "test:2.0.0"}, clock_);
     bergen_id_ = EnqueueBundle(config_, {"bergen", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
+    molde_id_ = EnqueueBundle(config_, {"molde", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
     daemon_ = std::make_unique<HubDaemon>(config_, clock_);
     runner_ = std::thread([this] { daemon_->Run(); });
   }
@@ -125,7 +128,7 @@ class HubServerTest : public ::testing::Test {
   std::string layer_, bundle_;
   HubConfig config_;
   testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
-  int64_t oslo_id_ = 0, bergen_id_ = 0;
+  int64_t oslo_id_ = 0, bergen_id_ = 0, molde_id_ = 0;
   std::unique_ptr<HubDaemon> daemon_;
   std::thread runner_;
 };
@@ -221,6 +224,24 @@ TEST_F(HubServerTest, OutsideEveryWindowHeadAndPayloadAre503WithRetryAfter) {
   json work = json::parse(bergen.Get("/v1/work").body);
   EXPECT_EQ(work["window"]["open"], false);
   EXPECT_EQ(work["window"]["next_change"], "2026-12-07T10:00:00Z");
+}
+
+TEST_F(HubServerTest, PayloadIsPacedAtTheSitesRateAfterOneSecondOfBurst) {
+  SiteClient molde(pki_, "molde", daemon_->port());
+  auto start = std::chrono::steady_clock::now();
+  Response r = molde.Get(Path(molde_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=0-299999"}});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 206u);
+  EXPECT_EQ(r.body.size(), 300'000u);
+  // 100 kB/s with a burst of 100 kB: the last of 300 kB leaves after about 2 s.
+  EXPECT_GE(took, std::chrono::milliseconds(1800));
+  EXPECT_LT(took, std::chrono::milliseconds(4000));
+}
+
+TEST_F(HubServerTest, TheWorkListShowsTheSitesRateAndAnOpenWindow) {
+  json work = json::parse(SiteClient(pki_, "molde", daemon_->port()).Get("/v1/work").body);
+  EXPECT_EQ(work["window"]["open"], true);
+  EXPECT_EQ(work["window"]["rate"], 100'000);
 }
 
 TEST_F(HubServerTest, AcksAndResultsAreRecorded) {
