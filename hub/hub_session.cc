@@ -89,9 +89,24 @@ asio::awaitable<void> Session::Run() {
   while (!stopping_ && co_await Serve()) {
   }
   if (stopping_) co_return;
+  if (refused_) {
+    co_await Linger();
+    co_return;
+  }
   beast::error_code ec;
   beast::get_lowest_layer(stream_).expires_after(std::chrono::seconds(5));
   co_await stream_.async_shutdown(redirect_error(use_awaitable, ec));
+}
+
+asio::awaitable<void> Session::Linger() {
+  auto& tcp = beast::get_lowest_layer(stream_);
+  beast::error_code ec;
+  tcp.socket().shutdown(asio::ip::tcp::socket::shutdown_send, ec);
+  std::vector<uint8_t> sink(16 * 1024);
+  tcp.expires_after(std::chrono::seconds(2));
+  for (size_t drained = 0; !ec && drained < (1u << 20);) {
+    drained += co_await tcp.async_read_some(asio::buffer(sink), redirect_error(use_awaitable, ec));
+  }
 }
 
 asio::awaitable<bool> Session::Handshake() {
@@ -125,6 +140,7 @@ asio::awaitable<bool> Session::Serve() {
     spdlog::warn("site {}: request from {} refused: {} over the limit", site_, peer_, header ? "header block" : "body");
     Reply reply = ErrorReply(header ? 431 : 413, header ? "request header block over 8 KiB" : "request body over 64 KiB");
     reply.close = true;
+    refused_ = true;
     co_await Write(reply, false);
     co_return false;
   }
@@ -147,6 +163,7 @@ asio::awaitable<bool> Session::Answer(const Request& request) {
   }
   if (stopping_) co_return false;
   bool keep_alive = request.keep_alive() && !reply.close;
+  refused_ = reply.close;
   bool written = false;
   if (reply.file) {
     written = co_await WriteFile(*reply.file, reply, keep_alive);

@@ -43,6 +43,9 @@ class Session {
   boost::asio::awaitable<void> Poll(const Request& request, Reply& reply);
   boost::asio::awaitable<bool> Write(const Reply& reply, bool keep_alive);
   boost::asio::awaitable<bool> WriteFile(const FileRange& range, const Reply& reply, bool keep_alive);
+  // After a refusal: stops sending and reads (discarding) what the peer still sends, for up to
+  // 2 s or 1 MiB, so closing does not reset the connection before the peer has read the answer.
+  boost::asio::awaitable<void> Linger();
   // Sleeps `d` (cancelled by Cancel); false when cancelled.
   boost::asio::awaitable<bool> Sleep(std::chrono::nanoseconds d);
 
@@ -53,6 +56,7 @@ class Session {
   std::string peer_;  // "10.1.2.3:50123"
   std::string site_;  // the certificate's CN
   bool stopping_ = false;
+  bool refused_ = false;  // the last response closes the connection (Linger, no TLS shutdown)
 };
 
 }  // namespace outpost::hub
