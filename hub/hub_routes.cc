@@ -254,18 +254,21 @@ Reply Routes::Ack(const Transfer& t, const Request& request) {
 
 Reply Routes::Result(const Transfer& t, const Request& request) {
   std::optional<json> body = ParseBody(request);
-  std::string state = body ? body->value("state", "") : "";
+  std::string state;
+  TransferResult result;
+  try {
+    if (body) {
+      state = body->value("state", "");
+      result.manifest = body->value("manifest", "");
+      result.error = body->value("error", "");
+    }
+  } catch (const json::exception&) {
+    state.clear();  // a member of another type than string
+  }
   if (state != "applied" && state != "failed") {
     return ErrorReply(400, "a result is {\"state\": \"applied\", \"manifest\": ...} or {\"state\": \"failed\", \"error\": ...}");
   }
-  TransferResult result;
   result.applied = state == "applied";
-  try {
-    result.manifest = body->value("manifest", "");
-    result.error = body->value("error", "");
-  } catch (const json::exception&) {
-    return ErrorReply(400, "a result's manifest and error are strings");
-  }
   if (!state_.Finish(t.id, result)) {
     spdlog::debug("site {}: transfer {} result repeated (already {})", t.site, t.id, StateName(t.state));
     return NoContent();

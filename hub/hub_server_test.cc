@@ -251,6 +251,7 @@ TEST_F(HubServerTest, AcksAndResultsAreRecorded) {
   EXPECT_EQ(oslo.Post(Path(oslo_id_, "ack"), R"({"received": "x"})").status, 400u);
   EXPECT_EQ(HubState(config_.state_dir, clock_).Find(oslo_id_)->bytes_acked, 4096u);
   std::string applied = R"({"state": "applied", "manifest": "sha256:)" + std::string(64, 'c') + R"(", "tag": "test:2.0.0"})";
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "result"), R"({"state": 7})").status, 400u);
   EXPECT_EQ(oslo.Post(Path(oslo_id_, "result"), applied).status, 204u);
   EXPECT_EQ(oslo.Post(Path(oslo_id_, "result"), applied).status, 204u);
   Transfer t = *HubState(config_.state_dir, clock_).Find(oslo_id_);

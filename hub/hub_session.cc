@@ -156,7 +156,7 @@ asio::awaitable<bool> Session::Answer(const Request& request) {
   try {
     reply = routes_.Route(site_, request);
     if (reply.poll) co_await Poll(request, reply);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {  // outpost::Error (disk full, ...) and anything unforeseen
     spdlog::error("site {}: {} {}: {}", site_, std::string(request.method_string()), std::string(request.target()), e.what());
     reply = ErrorReply(500, e.what());
     reply.close = true;
