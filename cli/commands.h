@@ -26,5 +26,7 @@ void AddSignatureCommand(CLI::App& app, StoreCommand& command);
 void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
 // `outpost pki init DIR` | `outpost pki issue DIR NAME`: the hub–agent TLS CA (cli/pki_command.cc).
 void AddPkiCommand(CLI::App& app);
+// `outpost hub`: the hub daemon; `outpost hub enqueue`: queue a bundle for a site.
+void AddHubCommand(CLI::App& app);
 
 }  // namespace outpost::cli

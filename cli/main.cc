@@ -7,6 +7,7 @@
 #include <exception>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "cli/commands.h"
@@ -51,12 +52,16 @@ class RunScratch {
   outpost::TempDir dir_;
 };
 
+// The daemons stop on SIGINT and SIGTERM themselves (ending their connections, exit 0), so they
+// run without the scratch directory and its signal thread.
+bool IsDaemon(int argc, char** argv) { return argc > 1 && std::string_view(argv[1]) == "hub"; }
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::optional<RunScratch> scratch;
   try {
-    scratch.emplace();
+    if (!IsDaemon(argc, argv)) scratch.emplace();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "outpost: error: cannot create a scratch directory (check TMPDIR): %s\n", e.what());
     return 6;
@@ -74,6 +79,7 @@ int main(int argc, char** argv) {
   outpost::cli::AddSignatureCommand(app, store_command);
   outpost::cli::AddLayerCommand(app);
   outpost::cli::AddPkiCommand(app);
+  outpost::cli::AddHubCommand(app);
   try {
     app.parse(argc, argv);
     if (store_command.run) {

@@ -126,7 +126,10 @@ WallTime Schedule::NextChange(WallTime t) const {
     }
   }
   // An offset change moves local time under the windows: the rate may change there too.
-  for (date::sys_info info = zone->get_info(t); info.end < best; info = zone->get_info(info.end)) consider(info.end);
+  // Compared in seconds: a zone without transitions (UTC) ends its info at sys_seconds::max,
+  // which overflows when converted to the clock's nanoseconds.
+  auto before_best = [&](date::sys_seconds end) { return end < std::chrono::floor<std::chrono::seconds>(best); };
+  for (date::sys_info info = zone->get_info(t); before_best(info.end); info = zone->get_info(info.end)) consider(info.end);
   return best;
 }
 

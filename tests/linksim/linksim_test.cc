@@ -175,10 +175,7 @@ class Linksim {
     port_ = static_cast<uint16_t>(std::stoi(ReadFileToString(Path("port"))));
   }
   ~Linksim() {
-    if (pid_ > 0) {
-      ::kill(pid_, SIGKILL);
-      ::waitpid(pid_, nullptr, 0);
-    }
+    if (pid_ > 0) Stop();
   }
   uint16_t port() const { return port_; }
   // When the process was started (its black-hole times count from a little later).
@@ -198,14 +195,16 @@ class Linksim {
   void Control(const std::string& command) {
     WriteFileAtomic(Path("control"), command + "\n" + std::to_string(++commands_) + "\n");
   }
-  // SIGTERM; expects exit status 0 and returns what the process printed on stderr.
+  // SIGTERM; expects exit status 0 (also: no sanitizer report) and returns what the process
+  // printed on stderr. The destructor stops it so when a test has not.
   std::string Stop() {
     ::kill(pid_, SIGTERM);
     int status = 0;
     ::waitpid(pid_, &status, 0);
     pid_ = -1;
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status;
-    return ReadFileToString(Path("stderr"));
+    std::string err = ReadFileToString(Path("stderr"));
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "wait status " << status << ", stderr:\n" << err;
+    return err;
   }
 
  private:
@@ -371,6 +370,19 @@ TEST(Linksim, ConnectProxyTunnelsToTheNamedHostAndCountsTheConnects) {
   EXPECT_EQ(stats["connects"], 2);
   EXPECT_EQ(stats["bytes_down"], 10);  // the tunnelled bytes, not the proxy's answers
   EXPECT_EQ(stats["connections"], 3);
+}
+
+TEST(Linksim, ConnectProxyAnswers502WhenTheTargetIsUnreachable) {
+  uint16_t closed_port;
+  {
+    TestServer gone([](int) {});
+    closed_port = gone.port();
+  }
+  Linksim link({"--connect-proxy"});
+  Fd fd = Connect(link.port());
+  SendAll(fd.get(), "CONNECT 127.0.0.1:" + std::to_string(closed_port) + " HTTP/1.1\r\n\r\n");
+  EXPECT_THAT(ReadToEnd(fd.get()).bytes, ::testing::StartsWith("HTTP/1.1 502"));
+  EXPECT_EQ(link.StatsWhen([](const auto& s) { return s["connections"] == 1; })["connects"], 0);
 }
 
 TEST(Linksim, ControlCutClosesEveryCurrentConnection) {

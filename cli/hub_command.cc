@@ -1,0 +1,80 @@
+// `outpost hub`: the daemon that serves bundles to the sites' agents, and `outpost hub enqueue`,
+// which queues a bundle for a site (also while the daemon runs).
+#include <cstdio>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "cli/commands.h"
+#include "common/error.h"
+#include "hub/hub.h"
+#include "hub/hub_config.h"
+#include "link/clock.h"
+#include "link/log.h"
+#include "link/tls.h"
+
+namespace outpost::cli {
+namespace {
+
+struct HubOptions {
+  std::string config;
+  bool check_config = false;
+  bool verbose = false;
+};
+
+struct EnqueueFlags {
+  std::string config;
+  hub::EnqueueOptions options;
+  std::string as_ref;
+};
+
+void RunHubCommand(const HubOptions& o) {
+  if (o.config.empty()) throw InvalidArgument("outpost hub needs --config FILE (see outpost hub --help)");
+  hub::HubConfig config = hub::LoadHubConfig(o.config);
+  if (o.check_config) {
+    link::MakeServerContext(config.tls);  // the certificate, its key and the CA agree
+    std::printf("%s: ok (%zu sites: %s)\n", o.config.c_str(), config.sites.size(), config.SiteNames().c_str());
+    return;
+  }
+  link::InitDaemonLogging(o.verbose);
+  std::unique_ptr<link::Clock> clock = link::ClockFromEnvironment();
+  hub::RunHub(config, *clock);
+}
+
+void AddEnqueueCommand(CLI::App& hub_cmd) {
+  auto* cmd = hub_cmd.add_subcommand("enqueue", "Queue a bundle for a site (prints the transfer id)");
+  auto f = std::make_shared<EnqueueFlags>();
+  cmd->add_option("--config", f->config, "The hub's config file")->required();
+  cmd->add_option("--site", f->options.site, "The site to send it to (a name under sites: in the config)")->required();
+  cmd->add_option("bundle", f->options.bundle, "The bundle file (outpost diff -o)")->required();
+  cmd->add_option("--priority", f->options.priority, "Higher is fetched first (default 0)");
+  cmd->add_option("--as", f->as_ref, "Tag the site publishes it as, REPO:TAG");
+  cmd->footer(std::string("Example:\n  outpost hub enqueue --config hub.yaml --site oslo app-2.0.bundle --as app:2.0\n\n") + kFooter);
+  cmd->callback([f] {
+    if (!f->as_ref.empty()) f->options.as_ref = f->as_ref;
+    hub::HubConfig config = hub::LoadHubConfig(f->config);
+    std::unique_ptr<link::Clock> clock = link::ClockFromEnvironment();
+    std::printf("%lld\n", static_cast<long long>(hub::EnqueueBundle(config, f->options, *clock)));
+  });
+}
+
+}  // namespace
+
+void AddHubCommand(CLI::App& app) {
+  auto* cmd = app.add_subcommand("hub", "Run the hub daemon that serves queued bundles to the sites' agents");
+  auto o = std::make_shared<HubOptions>();
+  cmd->add_option("--config", o->config, "The hub's config file (YAML: listen, state_dir, tls, sites, ...)");
+  cmd->add_flag("--check-config", o->check_config, "Check the config and the TLS files, then exit");
+  cmd->add_flag("-v,--verbose", o->verbose, "Log debug lines too (acks, connections)");
+  cmd->require_subcommand(0, 1);
+  cmd->footer(std::string("Example:\n  outpost hub --config /etc/outpost/hub.yaml\n"
+                          "  outpost hub enqueue --config /etc/outpost/hub.yaml --site oslo update.bundle\n\n") +
+              kFooter);
+  AddEnqueueCommand(*cmd);
+  cmd->callback([o, cmd] {
+    if (cmd->got_subcommand("enqueue")) return;
+    RunHubCommand(*o);
+  });
+}
+
+}  // namespace outpost::cli

@@ -1,0 +1,72 @@
+#include "hub/hub.h"
+
+#include <spdlog/spdlog.h>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <csignal>
+#include <thread>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "hub/hub_routes.h"
+#include "hub/hub_server.h"
+#include "hub/hub_state.h"
+#include "link/tls.h"
+
+namespace outpost::hub {
+
+struct HubDaemon::Parts {
+  Parts(const HubConfig& config, const link::Clock& clock)
+      : state(config.state_dir, clock),
+        routes(config, state, clock),
+        tls(link::MakeServerContext(config.tls)),
+        server(ioc, tls, routes, config.listen_host, config.listen_port) {}
+
+  HubState state;
+  Routes routes;
+  boost::asio::ssl::context tls;
+  boost::asio::io_context ioc{2};
+  Server server;
+};
+
+HubDaemon::HubDaemon(const HubConfig& config, const link::Clock& clock) : parts_(std::make_unique<Parts>(config, clock)) {
+  std::vector<std::string> names;
+  for (const SiteConfig& s : config.sites) names.push_back(s.name);
+  parts_->state.AddSites(names);
+  if (config.listen_port == 0) WriteFileAtomic(config.port_file(), std::to_string(port()) + "\n");
+  spdlog::info("hub listening on {}:{} for sites {} (state {})", config.listen_host, port(), config.SiteNames(),
+               config.state_dir.string());
+}
+
+HubDaemon::~HubDaemon() = default;
+
+uint16_t HubDaemon::port() const { return parts_->server.port(); }
+
+void HubDaemon::Run() {
+  parts_->server.Start();
+  std::thread second([this] { parts_->ioc.run(); });
+  parts_->ioc.run();
+  second.join();
+}
+
+void HubDaemon::Stop() { parts_->server.Stop(); }
+
+void RunHub(const HubConfig& config, const link::Clock& clock) {
+  // Taken first: a signal that arrives while the daemon starts waits in the set for async_wait.
+  boost::asio::io_context signals_ioc;
+  boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);
+  HubDaemon daemon(config, clock);
+  signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+    if (ec) return;
+    spdlog::info("hub stopping (signal {})", sig);
+    daemon.Stop();
+  });
+  std::thread waiter([&] { signals_ioc.run(); });
+  daemon.Run();
+  signals_ioc.stop();  // thread-safe, unlike cancelling the set from here
+  waiter.join();
+  spdlog::info("hub stopped");
+}
+
+}  // namespace outpost::hub

@@ -1,0 +1,124 @@
+#include "hub/hub_config.h"
+
+#include <charconv>
+#include <set>
+
+#include "common/error.h"
+
+namespace outpost::hub {
+namespace {
+
+// Runs `parse` on the value at `key`; an InvalidArgument it throws gets the file and line.
+template <typename F>
+auto At(const link::ConfigMap& map, std::string_view key, F parse) {
+  try {
+    return parse();
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::kInvalidArgument) throw;
+    throw map.ErrorAt(key, e.what());
+  }
+}
+
+bool IsSiteName(std::string_view name) {
+  if (name.empty() || name.size() > 64) return false;
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+    if (!ok) return false;
+  }
+  return true;
+}
+
+link::Window ParseWindow(const link::ConfigMap& map) {
+  map.AllowOnly({"days", "start", "end", "rate"});
+  link::Window w;
+  w.days = At(map, "days", [&] { return link::ParseDays(map.String("days")); });
+  w.start_minute = At(map, "start", [&] { return link::ParseTimeOfDay(map.String("start")); });
+  w.end_minute = At(map, "end", [&] { return link::ParseTimeOfDay(map.String("end")); });
+  if (w.start_minute >= 1440) throw map.ErrorAt("start", "a window cannot start at 24:00");
+  if (w.end_minute == 0) w.end_minute = 1440;  // "00:00" as an end is midnight
+  w.rate = map.OptionalRate("rate");
+  return w;
+}
+
+SiteConfig ParseSite(const link::ConfigMap& map) {
+  map.AllowOnly({"name", "rate", "timezone", "windows"});
+  SiteConfig site;
+  site.name = map.String("name");
+  if (!IsSiteName(site.name)) {
+    throw map.ErrorAt("name", "`" + site.name + "` is not a site name (1..64 of A-Z a-z 0-9 . _ -, as its certificate's CN)");
+  }
+  site.rate = map.OptionalRate("rate").value_or(link::kUnlimitedRate);
+  site.timezone = map.OptionalString("timezone").value_or("UTC");
+  for (const link::ConfigMap& w : map.MapList("windows")) site.windows.push_back(ParseWindow(w));
+  // Builds the schedule once so an unknown timezone is an error at its line.
+  At(map, "timezone", [&] { return link::Schedule(site.timezone, site.windows, site.rate).timezone(); });
+  return site;
+}
+
+void RequireFile(const link::ConfigMap& map, std::string_view key, const std::filesystem::path& path) {
+  std::error_code ec;
+  if (!std::filesystem::is_regular_file(path, ec)) throw map.ErrorAt(key, "no such file: " + path.string());
+}
+
+}  // namespace
+
+const SiteConfig* HubConfig::FindSite(std::string_view name) const {
+  for (const SiteConfig& s : sites) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::string HubConfig::SiteNames() const {
+  std::string out;
+  for (const SiteConfig& s : sites) out += (out.empty() ? "" : ", ") + s.name;
+  return out;
+}
+
+std::pair<std::string, uint16_t> ParseListen(std::string_view text) {
+  size_t colon = text.rfind(':');
+  auto bad = [&] { return InvalidArgument("`", text, "` is not HOST:PORT (e.g. 0.0.0.0:8443, [::]:8443)"); };
+  if (colon == std::string_view::npos || colon == 0) throw bad();
+  std::string_view host = text.substr(0, colon), port = text.substr(colon + 1);
+  if (host.front() == '[') {
+    if (host.size() < 3 || host.back() != ']') throw bad();
+    host = host.substr(1, host.size() - 2);
+  }
+  unsigned value = 0;
+  auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (port.empty() || ec != std::errc() || end != port.data() + port.size() || value > 65535) throw bad();
+  return {std::string(host), static_cast<uint16_t>(value)};
+}
+
+HubConfig ParseHubConfig(const link::ConfigMap& top) {
+  top.AllowOnly({"listen", "state_dir", "tls", "sign_key", "rate", "sites"});
+  HubConfig c;
+  c.file = top.file();
+  std::tie(c.listen_host, c.listen_port) = At(top, "listen", [&] { return ParseListen(top.String("listen")); });
+  c.state_dir = top.Path("state_dir");
+  link::ConfigMap tls = top.Map("tls");
+  tls.AllowOnly({"ca", "cert", "key"});
+  c.tls = {tls.Path("ca"), tls.Path("cert"), tls.Path("key")};
+  c.sign_key = top.OptionalPath("sign_key");
+  c.rate = top.OptionalRate("rate").value_or(link::kUnlimitedRate);
+  std::set<std::string> names;
+  for (const link::ConfigMap& s : top.MapList("sites")) {
+    c.sites.push_back(ParseSite(s));
+    if (!names.insert(c.sites.back().name).second) throw s.ErrorAt("name", "site `" + c.sites.back().name + "` is configured twice");
+  }
+  if (c.sites.empty()) throw top.ErrorAt("sites", "no sites configured (the hub serves only the sites listed here)");
+  return c;
+}
+
+HubConfig LoadHubConfig(const std::filesystem::path& path) {
+  link::ConfigMap top = link::ConfigMap::Load(path);
+  HubConfig c = ParseHubConfig(top);
+  link::ConfigMap tls = top.Map("tls");
+  RequireFile(tls, "ca", c.tls.ca);
+  RequireFile(tls, "cert", c.tls.cert);
+  RequireFile(tls, "key", c.tls.key);
+  if (c.sign_key) RequireFile(top, "sign_key", *c.sign_key);
+  return c;
+}
+
+}  // namespace outpost::hub

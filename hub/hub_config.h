@@ -1,0 +1,56 @@
+// The hub's config file (hub.yaml): where it listens, its state, its TLS files, its sites with
+// their sync windows and rate caps. Every error names the file, the line and the key.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "link/config.h"
+#include "link/schedule.h"
+#include "link/tls.h"
+
+namespace outpost::hub {
+
+// One `sites:` entry.
+struct SiteConfig {
+  std::string name;                       // the CN of the site's client certificate
+  uint64_t rate = link::kUnlimitedRate;   // bytes per second inside windows without their own
+  std::string timezone = "UTC";           // IANA name the windows are read in
+  std::vector<link::Window> windows;      // none: always open
+};
+
+struct HubConfig {
+  std::filesystem::path file;             // the config file itself, for messages
+  std::string listen_host;                // "127.0.0.1", "::", "0.0.0.0"
+  uint16_t listen_port = 0;               // 0: an ephemeral port, written to STATE_DIR/port
+  std::filesystem::path state_dir;
+  link::TlsFiles tls;
+  std::optional<std::filesystem::path> sign_key;
+  uint64_t rate = link::kUnlimitedRate;   // the hub-wide cap over all sites
+  std::vector<SiteConfig> sites;
+
+  // The site named `name`, or nullptr.
+  const SiteConfig* FindSite(std::string_view name) const;
+  // "oslo, bergen": the configured site names, for messages.
+  std::string SiteNames() const;
+  // STATE_DIR/hub.db, STATE_DIR/bundles, STATE_DIR/port.
+  std::filesystem::path database() const { return state_dir / "hub.db"; }
+  std::filesystem::path bundles() const { return state_dir / "bundles"; }
+  std::filesystem::path port_file() const { return state_dir / "port"; }
+};
+
+// Reads and checks `path` (every key known, every value well-formed, site names unique, each
+// timezone known, the TLS files and sign_key present). Throws NotFound (the file),
+// InvalidArgument "hub.yaml:LINE: `key`: ..." for anything else.
+HubConfig LoadHubConfig(const std::filesystem::path& path);
+// The same from a parsed config (tests use ConfigMap::Parse). File presence is not checked
+// here: LoadHubConfig does that.
+HubConfig ParseHubConfig(const link::ConfigMap& top);
+
+// Splits "host:port" or "[v6]:port"; throws InvalidArgument naming `text`.
+std::pair<std::string, uint16_t> ParseListen(std::string_view text);
+
+}  // namespace outpost::hub

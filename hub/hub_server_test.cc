@@ -1,0 +1,293 @@
+// The hub's server on loopback: a real TLS listener on an ephemeral port, certificates from
+// link's CA, and a synchronous Beast client in the test playing a site.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/ssl.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/beast/ssl.hpp>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "common/file.h"
+#include "hub/hub.h"
+#include "hub/hub_state.h"
+#include "hub/test_support.h"
+#include "link/pki.h"
+#include "link/tls.h"
+#include "protocol/test_bundle.h"
+
+namespace outpost::hub {
+namespace {
+
+using testing::Site;
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using ::testing::HasSubstr;
+using nlohmann::json;
+
+struct Response {
+  unsigned status = 0;
+  std::string body;
+  std::map<std::string, std::string> headers;
+};
+
+// A site's client: one TLS connection per request, as simple as a test can make it.
+class SiteClient {
+ public:
+  SiteClient(const std::filesystem::path& pki, const std::string& site, uint16_t port)
+      : tls_(link::MakeClientContext({pki / "ca.pem", pki / (site + ".pem"), pki / (site + ".key")})), port_(port) {}
+
+  Response Send(http::request<http::string_body> req) {
+    beast::ssl_stream<beast::tcp_stream> stream(ioc_, tls_);
+    link::SetServerName(stream.native_handle(), "127.0.0.1");
+    beast::get_lowest_layer(stream).connect(asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), port_));
+    stream.handshake(asio::ssl::stream_base::client);
+    req.set(http::field::host, "127.0.0.1");
+    req.prepare_payload();
+    http::write(stream, req);
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(64 << 20);
+    http::read(stream, buffer, parser);
+    Response r;
+    r.status = parser.get().result_int();
+    r.body = parser.get().body();
+    for (const auto& field : parser.get()) r.headers[std::string(field.name_string())] = std::string(field.value());
+    beast::error_code ignored;
+    beast::get_lowest_layer(stream).socket().close(ignored);
+    return r;
+  }
+
+  Response Get(const std::string& target, std::map<std::string, std::string> headers = {{"Outpost-Protocol", "1"}}) {
+    http::request<http::string_body> req{http::verb::get, target, 11};
+    for (const auto& [k, v] : headers) req.set(k, v);
+    return Send(std::move(req));
+  }
+
+  Response Post(const std::string& target, const std::string& body) {
+    http::request<http::string_body> req{http::verb::post, target, 11};
+    req.set("Outpost-Protocol", "1");
+    req.set(http::field::content_type, "application/json");
+    req.body() = body;
+    return Send(std::move(req));
+  }
+
+ private:
+  asio::io_context ioc_;
+  asio::ssl::context tls_;
+  uint16_t port_;
+};
+
+class HubServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    pki_ = dir_.path() / "pki";
+    link::InitCa(pki_);
+    link::IssueOptions hub;
+    hub.hosts = {"127.0.0.1"};
+    link::IssueCertificate(pki_, "hub", hub);
+    for (const char* name : {"oslo", "bergen", "molde", "stranger"}) link::IssueCertificate(pki_, name, {});
+    layer_ = std::string(3 << 20, '\0');
+    for (size_t i = 0; i < layer_.size(); ++i) layer_[i] = static_cast<char>((i * 7919) >> 5);
+    protocol::testing::WriteTestBundle(dir_.path(), dir_.path() / "u.bundle", layer_, nullptr);
+    bundle_ = ReadFileToString(dir_.path() / "u.bundle");
+
+    config_.file = "hub.yaml";
+    config_.listen_host = "127.0.0.1";
+    config_.listen_port = 0;
+    config_.state_dir = dir_.path() / "state";
+    config_.tls = {pki_ / "ca.pem", pki_ / "hub.pem", pki_ / "hub.key"};
+    SiteConfig closed = Site("bergen");
+    closed.windows.push_back(link::Window{0x7f, 10 * 60, 11 * 60, std::nullopt});  // 10:00-11:00 UTC daily
+    SiteConfig paced = Site("molde");
+    paced.rate = 100'000;
+    config_.sites = {Site("oslo"), closed, paced};
+    oslo_id_ = EnqueueBundle(config_, {"oslo", dir_.path() / "u.bundle", 0, "test:2.0.0"}, clock_);
+    bergen_id_ = EnqueueBundle(config_, {"bergen", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
+    molde_id_ = EnqueueBundle(config_, {"molde", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
+    daemon_ = std::make_unique<HubDaemon>(config_, clock_);
+    runner_ = std::thread([this] { daemon_->Run(); });
+  }
+
+  void TearDown() override {
+    daemon_->Stop();
+    runner_.join();
+  }
+
+  std::string Path(int64_t id, const std::string& what) { return "/v1/transfers/" + std::to_string(id) + "/" + what; }
+  uint64_t head_bytes() { return HubState(config_.state_dir, clock_).Find(oslo_id_)->head_bytes; }
+
+  TempDir dir_;
+  std::filesystem::path pki_;
+  std::string layer_, bundle_;
+  HubConfig config_;
+  testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
+  int64_t oslo_id_ = 0, bergen_id_ = 0, molde_id_ = 0;
+  std::unique_ptr<HubDaemon> daemon_;
+  std::thread runner_;
+};
+
+TEST_F(HubServerTest, TheEphemeralPortIsWrittenToTheStateDir) {
+  EXPECT_EQ(ReadFileToString(config_.port_file()), std::to_string(daemon_->port()) + "\n");
+}
+
+TEST_F(HubServerTest, TheWorkListHoldsOnlyTheSitesOwnTransfers) {
+  Response r = SiteClient(pki_, "oslo", daemon_->port()).Get("/v1/work");
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.headers["Outpost-Protocol"], "1");
+  json work = json::parse(r.body);
+  EXPECT_EQ(work["site"], "oslo");
+  ASSERT_EQ(work["transfers"].size(), 1u);
+  EXPECT_EQ(work["transfers"][0]["id"], oslo_id_);
+  EXPECT_EQ(work["transfers"][0]["as"], "test:2.0.0");
+  EXPECT_EQ(work["transfers"][0]["file_bytes"], bundle_.size());
+  EXPECT_EQ(work["transfers"][0]["bundle"], Digest::Of(bundle_).str());
+  EXPECT_EQ(work["window"]["open"], true);
+  EXPECT_TRUE(work["window"]["rate"].is_null());
+}
+
+TEST_F(HubServerTest, TheHeadIsTheBundlesFirstHeadBytes) {
+  Response r = SiteClient(pki_, "oslo", daemon_->port()).Get(Path(oslo_id_, "head"));
+  ASSERT_EQ(r.status, 200u) << r.body;
+  EXPECT_EQ(r.body, bundle_.substr(0, head_bytes()));
+  EXPECT_EQ(HubState(config_.state_dir, clock_).Find(oslo_id_)->state, TransferState::kSending);
+}
+
+TEST_F(HubServerTest, PayloadRangesAreExact) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  uint64_t head = head_bytes(), payload = bundle_.size() - head;
+  Response r = oslo.Get(Path(oslo_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=100-1099"}});
+  ASSERT_EQ(r.status, 206u) << r.body;
+  EXPECT_EQ(r.headers["Content-Range"], "bytes 100-1099/" + std::to_string(payload));
+  EXPECT_EQ(r.body, bundle_.substr(head + 100, 1000));
+  Response rest = oslo.Get(Path(oslo_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=2000000-"}});
+  ASSERT_EQ(rest.status, 206u);
+  EXPECT_EQ(rest.body, bundle_.substr(head + 2000000));
+  // The count is stored after the last byte is written: the client may read them first.
+  uint64_t sent = 0;
+  for (int i = 0; i < 100 && sent != 1000 + payload - 2000000; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    sent = HubState(config_.state_dir, clock_).Find(oslo_id_)->bytes_sent;
+  }
+  EXPECT_EQ(sent, 1000 + payload - 2000000);
+}
+
+TEST_F(HubServerTest, ARangeAtOrPastTheEndIs416AndNoRangeIs400) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  uint64_t payload = bundle_.size() - head_bytes();
+  Response past = oslo.Get(Path(oslo_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=" + std::to_string(payload) + "-"}});
+  EXPECT_EQ(past.status, 416u);
+  EXPECT_EQ(oslo.Get(Path(oslo_id_, "payload")).status, 400u);
+}
+
+TEST_F(HubServerTest, AnotherSitesTransferIsNotFound) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  EXPECT_EQ(oslo.Get(Path(bergen_id_, "head")).status, 404u);
+  EXPECT_EQ(oslo.Get(Path(bergen_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=0-9"}}).status, 404u);
+  EXPECT_EQ(oslo.Get(Path(999, "head")).status, 404u);
+}
+
+TEST_F(HubServerTest, ARequestWithoutTheProtocolHeaderIs400) {
+  Response r = SiteClient(pki_, "oslo", daemon_->port()).Get("/v1/work", {});
+  EXPECT_EQ(r.status, 400u);
+  EXPECT_THAT(r.body, HasSubstr("unsupported protocol version none; this hub speaks 1"));
+  EXPECT_EQ(r.headers["Content-Type"], "application/json");
+}
+
+TEST_F(HubServerTest, AnOversizedHeaderBlockIs431) {
+  Response r = SiteClient(pki_, "oslo", daemon_->port()).Get("/v1/work", {{"Outpost-Protocol", "1"}, {"X-Padding", std::string(9000, 'a')}});
+  EXPECT_EQ(r.status, 431u);
+}
+
+TEST_F(HubServerTest, AnOversizedBodyIs413) {
+  Response r = SiteClient(pki_, "oslo", daemon_->port()).Post(Path(oslo_id_, "ack"), std::string(100000, 'a'));
+  EXPECT_EQ(r.status, 413u);
+}
+
+TEST_F(HubServerTest, ACertificateOfNoConfiguredSiteIsForbidden) {
+  EXPECT_EQ(SiteClient(pki_, "stranger", daemon_->port()).Get("/v1/work").status, 403u);
+}
+
+TEST_F(HubServerTest, OutsideEveryWindowHeadAndPayloadAre503WithRetryAfter) {
+  SiteClient bergen(pki_, "bergen", daemon_->port());
+  Response head = bergen.Get(Path(bergen_id_, "head"));
+  EXPECT_EQ(head.status, 503u);
+  EXPECT_EQ(head.headers["Retry-After"], "3610");  // 08:59:50 -> 10:00:00
+  EXPECT_EQ(bergen.Get(Path(bergen_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=0-"}}).status, 503u);
+  EXPECT_EQ(HubState(config_.state_dir, clock_).Find(bergen_id_)->bytes_sent, 0u);
+  json work = json::parse(bergen.Get("/v1/work").body);
+  EXPECT_EQ(work["window"]["open"], false);
+  EXPECT_EQ(work["window"]["next_change"], "2026-12-07T10:00:00Z");
+}
+
+TEST_F(HubServerTest, PayloadIsPacedAtTheSitesRateAfterOneSecondOfBurst) {
+  SiteClient molde(pki_, "molde", daemon_->port());
+  auto start = std::chrono::steady_clock::now();
+  Response r = molde.Get(Path(molde_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=0-299999"}});
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_EQ(r.status, 206u);
+  EXPECT_EQ(r.body.size(), 300'000u);
+  // 100 kB/s with a burst of 100 kB: the last of 300 kB leaves after about 2 s.
+  EXPECT_GE(took, std::chrono::milliseconds(1800));
+  EXPECT_LT(took, std::chrono::milliseconds(4000));
+}
+
+TEST_F(HubServerTest, TheWorkListShowsTheSitesRateAndAnOpenWindow) {
+  json work = json::parse(SiteClient(pki_, "molde", daemon_->port()).Get("/v1/work").body);
+  EXPECT_EQ(work["window"]["open"], true);
+  EXPECT_EQ(work["window"]["rate"], 100'000);
+}
+
+TEST_F(HubServerTest, AcksAndResultsAreRecorded) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "ack"), R"({"received": 4096})").status, 204u);
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "ack"), R"({"received": 10})").status, 204u);
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "ack"), R"({"received": "x"})").status, 400u);
+  EXPECT_EQ(HubState(config_.state_dir, clock_).Find(oslo_id_)->bytes_acked, 4096u);
+  std::string applied = R"({"state": "applied", "manifest": "sha256:)" + std::string(64, 'c') + R"(", "tag": "test:2.0.0"})";
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "result"), R"({"state": 7})").status, 400u);
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "result"), applied).status, 204u);
+  EXPECT_EQ(oslo.Post(Path(oslo_id_, "result"), applied).status, 204u);
+  Transfer t = *HubState(config_.state_dir, clock_).Find(oslo_id_);
+  EXPECT_EQ(t.state, TransferState::kApplied);
+  EXPECT_EQ(t.manifest, "sha256:" + std::string(64, 'c'));
+  EXPECT_TRUE(json::parse(oslo.Get("/v1/work").body)["transfers"].empty());
+}
+
+TEST_F(HubServerTest, ALongPollReturnsWhenATransferIsQueued) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  std::string finished = R"({"state": "failed", "error": "test"})";
+  ASSERT_EQ(oslo.Post(Path(oslo_id_, "result"), finished).status, 204u);
+  std::thread enqueue([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+    EnqueueBundle(config_, {"oslo", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
+  });
+  auto start = std::chrono::steady_clock::now();
+  Response r = oslo.Get("/v1/work?wait=30");
+  enqueue.join();
+  EXPECT_EQ(json::parse(r.body)["transfers"].size(), 1u);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
+}
+
+TEST_F(HubServerTest, StopEndsALongPollAtOnce) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  std::string finished = R"({"state": "failed", "error": "test"})";
+  ASSERT_EQ(oslo.Post(Path(oslo_id_, "result"), finished).status, 204u);
+  std::thread poll([&] { EXPECT_THROW(oslo.Get("/v1/work?wait=60"), boost::system::system_error); });
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  auto start = std::chrono::steady_clock::now();
+  daemon_->Stop();
+  runner_.join();
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
+  poll.join();
+  runner_ = std::thread([] {});
+}
+
+}  // namespace
+}  // namespace outpost::hub

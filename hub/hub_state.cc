@@ -1,0 +1,215 @@
+#include "hub/hub_state.h"
+
+#include <ctime>
+
+#include "common/error.h"
+
+namespace outpost::hub {
+namespace {
+
+constexpr std::string_view kColumns =
+    "id, site, bundle_digest, path, head_bytes, file_bytes, priority, as_ref, state, bytes_sent, bytes_acked, "
+    "attempts, last_error, manifest, queued_at, finished_at";
+
+std::filesystem::path DatabasePath(const std::filesystem::path& state_dir) {
+  std::error_code ec;
+  std::filesystem::create_directories(state_dir, ec);
+  if (ec) throw IOError("cannot create the hub's state_dir ", state_dir.string(), ": ", ec.message());
+  return state_dir / "hub.db";
+}
+
+TransferState ParseState(const std::string& text) {
+  if (text == "queued") return TransferState::kQueued;
+  if (text == "sending") return TransferState::kSending;
+  if (text == "applied") return TransferState::kApplied;
+  if (text == "failed") return TransferState::kFailed;
+  throw Corruption("hub state: unknown transfer state `", text, "`");
+}
+
+uint64_t U64(const link::Statement& s, int column) { return static_cast<uint64_t>(s.Int(column)); }
+
+Transfer ReadTransfer(const link::Statement& s) {
+  Transfer t;
+  t.id = s.Int(0);
+  t.site = s.Text(1);
+  t.bundle_digest = s.Text(2);
+  t.path = s.Text(3);
+  t.head_bytes = U64(s, 4);
+  t.file_bytes = U64(s, 5);
+  t.priority = s.Int(6);
+  if (!s.IsNull(7)) t.as_ref = s.Text(7);
+  t.state = ParseState(s.Text(8));
+  t.bytes_sent = U64(s, 9);
+  t.bytes_acked = U64(s, 10);
+  t.attempts = U64(s, 11);
+  t.last_error = s.Text(12);
+  t.manifest = s.Text(13);
+  t.queued_at = s.Text(14);
+  t.finished_at = s.Text(15);
+  return t;
+}
+
+std::string Format(link::WallTime t, const char* format) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[32];
+  size_t n = std::strftime(buf, sizeof buf, format, &tm);
+  return std::string(buf, n);
+}
+
+int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
+
+}  // namespace
+
+std::string_view StateName(TransferState state) {
+  switch (state) {
+    case TransferState::kQueued: return "queued";
+    case TransferState::kSending: return "sending";
+    case TransferState::kApplied: return "applied";
+    case TransferState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+std::string UtcText(link::WallTime t) { return Format(t, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string UtcDay(link::WallTime t) { return Format(t, "%Y-%m-%d"); }
+
+const std::vector<std::string>& HubState::Migrations() {
+  static const std::vector<std::string> kMigrations = {
+      // Version 1 (docs/hub-state.md).
+      "CREATE TABLE sites ("
+      "  name TEXT PRIMARY KEY,"
+      "  last_contact TEXT,"
+      "  bytes_sent INTEGER NOT NULL DEFAULT 0);"
+      "CREATE TABLE transfers ("
+      "  id INTEGER PRIMARY KEY,"
+      "  site TEXT NOT NULL,"
+      "  bundle_digest TEXT NOT NULL,"
+      "  path TEXT NOT NULL,"
+      "  head_bytes INTEGER NOT NULL,"
+      "  file_bytes INTEGER NOT NULL,"
+      "  priority INTEGER NOT NULL DEFAULT 0,"
+      "  as_ref TEXT,"
+      "  state TEXT NOT NULL DEFAULT 'queued' CHECK (state IN ('queued', 'sending', 'applied', 'failed')),"
+      "  bytes_sent INTEGER NOT NULL DEFAULT 0,"
+      "  bytes_acked INTEGER NOT NULL DEFAULT 0,"
+      "  attempts INTEGER NOT NULL DEFAULT 0,"
+      "  last_error TEXT,"
+      "  manifest TEXT,"
+      "  queued_at TEXT NOT NULL,"
+      "  finished_at TEXT);"
+      "CREATE INDEX transfers_by_site ON transfers (site, state, priority DESC, id);"
+      "CREATE TABLE site_bytes ("
+      "  site TEXT NOT NULL,"
+      "  day TEXT NOT NULL,"
+      "  bytes INTEGER NOT NULL DEFAULT 0,"
+      "  PRIMARY KEY (site, day));",
+  };
+  return kMigrations;
+}
+
+HubState::HubState(const std::filesystem::path& state_dir, const link::Clock& clock)
+    : clock_(clock), db_(DatabasePath(state_dir), Migrations(), "hub state") {}
+
+void HubState::AddSites(const std::vector<std::string>& names) {
+  link::Database::Transaction tx(db_);
+  for (const std::string& name : names) {
+    db_.Prepare("INSERT OR IGNORE INTO sites (name) VALUES (?)").Bind(1, name).Run();
+  }
+  tx.Commit();
+}
+
+int64_t HubState::Add(const NewTransfer& t) {
+  link::Database::Transaction tx(db_);
+  db_.Prepare("INSERT OR IGNORE INTO sites (name) VALUES (?)").Bind(1, t.site).Run();
+  db_.Prepare(
+         "INSERT INTO transfers (site, bundle_digest, path, head_bytes, file_bytes, priority, as_ref, queued_at) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+      .Bind(1, t.site)
+      .Bind(2, t.bundle_digest)
+      .Bind(3, t.path.string())
+      .Bind(4, I64(t.head_bytes))
+      .Bind(5, I64(t.file_bytes))
+      .Bind(6, t.priority)
+      .Bind(7, t.as_ref)
+      .Bind(8, UtcText(clock_.Now()))
+      .Run();
+  int64_t id = db_.LastInsertId();
+  tx.Commit();
+  return id;
+}
+
+std::optional<Transfer> HubState::Find(int64_t id) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare("SELECT " + std::string(kColumns) + " FROM transfers WHERE id = ?");
+  s.Bind(1, id);
+  if (!s.Step()) return std::nullopt;
+  return ReadTransfer(s);
+}
+
+std::vector<Transfer> HubState::OpenTransfers(const std::string& site) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare("SELECT " + std::string(kColumns) +
+                                  " FROM transfers WHERE site = ? AND state IN ('queued', 'sending')"
+                                  " ORDER BY priority DESC, id");
+  s.Bind(1, site);
+  std::vector<Transfer> out;
+  while (s.Step()) out.push_back(ReadTransfer(s));
+  return out;
+}
+
+void HubState::Touch(const std::string& site) {
+  auto lock = db_.Lock();
+  db_.Prepare("INSERT INTO sites (name, last_contact) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET last_contact = ?2")
+      .Bind(1, site)
+      .Bind(2, UtcText(clock_.Now()))
+      .Run();
+}
+
+bool HubState::BeginSending(int64_t id) {
+  link::Database::Transaction tx(db_);
+  db_.Prepare("UPDATE transfers SET attempts = attempts + 1 WHERE id = ?").Bind(1, id).Run();
+  db_.Prepare("UPDATE transfers SET state = 'sending' WHERE id = ? AND state = 'queued'").Bind(1, id).Run();
+  bool started = db_.Changes() > 0;
+  tx.Commit();
+  return started;
+}
+
+void HubState::AddSent(int64_t id, const std::string& site, uint64_t bytes) {
+  if (bytes == 0) return;
+  link::Database::Transaction tx(db_);
+  db_.Prepare("UPDATE transfers SET bytes_sent = bytes_sent + ?1 WHERE id = ?2").Bind(1, I64(bytes)).Bind(2, id).Run();
+  db_.Prepare("UPDATE sites SET bytes_sent = bytes_sent + ?1 WHERE name = ?2").Bind(1, I64(bytes)).Bind(2, site).Run();
+  db_.Prepare(
+         "INSERT INTO site_bytes (site, day, bytes) VALUES (?1, ?2, ?3)"
+         " ON CONFLICT (site, day) DO UPDATE SET bytes = bytes + ?3")
+      .Bind(1, site)
+      .Bind(2, UtcDay(clock_.Now()))
+      .Bind(3, I64(bytes))
+      .Run();
+  tx.Commit();
+}
+
+void HubState::Ack(int64_t id, uint64_t received) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE transfers SET bytes_acked = MAX(bytes_acked, ?1) WHERE id = ?2").Bind(1, I64(received)).Bind(2, id).Run();
+}
+
+bool HubState::Finish(int64_t id, const TransferResult& result) {
+  link::Database::Transaction tx(db_);
+  db_.Prepare(
+         "UPDATE transfers SET state = ?1, manifest = ?2, last_error = ?3, finished_at = ?4"
+         " WHERE id = ?5 AND state IN ('queued', 'sending')")
+      .Bind(1, result.applied ? "applied" : "failed")
+      .Bind(2, result.applied ? std::optional<std::string>(result.manifest) : std::nullopt)
+      .Bind(3, result.applied ? std::nullopt : std::optional<std::string>(result.error))
+      .Bind(4, UtcText(clock_.Now()))
+      .Bind(5, id)
+      .Run();
+  bool recorded = db_.Changes() > 0;
+  tx.Commit();
+  return recorded;
+}
+
+}  // namespace outpost::hub

@@ -1,0 +1,108 @@
+// The hub's durable state: STATE_DIR/hub.db (SQLite, docs/hub-state.md). Every queued transfer,
+// its progress and outcome, and each site's contact and byte accounting live here and nowhere
+// else, so a restart (or kill -9) loses nothing. `outpost hub enqueue` writes to the same
+// database while the daemon runs; the daemon reads it afresh for every request.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "link/clock.h"
+#include "link/sqlite.h"
+
+namespace outpost::hub {
+
+// queued -> sending (first byte of it sent) -> applied | failed (the site's result). Final
+// states never change again.
+enum class TransferState { kQueued, kSending, kApplied, kFailed };
+// "queued", "sending", "applied", "failed" (as stored).
+std::string_view StateName(TransferState state);
+
+struct Transfer {
+  int64_t id = 0;
+  std::string site;
+  std::string bundle_digest;      // "sha256:<hex>" of the whole bundle file
+  std::filesystem::path path;     // STATE_DIR/bundles/<hex>.bundle
+  uint64_t head_bytes = 0;
+  uint64_t file_bytes = 0;
+  int64_t priority = 0;
+  std::optional<std::string> as_ref;  // --as REPO:TAG
+  TransferState state = TransferState::kQueued;
+  uint64_t bytes_sent = 0;        // head and payload bytes written to the site, resends included
+  uint64_t bytes_acked = 0;       // the site's last payload acknowledgement, never decreasing
+  uint64_t attempts = 0;          // head and payload responses begun
+  std::string last_error;
+  std::string manifest;
+  std::string queued_at, finished_at;
+
+  uint64_t payload_bytes() const { return file_bytes - head_bytes; }
+  bool finished() const { return state == TransferState::kApplied || state == TransferState::kFailed; }
+};
+
+// A new queue row (the bundle file already stored under STATE_DIR/bundles).
+struct NewTransfer {
+  std::string site;
+  std::string bundle_digest;
+  std::filesystem::path path;
+  uint64_t head_bytes = 0;
+  uint64_t file_bytes = 0;
+  int64_t priority = 0;
+  std::optional<std::string> as_ref;
+};
+
+// What a site reported for a transfer (POST /v1/transfers/ID/result).
+struct TransferResult {
+  bool applied = false;
+  std::string manifest;  // applied: the manifest digest published
+  std::string error;     // failed: the agent's one line
+};
+
+// "2026-12-07T08:59:50Z".
+std::string UtcText(link::WallTime t);
+// "2026-12-07".
+std::string UtcDay(link::WallTime t);
+
+// Thread-safe (the Database's lock). Times come from `clock`, which must outlive this.
+class HubState {
+ public:
+  // The schema: migrations[i] brings version i to i + 1 (version 1 today).
+  static const std::vector<std::string>& Migrations();
+
+  // Opens or creates STATE_DIR/hub.db (creating STATE_DIR) and migrates it. Throws IOError,
+  // Unsupported (written by a newer outpost).
+  HubState(const std::filesystem::path& state_dir, const link::Clock& clock);
+
+  // Makes sure every configured site has a row.
+  void AddSites(const std::vector<std::string>& names);
+  // Adds a queued transfer; returns its id.
+  int64_t Add(const NewTransfer& t);
+  // The transfer `id`, or nullopt.
+  std::optional<Transfer> Find(int64_t id);
+  // The site's queued and sending transfers: priority (higher first), then id.
+  std::vector<Transfer> OpenTransfers(const std::string& site);
+
+  // The site made a valid request now.
+  void Touch(const std::string& site);
+  // A head or payload response of transfer `id` begins: attempts + 1. Returns true when this is
+  // the transfer's first (queued -> sending).
+  bool BeginSending(int64_t id);
+  // `bytes` more head or payload bytes of transfer `id` were written to its site: adds them to
+  // the transfer, the site and the site's UTC day.
+  void AddSent(int64_t id, const std::string& site, uint64_t bytes);
+  // bytes_acked = max(bytes_acked, received).
+  void Ack(int64_t id, uint64_t received);
+  // Records the outcome unless the transfer already has one; returns true when it was recorded.
+  bool Finish(int64_t id, const TransferResult& result);
+
+  link::Database& database() { return db_; }
+
+ private:
+  const link::Clock& clock_;
+  link::Database db_;
+};
+
+}  // namespace outpost::hub

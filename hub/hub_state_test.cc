@@ -1,0 +1,176 @@
+#include "hub/hub_state.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include "common/file.h"
+#include "hub/hub.h"
+#include "hub/test_support.h"
+#include "protocol/test_bundle.h"
+#include "tests/support/matchers.h"
+
+namespace outpost::hub {
+namespace {
+
+using testing::Site;
+
+using ::testing::HasSubstr;
+using outpost::testing::ThrowsKind;
+
+class HubStateTest : public ::testing::Test {
+ protected:
+  NewTransfer Row(const std::string& site, int64_t priority) {
+    return {site, "sha256:" + std::string(64, 'a'), dir_.path() / "x.bundle", 100, 1100, priority, std::nullopt};
+  }
+  std::vector<int64_t> Ids(HubState& state, const std::string& site) {
+    std::vector<int64_t> ids;
+    for (const Transfer& t : state.OpenTransfers(site)) ids.push_back(t.id);
+    return ids;
+  }
+
+  TempDir dir_;
+  testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
+};
+
+TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionOne) {
+  HubState state(dir_.path() / "state", clock_);
+  EXPECT_EQ(state.database().schema_version(), 1);
+  EXPECT_TRUE(std::filesystem::exists(dir_.path() / "state" / "hub.db"));
+}
+
+TEST_F(HubStateTest, OpenTransfersComeByPriorityThenQueueOrder) {
+  HubState state(dir_.path(), clock_);
+  int64_t a = state.Add(Row("oslo", 0));
+  int64_t b = state.Add(Row("oslo", 5));
+  int64_t c = state.Add(Row("oslo", 0));
+  state.Add(Row("bergen", 9));
+  EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{b, a, c}));
+}
+
+TEST_F(HubStateTest, AnAckNeverDecreases) {
+  HubState state(dir_.path(), clock_);
+  int64_t id = state.Add(Row("oslo", 0));
+  state.Ack(id, 500);
+  state.Ack(id, 200);
+  EXPECT_EQ(state.Find(id)->bytes_acked, 500u);
+}
+
+TEST_F(HubStateTest, AResultIsRecordedOnceAndTheTransferLeavesTheWorkList) {
+  HubState state(dir_.path(), clock_);
+  int64_t id = state.Add(Row("oslo", 0));
+  EXPECT_TRUE(state.BeginSending(id));
+  EXPECT_FALSE(state.BeginSending(id));
+  EXPECT_EQ(state.Find(id)->state, TransferState::kSending);
+  EXPECT_TRUE(state.Finish(id, {true, "sha256:" + std::string(64, 'b'), ""}));
+  EXPECT_FALSE(state.Finish(id, {false, "", "too late"}));
+  Transfer t = *state.Find(id);
+  EXPECT_EQ(t.state, TransferState::kApplied);
+  EXPECT_EQ(t.manifest, "sha256:" + std::string(64, 'b'));
+  EXPECT_EQ(t.last_error, "");
+  EXPECT_EQ(t.attempts, 2u);
+  EXPECT_EQ(t.finished_at, "2026-12-07T08:59:50Z");
+  EXPECT_TRUE(state.OpenTransfers("oslo").empty());
+}
+
+TEST_F(HubStateTest, AFailureKeepsTheSitesError) {
+  HubState state(dir_.path(), clock_);
+  int64_t id = state.Add(Row("oslo", 0));
+  EXPECT_TRUE(state.Finish(id, {false, "", "apply: base not found"}));
+  EXPECT_EQ(state.Find(id)->state, TransferState::kFailed);
+  EXPECT_EQ(state.Find(id)->last_error, "apply: base not found");
+}
+
+TEST_F(HubStateTest, SentBytesCountForTheTransferTheSiteAndItsUtcDay) {
+  HubState state(dir_.path(), clock_);
+  int64_t id = state.Add(Row("oslo", 0));
+  state.AddSent(id, "oslo", 1000);
+  state.AddSent(id, "oslo", 24);
+  clock_.Set(link::ParseUtcTime("2026-12-08T00:00:01Z"));
+  state.AddSent(id, "oslo", 6);
+  EXPECT_EQ(state.Find(id)->bytes_sent, 1030u);
+  auto lock = state.database().Lock();
+  link::Statement s = state.database().Prepare("SELECT day, bytes FROM site_bytes WHERE site = 'oslo' ORDER BY day");
+  ASSERT_TRUE(s.Step());
+  EXPECT_EQ(s.Text(0), "2026-12-07");
+  EXPECT_EQ(s.Int(1), 1024);
+  ASSERT_TRUE(s.Step());
+  EXPECT_EQ(s.Int(1), 6);
+  link::Statement site = state.database().Prepare("SELECT bytes_sent FROM sites WHERE name = 'oslo'");
+  ASSERT_TRUE(site.Step());
+  EXPECT_EQ(site.Int(0), 1030);
+}
+
+TEST_F(HubStateTest, ARestartKeepsEveryTransferAndItsProgress) {
+  int64_t id = 0;
+  {
+    HubState state(dir_.path(), clock_);
+    state.AddSites({"oslo", "bergen"});
+    id = state.Add(Row("oslo", 3));
+    state.BeginSending(id);
+    state.AddSent(id, "oslo", 700);
+    state.Ack(id, 600);
+    state.Touch("oslo");
+  }
+  HubState state(dir_.path(), clock_);
+  Transfer t = *state.Find(id);
+  EXPECT_EQ(t.state, TransferState::kSending);
+  EXPECT_EQ(t.priority, 3);
+  EXPECT_EQ(t.bytes_sent, 700u);
+  EXPECT_EQ(t.bytes_acked, 600u);
+  EXPECT_EQ(t.head_bytes, 100u);
+  EXPECT_EQ(t.payload_bytes(), 1000u);
+  EXPECT_EQ(t.queued_at, "2026-12-07T08:59:50Z");
+  EXPECT_EQ(Ids(state, "oslo"), std::vector<int64_t>{id});
+}
+
+class EnqueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config_.state_dir = dir_.path() / "state";
+    config_.file = "hub.yaml";
+    config_.sites = {Site("oslo"), Site("bergen")};
+    protocol::testing::WriteTestBundle(dir_.path(), bundle_, std::string(3 << 20, 'x'), nullptr);
+  }
+
+  TempDir dir_;
+  std::filesystem::path bundle_ = dir_.path() / "update.bundle";
+  HubConfig config_;
+  testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
+};
+
+TEST_F(EnqueueTest, StoresTheSameBundleOnceAndQueuesItPerRequest) {
+  int64_t a = EnqueueBundle(config_, {"oslo", bundle_, 0, "test:2.0.0"}, clock_);
+  int64_t b = EnqueueBundle(config_, {"bergen", bundle_, 1, std::nullopt}, clock_);
+  EXPECT_NE(a, b);
+  std::vector<std::filesystem::path> stored;
+  for (const auto& e : std::filesystem::directory_iterator(config_.bundles())) stored.push_back(e.path());
+  ASSERT_EQ(stored.size(), 1u);
+  HubState state(config_.state_dir, clock_);
+  Transfer t = *state.Find(a);
+  EXPECT_EQ(t.path, stored[0]);
+  EXPECT_EQ(t.bundle_digest, "sha256:" + stored[0].stem().string());
+  EXPECT_EQ(t.file_bytes, std::filesystem::file_size(bundle_));
+  EXPECT_EQ(t.as_ref, "test:2.0.0");
+  EXPECT_EQ(t.state, TransferState::kQueued);
+  EXPECT_EQ(ReadFileToString(stored[0]), ReadFileToString(bundle_));
+}
+
+TEST_F(EnqueueTest, AnUnknownSiteIsAnErrorNamingTheConfiguredSites) {
+  EXPECT_THAT([&] { EnqueueBundle(config_, {"tromso", bundle_, 0, std::nullopt}, clock_); },
+              ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("site `tromso` is not in hub.yaml (configured: oslo, bergen)")));
+}
+
+TEST_F(EnqueueTest, AFileThatIsNotABundleIsRefusedAndNothingIsQueued) {
+  WriteFileAtomic(dir_.path() / "junk", std::string(100, 'j'));
+  EXPECT_THAT([&] { EnqueueBundle(config_, {"oslo", dir_.path() / "junk", 0, std::nullopt}, clock_); },
+              ThrowsKind(Error::Kind::kCorruption));
+  EXPECT_FALSE(std::filesystem::exists(config_.bundles()));
+}
+
+TEST_F(EnqueueTest, AMalformedAsReferenceIsRefused) {
+  EXPECT_THAT([&] { EnqueueBundle(config_, {"oslo", bundle_, 0, "no-tag"}, clock_); },
+              ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("REPO:TAG")));
+}
+
+}  // namespace
+}  // namespace outpost::hub
