@@ -56,20 +56,18 @@ asio::awaitable<void> Tunnel(const AgentConfig& config, boost::beast::tcp_stream
 
 }  // namespace
 
-asio::awaitable<std::unique_ptr<HubStream>> ConnectToHub(const AgentConfig& config, asio::ssl::context& tls) {
-  auto stream = std::make_unique<HubStream>(co_await asio::this_coro::executor, tls);
-  boost::beast::tcp_stream& tcp = boost::beast::get_lowest_layer(*stream);
+asio::awaitable<void> ConnectToHub(const AgentConfig& config, HubStream& stream) {
+  boost::beast::tcp_stream& tcp = boost::beast::get_lowest_layer(stream);
   co_await Dial(config, tcp, config.proxy ? *config.proxy : config.hub);
   if (config.proxy) co_await Tunnel(config, tcp);
-  link::SetServerName(stream->native_handle(), config.hub.host);
+  link::SetServerName(stream.native_handle(), config.hub.host);
   boost::system::error_code ec;
   tcp.expires_after(config.stall_timeout);
-  co_await stream->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
+  co_await stream.async_handshake(asio::ssl::stream_base::client, asio::redirect_error(use_awaitable, ec));
   if (ec) {
-    const std::string verify = link::VerifyFailure(stream->native_handle());
+    const std::string verify = link::VerifyFailure(stream.native_handle());
     throw Failed(config, verify.empty() ? "TLS handshake" : "TLS handshake (" + verify + ")", ec);
   }
-  co_return stream;
 }
 
 }  // namespace outpost::agent

@@ -20,10 +20,10 @@ namespace outpost::agent {
 
 using HubStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 
-// Opens a TLS stream to `config.hub` (through `config.proxy` when set) on the calling
-// coroutine's executor. Throws NetworkError naming the hub (and the proxy) and what failed;
-// Security errors of the handshake are NetworkError too, with OpenSSL's verify reason.
-boost::asio::awaitable<std::unique_ptr<HubStream>> ConnectToHub(const AgentConfig& config,
-                                                                boost::asio::ssl::context& tls);
+// Connects `stream` (new, made with the client TLS context) to `config.hub`, through
+// `config.proxy` when set, and completes the TLS handshake. Closing the stream's socket cancels
+// it. Throws NetworkError naming the hub (and the proxy) and what failed; a refused certificate
+// is a NetworkError too, with OpenSSL's verify reason.
+boost::asio::awaitable<void> ConnectToHub(const AgentConfig& config, HubStream& stream);
 
 }  // namespace outpost::agent

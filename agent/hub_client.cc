@@ -1,6 +1,7 @@
 #include "agent/hub_client.h"
 
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
@@ -39,8 +40,9 @@ struct HubClient::Exchange {
   std::function<bool(std::string_view)> sink;  // null: read the body into the response
 };
 
-HubClient::HubClient(Connector connect, std::string authority, std::chrono::milliseconds stall)
-    : connect_(std::move(connect)), authority_(std::move(authority)), stall_(stall), slice_(kSliceBytes) {}
+HubClient::HubClient(asio::ssl::context& tls, Connector connect, std::string authority, std::chrono::milliseconds stall)
+    : tls_(tls),
+      connect_(std::move(connect)), authority_(std::move(authority)), stall_(stall), slice_(kSliceBytes) {}
 
 HubClient::~HubClient() = default;
 
@@ -50,7 +52,13 @@ void HubClient::Close() {
 
 asio::awaitable<void> HubClient::EnsureConnected() {
   if (stream_) co_return;
-  stream_ = co_await connect_();
+  stream_ = std::make_unique<HubStream>(co_await asio::this_coro::executor, tls_);
+  try {
+    co_await connect_(*stream_);  // Close() reaches the socket while this runs
+  } catch (...) {
+    Drop();
+    throw;
+  }
   buffer_.clear();
   ++connections_;
 }

@@ -49,10 +49,12 @@ void ThrowUnlessSuccess(const HubResponse& response, std::string_view what);
 // Runs on one executor's thread (all its methods and coroutines).
 class HubClient {
  public:
-  using Connector = std::function<boost::asio::awaitable<std::unique_ptr<HubStream>>()>;
+  // Connects a new stream (ConnectToHub).
+  using Connector = std::function<boost::asio::awaitable<void>(HubStream&)>;
 
+  // Streams are made with `tls` (which must outlive the client) and connected by `connect`;
   // `authority` ("host:port") goes in the Host header; `stall` bounds every write and read.
-  HubClient(Connector connect, std::string authority, std::chrono::milliseconds stall);
+  HubClient(boost::asio::ssl::context& tls, Connector connect, std::string authority, std::chrono::milliseconds stall);
   ~HubClient();
 
   // A request whose response body is small (at most 4 MiB; longer is a NetworkError). The
@@ -82,6 +84,7 @@ class HubClient {
   boost::asio::awaitable<void> EnsureConnected();
   void Drop() { stream_.reset(); }
 
+  boost::asio::ssl::context& tls_;
   Connector connect_;
   std::string authority_;
   std::chrono::milliseconds stall_;

@@ -53,7 +53,7 @@ class Runner {
         tls_(link::MakeClientContext(config.tls)),
         key_(LoadVerifyKey(config)),
         stores_(std::make_shared<registry::RegistryStoreFactory>(registry::AccessOptions{})),
-        client_([this] { return Connect(); }, config.hub.str(), config.stall_timeout),
+        client_(tls_, [this](HubStream& stream) { return Connect(stream); }, config.hub.str(), config.stall_timeout),
         fetcher_(config, client_, state_, key_.get()),
         backoff_(std::chrono::seconds(1), config.backoff_max),
         sleep_(io) {}
@@ -76,7 +76,7 @@ class Runner {
   bool apply_cut_short() const { return apply_cut_short_; }
 
  private:
-  asio::awaitable<std::unique_ptr<HubStream>> Connect();
+  asio::awaitable<void> Connect(HubStream& stream);
   asio::awaitable<void> Session();
   asio::awaitable<void> Handle(const WorkItem& item);
   asio::awaitable<void> Apply(const TransferRow& row);
@@ -98,11 +98,10 @@ class Runner {
   bool apply_cut_short_ = false;
 };
 
-asio::awaitable<std::unique_ptr<HubStream>> Runner::Connect() {
-  auto stream = co_await ConnectToHub(config_, tls_);
+asio::awaitable<void> Runner::Connect(HubStream& stream) {
+  co_await ConnectToHub(config_, stream);
   spdlog::info("site {}: connected to hub {}{}", config_.site, config_.hub.str(),
                config_.proxy ? " via proxy " + config_.proxy->str() : "");
-  co_return stream;
 }
 
 asio::awaitable<void> Runner::Run() {
