@@ -5,6 +5,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/http.hpp>
 
+#include <limits>
+
 #include "agent/wire.h"
 #include "link/http.h"
 
@@ -98,7 +100,7 @@ asio::awaitable<HubResponse> HubClient::Run(Exchange& e) {
 
   http::response_parser<http::buffer_body> parser;
   parser.header_limit(link::kMaxHeaderBytes);
-  parser.body_limit(boost::none);
+  parser.body_limit(std::numeric_limits<std::uint64_t>::max());  // not boost::none: 1.74 compares it as 0
   tcp.expires_after(e.header_wait ? *e.header_wait + stall_ : stall_);
   co_await http::async_read_header(*stream_, buffer_, parser, asio::redirect_error(use_awaitable, ec));
   if (ec) throw fail("reading the answer to", ec);

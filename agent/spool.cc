@@ -103,8 +103,7 @@ std::optional<size_t> Spool::VerifyCompleteChunks() {
       head_->VerifyChunk(next_chunk_, ReadBack(options_.head_bytes + start, length));
     } catch (const Error& e) {
       if (e.kind() != Error::Kind::kCorruption) throw;
-      spdlog::warn("{}: chunk {} refused ({}); fetching it again from payload offset {}", options_.what, next_chunk_,
-                   e.what(), start);
+      spdlog::warn("{}; chunk {} refused, fetching it again from payload offset {}", e.what(), next_chunk_, start);
       const uint64_t cut = options_.head_bytes + start;
       if (durable_ > cut) {  // the row first: it must never claim more than the file holds
         options_.persist_durable(cut);
