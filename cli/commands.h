@@ -24,5 +24,7 @@ void AddDiffCommand(CLI::App& app, StoreCommand& command);
 void AddApplyCommand(CLI::App& app, StoreCommand& command);
 void AddSignatureCommand(CLI::App& app, StoreCommand& command);
 void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_command.cc)
+// `outpost pki init DIR` | `outpost pki issue DIR NAME`: the hub–agent TLS CA (cli/pki_command.cc).
+void AddPkiCommand(CLI::App& app);
 
 }  // namespace outpost::cli

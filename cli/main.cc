@@ -73,6 +73,7 @@ int main(int argc, char** argv) {
   outpost::cli::AddApplyCommand(app, store_command);
   outpost::cli::AddSignatureCommand(app, store_command);
   outpost::cli::AddLayerCommand(app);
+  outpost::cli::AddPkiCommand(app);
   try {
     app.parse(argc, argv);
     if (store_command.run) {

@@ -46,7 +46,8 @@ class Schedule {
   // The first instant after `t` at which RateAt may change (at most 8 days ahead; for an
   // always-open schedule, t + 8 days).
   WallTime NextChange(WallTime t) const;
-  // When the next window opens, if none is open at `t` (t itself when one is open).
+  // When the next window opens, if none is open at `t` (t itself when one is open); t + 8 days
+  // when none opens before then.
   WallTime NextOpen(WallTime t) const;
 
   const std::string& timezone() const { return timezone_; }

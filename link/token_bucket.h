@@ -21,7 +21,8 @@ class TokenBucket {
   // Changes the rate (a window with another rate opened); keeps the current level.
   void SetRate(uint64_t rate, uint64_t burst);
   // Takes `bytes` tokens at `now` and returns how long to wait before sending them (0 when
-  // the bucket held them).
+  // the bucket held them). At rate 0 (no window open) it takes nothing and returns 1 s: the
+  // caller looks at the schedule again.
   std::chrono::nanoseconds Reserve(uint64_t bytes, Time now);
   uint64_t rate() const;
 
