@@ -29,7 +29,9 @@ class RunScratch {
     ::setenv("TMPDIR", dir_.path().c_str(), 1);
     std::thread([path = dir_.path(), signals = signals_] {
       int sig = 0;
-      if (sigwait(&signals, &sig) != 0) return;
+      do {
+        if (sigwait(&signals, &sig) != 0) return;
+      } while (outpost::cli::ForwardStopSignal());  // a daemon stops itself
       std::error_code ignored;
       std::filesystem::remove_all(path, ignored);
       std::fprintf(stderr, "outpost: interrupted (signal %d); scratch files removed\n", sig);
@@ -74,6 +76,7 @@ int main(int argc, char** argv) {
   outpost::cli::AddSignatureCommand(app, store_command);
   outpost::cli::AddLayerCommand(app);
   outpost::cli::AddPkiCommand(app);
+  outpost::cli::AddAgentCommand(app);
   try {
     app.parse(argc, argv);
     if (store_command.run) {
