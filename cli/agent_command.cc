@@ -1,9 +1,12 @@
 // `outpost agent --config FILE`: the site's daemon (agent/, docs/agent-state.md).
+#include <signal.h>
 #include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <cstdlib>
+#include <stop_token>
 #include <string>
+#include <thread>
 
 #include "agent/agent_config.h"
 #include "agent/runner.h"
@@ -30,6 +33,22 @@ agent::AgentConfig CheckAgentConfig(const std::string& file) {
   return config;
 }
 
+// SIGINT and SIGTERM ask the agent to stop: blocked in every thread (call this before any other
+// thread starts) and taken by one thread that requests the stop (the agent then exits 0).
+std::stop_token StopOnSignals() {
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::stop_source stop;
+  std::thread([signals, stop]() mutable {
+    int sig = 0;
+    while (sigwait(&signals, &sig) == 0) stop.request_stop();
+  }).detach();
+  return stop.get_token();
+}
+
 void RunAgentCommand(const AgentArgs& a) {
   agent::AgentConfig config = CheckAgentConfig(a.config);
   if (a.check) {
@@ -38,7 +57,7 @@ void RunAgentCommand(const AgentArgs& a) {
   }
   link::InitDaemonLogging(a.verbose);
   std::unique_ptr<link::Clock> clock = link::ClockFromEnvironment();
-  if (agent::RunAgent(config, *clock, ClaimStopSignals()) == agent::AgentExit::kApplyCutShort) {
+  if (agent::RunAgent(config, *clock, StopOnSignals()) == agent::AgentExit::kApplyCutShort) {
     // The apply's worker thread still runs: end the process before anything is destroyed
     // under it. The target is unchanged; the transfer stays `received` and is applied at start.
     spdlog::shutdown();

@@ -7,9 +7,6 @@
 
 #include <CLI/CLI.hpp>
 
-#include <atomic>
-#include <stop_token>
-
 #include "cli/store_options.h"
 
 namespace outpost::cli {
@@ -31,23 +28,5 @@ void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_
 void AddPkiCommand(CLI::App& app);
 // `outpost agent --config FILE`: the site's daemon (cli/agent_command.cc).
 void AddAgentCommand(CLI::App& app);
-
-// SIGINT and SIGTERM: main() takes both on one thread. A one-shot command is ended at once
-// (scratch removed, exit 128 + signal); a daemon calls ClaimStopSignals() before it runs and
-// is then asked to stop through the token it gets, and exits on its own (0).
-namespace detail {
-inline std::atomic<bool> daemon_claimed_signals{false};
-inline std::stop_source daemon_stop;
-}  // namespace detail
-inline std::stop_token ClaimStopSignals() {
-  detail::daemon_claimed_signals = true;
-  return detail::daemon_stop.get_token();
-}
-// main()'s side: when a daemon claimed the signals, requests its stop and returns true.
-inline bool ForwardStopSignal() {
-  if (!detail::daemon_claimed_signals) return false;
-  detail::daemon_stop.request_stop();
-  return true;
-}
 
 }  // namespace outpost::cli

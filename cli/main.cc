@@ -7,6 +7,7 @@
 #include <exception>
 #include <filesystem>
 #include <optional>
+#include <string_view>
 #include <thread>
 
 #include "cli/commands.h"
@@ -29,9 +30,7 @@ class RunScratch {
     ::setenv("TMPDIR", dir_.path().c_str(), 1);
     std::thread([path = dir_.path(), signals = signals_] {
       int sig = 0;
-      do {
-        if (sigwait(&signals, &sig) != 0) return;
-      } while (outpost::cli::ForwardStopSignal());  // a daemon stops itself
+      if (sigwait(&signals, &sig) != 0) return;
       std::error_code ignored;
       std::filesystem::remove_all(path, ignored);
       std::fprintf(stderr, "outpost: interrupted (signal %d); scratch files removed\n", sig);
@@ -53,12 +52,18 @@ class RunScratch {
   outpost::TempDir dir_;
 };
 
+// The daemons stop on SIGINT and SIGTERM themselves (ending their connections, exit 0), so they
+// run without the scratch directory and its signal thread.
+bool IsDaemon(int argc, char** argv) {
+  return argc > 1 && (std::string_view(argv[1]) == "hub" || std::string_view(argv[1]) == "agent");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   std::optional<RunScratch> scratch;
   try {
-    scratch.emplace();
+    if (!IsDaemon(argc, argv)) scratch.emplace();
   } catch (const std::exception& e) {
     std::fprintf(stderr, "outpost: error: cannot create a scratch directory (check TMPDIR): %s\n", e.what());
     return 6;
