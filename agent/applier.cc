@@ -8,6 +8,33 @@
 #include "sync/apply.h"
 
 namespace outpost::agent {
+namespace {
+
+// One base per image `where`'s store holds (each tag): the bundle's bases are among them, and a
+// store holding several images cannot be named as one. None when the store does not exist yet.
+std::vector<storage::Reference> TargetImages(const storage::Reference& where, storage::StoreFactory& stores) {
+  storage::Reference store = where;
+  store.tag.clear();
+  store.digest.reset();
+  std::vector<std::string> tags;
+  try {
+    tags = storage::OpenStore(store, &stores, false)->ListTags();
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::kNotFound) throw;
+  }
+  const char* prefix = "oci:";
+  switch (where.transport) {
+    case storage::Reference::Transport::kOci: prefix = "oci:"; break;
+    case storage::Reference::Transport::kOciArchive: prefix = "oci-archive:"; break;
+    case storage::Reference::Transport::kDockerArchive: prefix = "docker-archive:"; break;
+    case storage::Reference::Transport::kDocker: prefix = "docker://"; break;
+  }
+  std::vector<storage::Reference> images;
+  for (const std::string& tag : tags) images.push_back(storage::Reference::Parse(prefix + where.location + ":" + tag));
+  return images;
+}
+
+}  // namespace
 
 storage::Reference IntoReference(const AgentConfig& config, const std::string& bundle_target, const std::string& as) {
   if (!config.target_registry.empty()) {
@@ -47,7 +74,7 @@ ApplyOutcome ApplyBundle(const ApplyJob& job) {
     sync::ApplyOptions o;
     o.bundle = job.spool;
     o.into = IntoReference(job.config, head.header().target_reference, job.as);
-    o.bases = {job.config.target_registry.empty() ? job.config.target : o.into};
+    o.bases = TargetImages(o.into, *job.stores);
     o.verify_key = job.verify_key.get();
     o.stores = job.stores.get();
     o.scratch = scratch;

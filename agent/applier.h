@@ -37,7 +37,7 @@ struct ApplyJob {
   std::shared_ptr<storage::StoreFactory> stores;
 };
 
-// Runs sync::Apply (bases = the target, scratch under STATE_DIR/scratch) and turns an Error
+// Runs sync::Apply (bases = every image the target store holds, scratch under STATE_DIR/scratch) and turns an Error
 // into a failed outcome with its message. Never throws.
 ApplyOutcome ApplyBundle(const ApplyJob& job);
 

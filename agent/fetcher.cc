@@ -81,7 +81,10 @@ asio::awaitable<void> Fetcher::Fetch(const TransferRow& row) {
     try {
       const std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
         Spool::AppendResult r = spool->Append(piece);
-        if (r.checkpoint_due) spool->Checkpoint();
+        if (r.checkpoint_due) {
+          spool->Checkpoint();
+          progress.Update(spool->durable_payload());
+        }
         return !r.bad_chunk;
       };
       HubResponse response = co_await client_.Stream(target, range, sink);
