@@ -112,7 +112,7 @@ asio::awaitable<void> Runner::Run() {
     } catch (const HubBusy& busy) {
       wait = busy.wait();
       spdlog::info("site {}: {}; asking again in {} s", config_.site, busy.what(), busy.wait().count());
-    } catch (const Error& e) {
+    } catch (const std::exception& e) {  // Error, and the filesystem's errors on the spool's disk
       if (stopping_) break;
       wait = backoff_.Next();
       spdlog::warn("site {}: {}; reconnecting in {:.1f} s", config_.site, e.what(), Seconds(wait));
