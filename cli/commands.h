@@ -28,5 +28,7 @@ void AddLayerCommand(CLI::App& app);  // layer probe | layer rebuild (cli/layer_
 void AddPkiCommand(CLI::App& app);
 // `outpost hub`: the hub daemon; `outpost hub enqueue`: queue a bundle for a site.
 void AddHubCommand(CLI::App& app);
+// `outpost agent --config FILE`: the site's daemon (cli/agent_command.cc).
+void AddAgentCommand(CLI::App& app);
 
 }  // namespace outpost::cli

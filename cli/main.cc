@@ -54,7 +54,9 @@ class RunScratch {
 
 // The daemons stop on SIGINT and SIGTERM themselves (ending their connections, exit 0), so they
 // run without the scratch directory and its signal thread.
-bool IsDaemon(int argc, char** argv) { return argc > 1 && std::string_view(argv[1]) == "hub"; }
+bool IsDaemon(int argc, char** argv) {
+  return argc > 1 && (std::string_view(argv[1]) == "hub" || std::string_view(argv[1]) == "agent");
+}
 
 }  // namespace
 
@@ -80,6 +82,7 @@ int main(int argc, char** argv) {
   outpost::cli::AddLayerCommand(app);
   outpost::cli::AddPkiCommand(app);
   outpost::cli::AddHubCommand(app);
+  outpost::cli::AddAgentCommand(app);
   try {
     app.parse(argc, argv);
     if (store_command.run) {

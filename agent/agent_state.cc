@@ -1,0 +1,163 @@
+#include "agent/agent_state.h"
+
+#include "common/error.h"
+
+namespace outpost::agent {
+namespace {
+
+constexpr const char* kColumns =
+    "id, bundle, head_bytes, file_bytes, as_ref, durable_bytes, state, reported, manifest, tag, error";
+
+TransferState ParseState(const std::string& s) {
+  for (TransferState t : {TransferState::kFetching, TransferState::kReceived, TransferState::kApplied,
+                          TransferState::kFailed}) {
+    if (StateName(t) == s) return t;
+  }
+  throw Corruption("agent state: unknown transfer state \"", s, "\"");
+}
+
+TransferRow ReadRow(const link::Statement& st) {
+  TransferRow r;
+  r.item = {st.Int(0), st.Text(1), static_cast<uint64_t>(st.Int(2)), static_cast<uint64_t>(st.Int(3)), st.Text(4)};
+  r.durable_bytes = static_cast<uint64_t>(st.Int(5));
+  r.state = ParseState(st.Text(6));
+  r.reported = st.Int(7) != 0;
+  r.manifest = st.Text(8);
+  r.tag = st.Text(9);
+  r.error = st.Text(10);
+  return r;
+}
+
+}  // namespace
+
+std::string_view StateName(TransferState s) {
+  switch (s) {
+    case TransferState::kFetching: return "fetching";
+    case TransferState::kReceived: return "received";
+    case TransferState::kApplied: return "applied";
+    case TransferState::kFailed: return "failed";
+  }
+  return "?";
+}
+
+const std::vector<std::string>& AgentState::Migrations() {
+  static const std::vector<std::string> migrations = {
+      R"(CREATE TABLE transfers (
+           id INTEGER PRIMARY KEY,
+           bundle TEXT NOT NULL,
+           head_bytes INTEGER NOT NULL,
+           file_bytes INTEGER NOT NULL,
+           as_ref TEXT NOT NULL DEFAULT '',
+           durable_bytes INTEGER NOT NULL DEFAULT 0,
+           state TEXT NOT NULL DEFAULT 'fetching'
+             CHECK (state IN ('fetching', 'received', 'applied', 'failed')),
+           reported INTEGER NOT NULL DEFAULT 0,
+           manifest TEXT,
+           tag TEXT,
+           error TEXT,
+           created_at INTEGER NOT NULL,
+           updated_at INTEGER NOT NULL);
+         CREATE TABLE applied (
+           manifest TEXT NOT NULL,
+           tag TEXT NOT NULL,
+           bundle TEXT NOT NULL,
+           transfer INTEGER NOT NULL REFERENCES transfers(id),
+           applied_at INTEGER NOT NULL);)"};
+  return migrations;
+}
+
+AgentState::AgentState(const std::filesystem::path& path, const link::Clock& clock)
+    : clock_(clock), db_(path, Migrations(), "agent state") {}
+
+int64_t AgentState::Now() const {
+  return std::chrono::duration_cast<std::chrono::seconds>(clock_.Now().time_since_epoch()).count();
+}
+
+std::optional<TransferRow> AgentState::Find(int64_t id) {
+  auto lock = db_.Lock();
+  auto st = db_.Prepare(std::string("SELECT ") + kColumns + " FROM transfers WHERE id = ?");
+  st.Bind(1, id);
+  if (!st.Step()) return std::nullopt;
+  return ReadRow(st);
+}
+
+TransferRow AgentState::Begin(const WorkItem& item) {
+  link::Database::Transaction tx(db_);
+  if (std::optional<TransferRow> row = Find(item.id)) return *row;
+  db_.Prepare("INSERT INTO transfers (id, bundle, head_bytes, file_bytes, as_ref, created_at, updated_at) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")
+      .Bind(1, item.id)
+      .Bind(2, item.bundle)
+      .Bind(3, static_cast<int64_t>(item.head_bytes))
+      .Bind(4, static_cast<int64_t>(item.file_bytes))
+      .Bind(5, item.as)
+      .Bind(6, Now())
+      .Run();
+  tx.Commit();
+  TransferRow row;
+  row.item = item;
+  return row;
+}
+
+void AgentState::SetDurable(int64_t id, uint64_t bytes) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE transfers SET durable_bytes = ?1, updated_at = ?3 WHERE id = ?2")
+      .Bind(1, static_cast<int64_t>(bytes))
+      .Bind(2, id)
+      .Bind(3, Now())
+      .Run();
+}
+
+void AgentState::SetState(int64_t id, TransferState state, std::string_view column, const std::string& value) {
+  auto lock = db_.Lock();
+  std::string sql = "UPDATE transfers SET state = ?1, updated_at = ?4";
+  if (!column.empty()) sql += std::string(", ") + std::string(column) + " = ?3";
+  link::Statement st = db_.Prepare(sql + " WHERE id = ?2");
+  st.Bind(1, StateName(state)).Bind(2, id).Bind(4, Now());
+  if (!column.empty()) st.Bind(3, value);
+  st.Run();
+}
+
+void AgentState::SetReceived(int64_t id) { SetState(id, TransferState::kReceived, "", ""); }
+
+void AgentState::SetFailed(int64_t id, const std::string& error) {
+  SetState(id, TransferState::kFailed, "error", error);
+}
+
+void AgentState::SetApplied(int64_t id, const std::string& manifest, const std::string& tag) {
+  link::Database::Transaction tx(db_);
+  SetState(id, TransferState::kApplied, "manifest", manifest);
+  db_.Prepare("UPDATE transfers SET tag = ? WHERE id = ?").Bind(1, tag).Bind(2, id).Run();
+  db_.Prepare("INSERT INTO applied (manifest, tag, bundle, transfer, applied_at) "
+              "SELECT ?1, ?2, bundle, id, ?4 FROM transfers WHERE id = ?3")
+      .Bind(1, manifest)
+      .Bind(2, tag)
+      .Bind(3, id)
+      .Bind(4, Now())
+      .Run();
+  tx.Commit();
+}
+
+void AgentState::SetReported(int64_t id) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE transfers SET reported = 1, updated_at = ?2 WHERE id = ?1").Bind(1, id).Bind(2, Now()).Run();
+}
+
+std::vector<TransferRow> AgentState::Unreported() {
+  auto lock = db_.Lock();
+  auto st = db_.Prepare(std::string("SELECT ") + kColumns +
+                        " FROM transfers WHERE state IN ('applied', 'failed') AND reported = 0 ORDER BY updated_at, id");
+  std::vector<TransferRow> rows;
+  while (st.Step()) rows.push_back(ReadRow(st));
+  return rows;
+}
+
+std::vector<std::pair<std::string, std::string>> AgentState::Applied() {
+  auto lock = db_.Lock();
+  auto st = db_.Prepare("SELECT manifest, tag FROM applied ORDER BY rowid");
+  std::vector<std::pair<std::string, std::string>> rows;
+  while (st.Step()) rows.emplace_back(st.Text(0), st.Text(1));
+  return rows;
+}
+
+}  // namespace outpost::agent

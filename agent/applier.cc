@@ -1,0 +1,92 @@
+#include "agent/applier.h"
+
+#include <spdlog/spdlog.h>
+
+#include "common/error.h"
+#include "common/file.h"
+#include "protocol/bundle_file.h"
+#include "sync/apply.h"
+
+namespace outpost::agent {
+namespace {
+
+// One base per image `where`'s store holds (each tag): the bundle's bases are among them, and a
+// store holding several images cannot be named as one. None when the store does not exist yet.
+std::vector<storage::Reference> TargetImages(const storage::Reference& where, storage::StoreFactory& stores) {
+  storage::Reference store = where;
+  store.tag.clear();
+  store.digest.reset();
+  std::vector<std::string> tags;
+  try {
+    tags = storage::OpenStore(store, &stores, false)->ListTags();
+  } catch (const Error& e) {
+    if (e.kind() != Error::Kind::kNotFound) throw;
+  }
+  const char* prefix = "oci:";
+  switch (where.transport) {
+    case storage::Reference::Transport::kOci: prefix = "oci:"; break;
+    case storage::Reference::Transport::kOciArchive: prefix = "oci-archive:"; break;
+    case storage::Reference::Transport::kDockerArchive: prefix = "docker-archive:"; break;
+    case storage::Reference::Transport::kDocker: prefix = "docker://"; break;
+  }
+  std::vector<storage::Reference> images;
+  for (const std::string& tag : tags) images.push_back(storage::Reference::Parse(prefix + where.location + ":" + tag));
+  return images;
+}
+
+}  // namespace
+
+storage::Reference IntoReference(const AgentConfig& config, const std::string& bundle_target, const std::string& as) {
+  if (!config.target_registry.empty()) {
+    std::string name = as;
+    if (name.empty()) {
+      storage::Reference named;
+      try {
+        named = storage::Reference::Parse(bundle_target);
+      } catch (const Error&) {
+      }
+      if (named.transport != storage::Reference::Transport::kDocker || named.tag.empty()) {
+        throw InvalidArgument("the bundle's target \"", bundle_target, "\" names no repository and tag for registry ",
+                              config.target_registry, " (queue it with --as REPO:TAG)");
+      }
+      name = named.repository() + ":" + named.tag;
+    }
+    return storage::Reference::Parse("docker://" + config.target_registry + "/" + name);
+  }
+  if (as.empty()) return config.target;
+  if (config.target.transport == storage::Reference::Transport::kDocker) {
+    return storage::Reference::Parse("docker://" + config.target.host() + "/" + as);
+  }
+  storage::Reference into = config.target;
+  into.tag = as;
+  into.digest.reset();
+  into.text += ":" + as;
+  return into;
+}
+
+ApplyOutcome ApplyBundle(const ApplyJob& job) {
+  ApplyOutcome outcome;
+  try {
+    const std::filesystem::path scratch = job.config.state_dir / "scratch";
+    std::filesystem::create_directories(scratch);
+    RandomAccessFile file(job.spool);
+    const protocol::BundleHead head = protocol::ReadHead(file, job.what, job.verify_key.get());
+    sync::ApplyOptions o;
+    o.bundle = job.spool;
+    o.into = IntoReference(job.config, head.header().target_reference, job.as);
+    o.bases = TargetImages(o.into, *job.stores);
+    o.verify_key = job.verify_key.get();
+    o.stores = job.stores.get();
+    o.scratch = scratch;
+    sync::ApplyReport report = sync::Apply(o);
+    for (const std::string& w : report.warnings) spdlog::warn("{}: {}", job.what, w);
+    outcome.applied = true;
+    outcome.manifest = report.manifest.str();
+    outcome.tag = report.tag;
+  } catch (const std::exception& e) {  // Error, and bad_alloc: this runs on a worker thread
+    outcome.error = e.what();
+  }
+  return outcome;
+}
+
+}  // namespace outpost::agent
