@@ -146,6 +146,13 @@ void LinkRig::StartAgent(const std::string& site, const std::string& instance) {
       Path("agent-" + site + instance + ".log"));
 }
 
+void LinkRig::StartAll(const std::vector<std::string>& linksim_args) {
+  StartHub();
+  StartLinksim(linksim_args);
+  Enqueue();
+  StartAgent();
+}
+
 void LinkRig::KillAgent() {
   agent().Signal(SIGKILL);
   agent().Wait(std::chrono::seconds(10));

@@ -65,6 +65,9 @@ class LinkRig {
   // state folder), e.g. to load one site's bucket with two transfers at once.
   void StartAgent(const std::string& site = "oslo", const std::string& instance = "");
   Process& agent() { return *agents_.at("oslo"); }
+  // The usual start: the hub, the simulator with `linksim_args`, the bundle queued for oslo, and
+  // oslo's agent, in that order.
+  void StartAll(const std::vector<std::string>& linksim_args = {});
   void KillAgent();  // kill -9, reaped
   void KillHub();
 

@@ -25,10 +25,7 @@ constexpr uint64_t kInFlight = 32 * 1024;
 // Bytes the simulator carries down for a clean transfer of the same bundle.
 uint64_t CleanRunBytes(const RigOptions& options) {
   LinkRig rig(options);
-  rig.StartHub();
-  rig.StartLinksim();
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll();
   EXPECT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
   rig.agent().Signal(SIGTERM);
   rig.agent().Wait(seconds(10));
@@ -54,10 +51,7 @@ void WaitForBytesDown(LinkRig& rig, uint64_t bytes) {
 TEST(LinkTransfer, ACutEveryMegabyteLosesAtMostACheckpointPerCut) {
   uint64_t clean = CleanRunBytes({});
   LinkRig rig;
-  rig.StartHub();
-  rig.StartLinksim({"--cut-every", "1048576"});
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll({"--cut-every", "1048576"});
   ASSERT_TRUE(rig.WaitApplied(seconds(300))) << rig.AgentLog();
   LinkStats s = rig.Stats();
   EXPECT_GE(s.cuts, 19u);
@@ -69,10 +63,7 @@ TEST(LinkTransfer, ASixtySecondBlackHoleIsNoticedWithinTheStallTimeoutAndResumed
   o.stall_timeout = "5s";
   uint64_t clean = CleanRunBytes(o);
   LinkRig rig(o);
-  rig.StartHub();
-  rig.StartLinksim({"--rate-down", "1000000"});
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll({"--rate-down", "1000000"});
   WaitForBytesDown(rig, 5'000'000);
   rig.Control("blackhole 60");
   auto hole = std::chrono::steady_clock::now();
@@ -86,10 +77,7 @@ TEST(LinkTransfer, ASixtySecondBlackHoleIsNoticedWithinTheStallTimeoutAndResumed
 TEST(LinkTransfer, KillingTheAgentThreeTimesLosesAtMostACheckpointEach) {
   uint64_t clean = CleanRunBytes({});
   LinkRig rig;
-  rig.StartHub();
-  rig.StartLinksim({"--rate-down", "1500000"});
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll({"--rate-down", "1500000"});
   std::random_device device;
   unsigned seed = device();
   std::mt19937 rng(seed);
@@ -111,10 +99,7 @@ TEST(LinkTransfer, KillingTheAgentThreeTimesLosesAtMostACheckpointEach) {
 TEST(LinkTransfer, KillingTheHubLosesAtMostACheckpoint) {
   uint64_t clean = CleanRunBytes({});
   LinkRig rig;
-  rig.StartHub();
-  rig.StartLinksim({"--rate-down", "1500000"});
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll({"--rate-down", "1500000"});
   WaitForBytesDown(rig, 9'000'000);
   rig.KillHub();
   rig.StartHub();
@@ -125,10 +110,7 @@ TEST(LinkTransfer, KillingTheHubLosesAtMostACheckpoint) {
 TEST(LinkTransfer, AByteCorruptedOnTheWireIsRefusedByTlsAndTheTransferResumes) {
   uint64_t clean = CleanRunBytes({});
   LinkRig rig;
-  rig.StartHub();
-  rig.StartLinksim({"--rate-down", "1500000", "--corrupt-at", "7000000"});
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll({"--rate-down", "1500000", "--corrupt-at", "7000000"});
   ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
   EXPECT_TRUE(rig.Stats().corrupted);
   // The record holding the byte fails its TLS tag: the connection ends there, the agent resumes
@@ -140,20 +122,14 @@ TEST(LinkTransfer, TheAgentReachesTheHubThroughAnHttpConnectProxy) {
   RigOptions o;
   o.agent_via_proxy = true;
   LinkRig rig(o);
-  rig.StartHub();
-  rig.StartLinksim();
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll();
   ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
   EXPECT_GE(rig.Stats().connects, 1u);
 }
 
 TEST(LinkTransfer, SigtermStopsBothDaemonsWithinFiveSecondsMidTransfer) {
   LinkRig rig;
-  rig.StartHub();
-  rig.StartLinksim({"--rate-down", "500000"});
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll({"--rate-down", "500000"});
   WaitForBytesDown(rig, 2'000'000);
   rig.agent().Signal(SIGTERM);
   rig.hub().Signal(SIGTERM);

@@ -49,10 +49,7 @@ TEST(LinkWindows, NoPayloadOutsideAWindowAndNinetyFivePercentOfItsCapacityInside
   o.hub_env = {"OUTPOST_TEST_CLOCK=2026-12-07T07:59:45Z"};  // Monday 08:59:45 in Oslo (UTC+1)
   LinkRig rig(o);
   auto t0 = steady_clock::now();
-  rig.StartHub();
-  rig.StartLinksim();
-  rig.Enqueue();
-  rig.StartAgent();
+  rig.StartAll();
 
   SleepUntil(t0 + seconds(13));
   uint64_t before = rig.Stats().bytes_down;
