@@ -16,6 +16,7 @@ namespace {
 using std::chrono::seconds;
 
 constexpr uint64_t kCheckpoint = 64 * 1024;
+constexpr uint64_t kChunk = 1024 * 1024;  // the bundle's chunk, the unit a bad sha256 refetches
 // What one reconnection costs besides payload: a TLS handshake, a poll, the head again.
 constexpr uint64_t kPerReconnect = 24 * 1024;
 // Bytes the simulator had delivered into the agent's socket buffer but the agent had not read
@@ -116,6 +117,19 @@ TEST(LinkTransfer, AByteCorruptedOnTheWireIsRefusedByTlsAndTheTransferResumes) {
   // The record holding the byte fails its TLS tag: the connection ends there, the agent resumes
   // from its last checkpoint.
   ExpectResentAtMost(rig, clean, rig.Stats().connections, kCheckpoint + kInFlight + 16 * 1024);
+}
+
+TEST(LinkTransfer, AChunkCorruptedBeneathTlsIsRefusedAndFetchedAgainAlone) {
+  uint64_t clean = CleanRunBytes({});
+  RigOptions o;
+  o.agent_env = {"OUTPOST_TEST_CORRUPT_PAYLOAD=7000000"};  // inside payload chunk 6 (1 MiB chunks)
+  LinkRig rig(o);
+  rig.StartAll({"--rate-down", "1500000"});
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  EXPECT_NE(rig.AgentLog().find("chunk 6 refused"), std::string::npos) << rig.AgentLog();
+  // TLS saw nothing wrong: the chunk's sha256 caught it, and only that chunk came again.
+  EXPECT_FALSE(rig.Stats().corrupted);
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, kChunk + kInFlight);
 }
 
 TEST(LinkTransfer, TheAgentReachesTheHubThroughAnHttpConnectProxy) {
