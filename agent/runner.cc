@@ -214,11 +214,16 @@ asio::awaitable<void> Runner::Report(const TransferRow& row) {
   const std::string target = "/v1/transfers/" + std::to_string(row.item.id) + "/result";
   std::string body = ResultBody(row);
   HubResponse response = co_await client_.Send(http::verb::post, target, body);
-  if (response.status == 404) {
-    spdlog::warn("{}: the hub no longer knows it; its result ({}) stays here only", name, StateName(row.state));
-  } else {
-    ThrowUnlessSuccess(response, "POST " + target);
-    spdlog::info("{}: reported {}", name, StateName(row.state));
+  switch (ClassifyResultStatus(response.status)) {
+    case ResultAnswer::kConfirmed:
+      spdlog::info("{}: reported {}", name, StateName(row.state));
+      break;
+    case ResultAnswer::kRefused:
+      spdlog::warn("{}: the hub refused its result ({}: {}); the result ({}) stays here only", name, response.status,
+                   ErrorText(response.body), StateName(row.state));
+      break;
+    case ResultAnswer::kRetry:
+      ThrowUnlessSuccess(response, "POST " + target);
   }
   state_.SetReported(row.item.id);
 }
