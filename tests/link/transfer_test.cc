@@ -159,5 +159,23 @@ TEST(LinkTransfer, SigtermStopsBothDaemonsWithinFiveSecondsMidTransfer) {
   ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
 }
 
+TEST(LinkTransfer, SigtermDuringTheApplyLeavesTheTargetAsItWasAndTheRestartAppliesIt) {
+  LinkRig rig;
+  rig.StartAll();
+  ASSERT_TRUE(WaitUntil([&] { return rig.AgentLog().find("applying into") != std::string::npos; }, seconds(120)))
+      << rig.AgentLog();
+  rig.agent().Signal(SIGTERM);
+  auto agent = rig.agent().Wait(seconds(5));
+  ASSERT_TRUE(agent.has_value()) << rig.AgentLog();
+  EXPECT_TRUE(WIFEXITED(*agent) && WEXITSTATUS(*agent) == 0) << rig.AgentLog();
+  const bool cut_short = rig.AgentLog().find("stopping during its apply") != std::string::npos;
+  std::printf("link: SIGTERM %s the apply\n", cut_short ? "cut short" : "came after");
+  if (cut_short) {
+    EXPECT_FALSE(rig.Applied()) << "a cut-short apply exposed the tag";
+  }
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
+}
+
 }  // namespace
 }  // namespace outpost::testing
