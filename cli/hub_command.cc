@@ -1,7 +1,11 @@
-// `outpost hub`: the daemon that serves bundles to the sites' agents, and `outpost hub enqueue`,
-// which queues a bundle for a site (also while the daemon runs).
+// `outpost hub`: the daemon that serves bundles to the sites' agents; `outpost hub enqueue`,
+// which queues a bundle for a site, and `outpost hub status` (both also while the daemon runs).
+#include <nlohmann/json.hpp>
+
+#include <chrono>
 #include <cstdio>
 #include <memory>
+#include <thread>
 #include <optional>
 #include <string>
 
@@ -9,6 +13,8 @@
 #include "common/error.h"
 #include "hub/hub.h"
 #include "hub/hub_config.h"
+#include "hub/hub_state.h"
+#include "hub/status.h"
 #include "link/clock.h"
 #include "link/log.h"
 #include "link/tls.h"
@@ -58,6 +64,45 @@ void AddEnqueueCommand(CLI::App& hub_cmd) {
   });
 }
 
+struct StatusFlags {
+  std::string config;
+  std::string site;
+  bool json = false;
+  int watch = 0;
+};
+
+void PrintStatus(const StatusFlags& f) {
+  hub::HubConfig config = hub::LoadHubConfig(f.config);
+  std::unique_ptr<link::Clock> clock = link::ClockFromEnvironment();
+  hub::HubState state(config.state_dir, *clock);
+  for (;;) {
+    const link::WallTime now = clock->Now();
+    std::vector<hub::SiteStatus> sites = hub::CollectStatus(config, state, now, f.site);
+    if (f.json) {
+      std::printf("%s\n", hub::StatusJson(sites, now).dump(2).c_str());
+    } else {
+      if (f.watch > 0) std::printf("\033[H\033[2J%s  (every %d s; Ctrl-C ends)\n", hub::UtcText(now).c_str(), f.watch);
+      std::printf("%s", hub::StatusText(sites, now).c_str());
+    }
+    std::fflush(stdout);
+    if (f.watch <= 0) return;
+    std::this_thread::sleep_for(std::chrono::seconds(f.watch));
+  }
+}
+
+void AddStatusCommand(CLI::App& hub_cmd) {
+  auto* cmd = hub_cmd.add_subcommand("status", "Show each site: last contact, link rate now, queued bytes and ETA, transfers and errors");
+  auto f = std::make_shared<StatusFlags>();
+  cmd->add_option("--config", f->config, "The hub's config file")->required();
+  cmd->add_option("--site", f->site, "Only this site");
+  cmd->add_flag("--json", f->json, "One JSON object (for scripts)");
+  cmd->add_option("--watch", f->watch, "Redraw every SECONDS (a live view on a terminal)")->check(CLI::Range(1, 3600));
+  cmd->footer(std::string("Examples:\n  outpost hub status --config /etc/outpost/hub.yaml --watch 2\n"
+                          "  outpost hub status --config /etc/outpost/hub.yaml --site oslo --json | jq .sites[0].eta\n\n") +
+              kFooter);
+  cmd->callback([f] { PrintStatus(*f); });
+}
+
 }  // namespace
 
 void AddHubCommand(CLI::App& app) {
@@ -71,8 +116,9 @@ void AddHubCommand(CLI::App& app) {
                           "  outpost hub enqueue --config /etc/outpost/hub.yaml --site oslo update.bundle\n\n") +
               kFooter);
   AddEnqueueCommand(*cmd);
+  AddStatusCommand(*cmd);
   cmd->callback([o, cmd] {
-    if (cmd->got_subcommand("enqueue")) return;
+    if (cmd->got_subcommand("enqueue") || cmd->got_subcommand("status")) return;
     RunHubCommand(*o);
   });
 }

@@ -159,6 +159,33 @@ std::vector<Transfer> HubState::OpenTransfers(const std::string& site) {
   return out;
 }
 
+std::vector<Transfer> HubState::FinishedTransfers(const std::string& site, int limit) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare("SELECT " + std::string(kColumns) +
+                                  " FROM transfers WHERE site = ? AND state IN ('applied', 'failed')"
+                                  " ORDER BY finished_at DESC, id DESC LIMIT ?");
+  s.Bind(1, site).Bind(2, int64_t{limit});
+  std::vector<Transfer> out;
+  while (s.Step()) out.push_back(ReadTransfer(s));
+  return out;
+}
+
+SiteRow HubState::Site(const std::string& site) {
+  auto lock = db_.Lock();
+  SiteRow row;
+  row.name = site;
+  link::Statement s = db_.Prepare("SELECT last_contact, bytes_sent FROM sites WHERE name = ?");
+  s.Bind(1, site);
+  if (s.Step()) {
+    row.last_contact = s.Text(0);
+    row.bytes_sent = U64(s, 1);
+  }
+  link::Statement today = db_.Prepare("SELECT bytes FROM site_bytes WHERE site = ? AND day = ?");
+  today.Bind(1, site).Bind(2, UtcDay(clock_.Now()));
+  if (today.Step()) row.bytes_today = U64(today, 0);
+  return row;
+}
+
 void HubState::Touch(const std::string& site) {
   auto lock = db_.Lock();
   db_.Prepare("INSERT INTO sites (name, last_contact) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET last_contact = ?2")

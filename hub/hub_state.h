@@ -61,6 +61,14 @@ struct TransferResult {
   std::string error;     // failed: the agent's one line
 };
 
+// A site's row: its last valid request and the bytes written to it.
+struct SiteRow {
+  std::string name;
+  std::string last_contact;  // "" before its first request
+  uint64_t bytes_sent = 0;   // all time
+  uint64_t bytes_today = 0;  // this UTC day
+};
+
 // "2026-12-07T08:59:50Z".
 std::string UtcText(link::WallTime t);
 // "2026-12-07".
@@ -85,6 +93,10 @@ class HubState {
   // The site's queued and sending transfers: priority (higher first), then id.
   std::vector<Transfer> OpenTransfers(const std::string& site);
 
+  // The site's finished transfers, the most recent first, at most `limit`.
+  std::vector<Transfer> FinishedTransfers(const std::string& site, int limit);
+  // The site's row (zeros for a site that has none yet).
+  SiteRow Site(const std::string& site);
   // The site made a valid request now.
   void Touch(const std::string& site);
   // A head or payload response of transfer `id` begins: attempts + 1. Returns true when this is
