@@ -1,5 +1,6 @@
-// `outpost hub status` against a running hub, as an operator runs it: after a transfer it names
-// the site's last contact, the bytes sent and the applied manifest; --json is for scripts.
+// `outpost hub status` and `outpost agent status` against running daemons, as operators run
+// them: after a transfer they name the site's last contact, the bytes and the applied manifest;
+// --json is for scripts.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -44,6 +45,28 @@ TEST(HubStatusCommand, ShowsTheAppliedTransferTheContactAndTheBytesOfARunningHub
   RunResult unknown = RunCommand(status + " --site tromso");
   EXPECT_NE(unknown.exit_code, 0);
   EXPECT_THAT(unknown.err, HasSubstr("no site `tromso` (sites: oslo, bergen)"));
+}
+
+TEST(AgentStatusCommand, ShowsTheAppliedTransferItsTagAndThatTheHubHasTheResult) {
+  LinkRig rig(SmallBundle());
+  rig.StartAll();
+  ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
+  const std::string status = OutpostBinary() + " agent status --config " + rig.Path("agent-oslo.yaml").string();
+  nlohmann::json transfer;
+  ASSERT_TRUE(WaitUntil([&] {
+    RunResult r = RunCommand(status + " --json");
+    if (r.exit_code != 0) return false;
+    transfer = nlohmann::json::parse(r.out)["transfers"][0];
+    return transfer["reported"] == true;
+  }, seconds(20))) << rig.AgentLog();
+  EXPECT_EQ(transfer["state"], "applied");
+  EXPECT_EQ(transfer["manifest"], rig.expected().str());
+  EXPECT_EQ(transfer["received"], transfer["payload_bytes"]);
+  RunResult text = RunCommand(status);
+  EXPECT_EQ(text.exit_code, 0) << text.err;
+  EXPECT_THAT(text.out, HasSubstr("site oslo: hub 127.0.0.1:"));
+  EXPECT_THAT(text.out, HasSubstr("applied"));
+  EXPECT_THAT(text.out, HasSubstr("reported"));
 }
 
 }  // namespace
