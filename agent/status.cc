@@ -5,6 +5,7 @@
 #include <chrono>
 #include <sstream>
 
+#include "link/clock.h"
 #include "link/units.h"
 
 namespace outpost::agent {
@@ -15,13 +16,7 @@ uint64_t Received(const TransferRow& r) {
 }
 uint64_t Payload(const TransferRow& r) { return r.item.file_bytes - r.item.head_bytes; }
 
-std::string UnixUtc(int64_t seconds) {
-  std::time_t t = seconds;
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  return std::string(buf, std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm));
-}
+std::string UnixUtc(int64_t seconds) { return link::FormatUtcTime(link::WallTime(std::chrono::seconds(seconds))); }
 
 std::string Line(const TransferRow& r) {
   std::ostringstream out;

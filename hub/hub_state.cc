@@ -49,14 +49,6 @@ Transfer ReadTransfer(const link::Statement& s) {
   return t;
 }
 
-std::string Format(link::WallTime t, const char* format) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof buf, format, &tm);
-  return std::string(buf, n);
-}
 
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
@@ -72,8 +64,8 @@ std::string_view StateName(TransferState state) {
   return "?";
 }
 
-std::string UtcText(link::WallTime t) { return Format(t, "%Y-%m-%dT%H:%M:%SZ"); }
-std::string UtcDay(link::WallTime t) { return Format(t, "%Y-%m-%d"); }
+std::string UtcText(link::WallTime t) { return link::FormatUtcTime(t, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string UtcDay(link::WallTime t) { return link::FormatUtcTime(t, "%Y-%m-%d"); }
 
 const std::vector<std::string>& HubState::Migrations() {
   static const std::vector<std::string> kMigrations = {
