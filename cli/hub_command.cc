@@ -1,5 +1,6 @@
 // `outpost hub`: the daemon that serves bundles to the sites' agents; `outpost hub enqueue`,
-// which queues a bundle for a site, and `outpost hub status` (both also while the daemon runs).
+// which queues a bundle for a site, `outpost hub status` (both also while the daemon runs),
+// `outpost hub approve`, which releases a held transfer, and `outpost hub plan`, a dry run.
 #include <nlohmann/json.hpp>
 
 #include <chrono>
@@ -15,6 +16,7 @@
 #include "hub/hub_config.h"
 #include "hub/hub_state.h"
 #include "hub/status.h"
+#include "hub/plan_report.h"
 #include "link/clock.h"
 #include "link/log.h"
 #include "link/tls.h"
@@ -103,6 +105,53 @@ void AddStatusCommand(CLI::App& hub_cmd) {
   cmd->callback([f] { PrintStatus(*f); });
 }
 
+struct ApproveFlags {
+  std::string config;
+  std::string site;
+  int64_t id = 0;
+};
+
+void AddApproveCommand(CLI::App& hub_cmd) {
+  auto* cmd = hub_cmd.add_subcommand("approve", "Release a transfer held for being over its max_bundle_bytes");
+  auto f = std::make_shared<ApproveFlags>();
+  cmd->add_option("--config", f->config, "The hub's config file")->required();
+  cmd->add_option("--site", f->site, "The site the transfer is for")->required();
+  cmd->add_option("id", f->id, "The transfer id (the hub's log names it)")->required();
+  cmd->footer(std::string("Example:\n  outpost hub approve --config hub.yaml --site oslo 12\n\n") + kFooter);
+  cmd->callback([f] {
+    hub::HubConfig config = hub::LoadHubConfig(f->config);
+    std::unique_ptr<link::Clock> clock = link::ClockFromEnvironment();
+    if (!hub::ApproveTransfer(config, f->site, f->id, *clock)) {
+      throw NotFound("site ", f->site, " has no held transfer ", std::to_string(f->id));
+    }
+    std::printf("transfer %lld queued\n", static_cast<long long>(f->id));
+  });
+}
+
+struct PlanFlags {
+  std::string config;
+  std::string site;
+  bool json = false;
+};
+
+void AddPlanCommand(CLI::App& hub_cmd) {
+  auto* cmd = hub_cmd.add_subcommand("plan", "Dry run: what each site would be sent now, layer by layer, and how long it takes");
+  auto f = std::make_shared<PlanFlags>();
+  cmd->add_option("--config", f->config, "The hub's config file (with a source)")->required();
+  cmd->add_option("--site", f->site, "Only this site");
+  cmd->add_flag("--json", f->json, "Print JSON for scripts");
+  cmd->footer(std::string("Example:\n  outpost hub plan --config hub.yaml --site oslo\n\n") + kFooter);
+  cmd->callback([f] {
+    hub::HubConfig config = hub::LoadHubConfig(f->config);
+    std::unique_ptr<link::Clock> clock = link::ClockFromEnvironment();
+    std::optional<std::string> site;
+    if (!f->site.empty()) site = f->site;
+    std::vector<hub::SitePlan> plans = hub::PlanDryRun(config, site, *clock);
+    std::string text = f->json ? hub::PlanJson(plans) : hub::PlanText(plans);
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  });
+}
+
 }  // namespace
 
 void AddHubCommand(CLI::App& app) {
@@ -117,8 +166,12 @@ void AddHubCommand(CLI::App& app) {
               kFooter);
   AddEnqueueCommand(*cmd);
   AddStatusCommand(*cmd);
+  AddApproveCommand(*cmd);
+  AddPlanCommand(*cmd);
   cmd->callback([o, cmd] {
-    if (cmd->got_subcommand("enqueue") || cmd->got_subcommand("status")) return;
+    for (const char* sub : {"enqueue", "status", "approve", "plan"}) {
+      if (cmd->got_subcommand(sub)) return;
+    }
     RunHubCommand(*o);
   });
 }

@@ -12,6 +12,7 @@
 #include "hub/hub_routes.h"
 #include "hub/hub_server.h"
 #include "hub/hub_state.h"
+#include "hub/watcher.h"
 #include "link/tls.h"
 
 namespace outpost::hub {
@@ -28,12 +29,17 @@ struct HubDaemon::Parts {
   boost::asio::ssl::context tls;
   boost::asio::io_context ioc{2};
   Server server;
+  std::unique_ptr<Watcher> watcher;  // with a `source` only
 };
 
 HubDaemon::HubDaemon(const HubConfig& config, const link::Clock& clock) : parts_(std::make_unique<Parts>(config, clock)) {
   std::vector<std::string> names;
   for (const SiteConfig& s : config.sites) names.push_back(s.name);
   parts_->state.AddSites(names);
+  if (config.source) {
+    parts_->watcher = std::make_unique<Watcher>(config, parts_->state, clock);
+    parts_->routes.OnInventory([watcher = parts_->watcher.get()](const std::string&) { watcher->Wake(); });
+  }
   if (config.listen_port == 0) WriteFileAtomic(config.port_file(), std::to_string(port()) + "\n");
   spdlog::info("hub listening on {}:{} for sites {} (state {})", config.listen_host, port(), config.SiteNames(),
                config.state_dir.string());
@@ -44,13 +50,18 @@ HubDaemon::~HubDaemon() = default;
 uint16_t HubDaemon::port() const { return parts_->server.port(); }
 
 void HubDaemon::Run() {
+  if (parts_->watcher) parts_->watcher->Start();
   parts_->server.Start();
   std::thread second([this] { parts_->ioc.run(); });
   parts_->ioc.run();
   second.join();
+  if (parts_->watcher) parts_->watcher->Stop();  // the destructor joins it
 }
 
-void HubDaemon::Stop() { parts_->server.Stop(); }
+void HubDaemon::Stop() {
+  parts_->server.Stop();
+  if (parts_->watcher) parts_->watcher->Stop();
+}
 
 void RunHub(const HubConfig& config, const link::Clock& clock) {
   // Taken first: a signal that arrives while the daemon starts waits in the set for async_wait.

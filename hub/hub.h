@@ -9,6 +9,7 @@
 #include <string>
 
 #include "hub/hub_config.h"
+#include "hub/hub_state.h"
 #include "link/clock.h"
 
 namespace outpost::hub {
@@ -49,5 +50,13 @@ struct EnqueueOptions {
 // queued transfer. Returns the transfer id. Throws InvalidArgument for a site not in the config
 // (naming it and the configured ones) or a malformed --as, NotFound, Corruption, IOError.
 int64_t EnqueueBundle(const HubConfig& config, const EnqueueOptions& options, const link::Clock& clock);
+
+// EnqueueBundle's checks and storage, without queueing: the row to add (the planner adds it
+// with its own flags). Throws as EnqueueBundle does.
+NewTransfer StoreBundle(const HubConfig& config, const EnqueueOptions& options);
+
+// `outpost hub approve`: the held transfer `id` of `site` is queued. Returns false when the site
+// has no held transfer `id`. Throws InvalidArgument for a site not in the config, IOError.
+bool ApproveTransfer(const HubConfig& config, const std::string& site, int64_t id, const link::Clock& clock);
 
 }  // namespace outpost::hub
