@@ -1,6 +1,7 @@
 #include "hub/hub.h"
 
 #include <spdlog/spdlog.h>
+#include <sys/resource.h>
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
@@ -63,7 +64,24 @@ void HubDaemon::Stop() {
   if (parts_->watcher) parts_->watcher->Stop();
 }
 
+void RaiseOpenFileLimit(size_t sites) {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0) return;
+  if (limit.rlim_cur < limit.rlim_max) {
+    rlim_t before = limit.rlim_cur;
+    limit.rlim_cur = limit.rlim_max;
+    if (setrlimit(RLIMIT_NOFILE, &limit) != 0) limit.rlim_cur = before;
+  }
+  const rlim_t wanted = sites + kSpareFiles;
+  if (limit.rlim_cur < wanted) {
+    spdlog::warn("hub: open-file limit {} is below the {} that {} sites need (one connection each, {} spare); "
+                 "raise LimitNOFILE / ulimit -n",
+                 limit.rlim_cur, wanted, sites, kSpareFiles);
+  }
+}
+
 void RunHub(const HubConfig& config, const link::Clock& clock) {
+  RaiseOpenFileLimit(config.sites.size());
   // Taken first: a signal that arrives while the daemon starts waits in the set for async_wait.
   boost::asio::io_context signals_ioc;
   boost::asio::signal_set signals(signals_ioc, SIGINT, SIGTERM);

@@ -2,6 +2,7 @@
 // agents (docs/protocol.md), and `outpost hub enqueue`, which queues one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -34,7 +35,17 @@ class HubDaemon {
   std::unique_ptr<Parts> parts_;
 };
 
-// Runs the daemon until SIGINT or SIGTERM (logged), then returns. The caller has set up
+// Files the hub keeps open besides one connection per site: its database, the listening
+// socket, bundle files being sent, logs.
+inline constexpr size_t kSpareFiles = 64;
+
+// Raises this process's soft RLIMIT_NOFILE to the hard limit (each agent holds a connection,
+// and the default soft limit of 1024 is below a large fleet) and logs a warning when the limit
+// is still below `sites` + kSpareFiles.
+void RaiseOpenFileLimit(size_t sites);
+
+// Raises the open-file limit (RaiseOpenFileLimit), then runs the daemon until SIGINT or
+// SIGTERM (logged), then returns. The caller has set up
 // logging (link::InitDaemonLogging).
 void RunHub(const HubConfig& config, const link::Clock& clock);
 
