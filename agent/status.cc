@@ -23,8 +23,7 @@ std::string Line(const TransferRow& r) {
   out << "  #" << r.item.id << " " << StateName(r.state) << " "
       << (r.item.as.empty() ? r.item.bundle.substr(0, 19) : r.item.as);
   if (r.state == TransferState::kFetching) {
-    out << "  " << link::FormatBytes(Received(r)) << " of " << link::FormatBytes(Payload(r));
-    if (Payload(r) > 0) out << " (" << Received(r) * 100 / Payload(r) << "%)";
+    out << "  " << link::FormatProgress(Received(r), Payload(r));
   }
   if (r.state == TransferState::kApplied) out << "  " << r.tag << " " << r.manifest.substr(0, 19);
   if (r.state == TransferState::kApplied || r.state == TransferState::kFailed) {

@@ -46,8 +46,7 @@ std::string TransferLine(const Transfer& t) {
   out << "  #" << t.id << " " << StateName(t.state) << " " << (t.as_ref ? *t.as_ref : t.bundle_digest.substr(0, 19));
   if (!t.finished()) {
     const uint64_t total = t.payload_bytes();
-    out << "  " << link::FormatBytes(t.bytes_acked) << " of " << link::FormatBytes(total);
-    if (total > 0) out << " (" << t.bytes_acked * 100 / total << "%)";
+    out << "  " << link::FormatProgress(t.bytes_acked, total);
     if (t.bytes_sent > t.bytes_acked + t.head_bytes) out << ", " << link::FormatBytes(t.bytes_sent) << " sent";
   } else {
     out << "  " << t.finished_at;

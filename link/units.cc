@@ -110,4 +110,10 @@ std::string FormatBytes(uint64_t bytes) {
                                             {"TiB", 1099511627776.0}});
 }
 
+std::string FormatProgress(uint64_t done, uint64_t total) {
+  std::string text = FormatBytes(done) + " of " + FormatBytes(total);
+  if (total > 0) text += " (" + std::to_string(done * 100 / total) + "%)";
+  return text;
+}
+
 }  // namespace outpost::link

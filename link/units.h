@@ -27,5 +27,7 @@ std::chrono::milliseconds ParseDuration(std::string_view text);
 std::string FormatRate(uint64_t bytes_per_second);
 // "1.5 MiB", "812 B": a size for logs.
 std::string FormatBytes(uint64_t bytes);
+// "1.5 MiB of 3 MiB (50%)": progress for status lines (no percentage when `total` is 0).
+std::string FormatProgress(uint64_t done, uint64_t total);
 
 }  // namespace outpost::link

@@ -64,5 +64,10 @@ TEST(FormatBytes, WritesBinaryUnits) {
   EXPECT_EQ(FormatBytes(uint64_t{3} << 30), "3 GiB");
 }
 
+TEST(FormatProgress, NamesBothSizesAndThePercentageDone) {
+  EXPECT_EQ(FormatProgress(512, 2048), "512 B of 2 KiB (25%)");
+  EXPECT_EQ(FormatProgress(0, 0), "0 B of 0 B");
+}
+
 }  // namespace
 }  // namespace outpost::link

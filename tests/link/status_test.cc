@@ -6,6 +6,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <functional>
+#include <string>
+
 #include "tests/link/link_rig.h"
 #include "tests/support/command.h"
 
@@ -21,18 +24,28 @@ RigOptions SmallBundle() {
   return o;
 }
 
+// Runs `command` (which prints JSON) until `done` holds for `pick` of its output, for at most
+// 20 s; `*last` keeps the last picked value.
+bool WaitForJson(const std::string& command, const std::function<nlohmann::json(const nlohmann::json&)>& pick,
+                 const std::function<bool(const nlohmann::json&)>& done, nlohmann::json* last) {
+  return WaitUntil([&] {
+    RunResult r = RunCommand(command);
+    if (r.exit_code != 0) return false;
+    *last = pick(nlohmann::json::parse(r.out));
+    return done(*last);
+  }, seconds(20));
+}
+
 TEST(HubStatusCommand, ShowsTheAppliedTransferTheContactAndTheBytesOfARunningHub) {
   LinkRig rig(SmallBundle());
   rig.StartAll();
   ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
   const std::string status = OutpostBinary() + " hub status --config " + rig.Path("hub.yaml").string();
   nlohmann::json oslo;
-  ASSERT_TRUE(WaitUntil([&] {
-    RunResult r = RunCommand(status + " --json --site oslo");
-    if (r.exit_code != 0) return false;
-    oslo = nlohmann::json::parse(r.out)["sites"][0];
-    return oslo["transfers"][0]["state"] == "applied";
-  }, seconds(20))) << rig.HubLog();
+  ASSERT_TRUE(WaitForJson(
+      status + " --json --site oslo", [](const nlohmann::json& j) { return j["sites"][0]; },
+      [](const nlohmann::json& site) { return site["transfers"][0]["state"] == "applied"; }, &oslo))
+      << rig.HubLog();
   EXPECT_EQ(oslo["transfers"][0]["manifest"], rig.expected().str());
   EXPECT_NE(oslo["last_contact"], "");
   EXPECT_GE(oslo["bytes_sent"].get<uint64_t>(), rig.bundle_bytes());
@@ -53,12 +66,10 @@ TEST(AgentStatusCommand, ShowsTheAppliedTransferItsTagAndThatTheHubHasTheResult)
   ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
   const std::string status = OutpostBinary() + " agent status --config " + rig.Path("agent-oslo.yaml").string();
   nlohmann::json transfer;
-  ASSERT_TRUE(WaitUntil([&] {
-    RunResult r = RunCommand(status + " --json");
-    if (r.exit_code != 0) return false;
-    transfer = nlohmann::json::parse(r.out)["transfers"][0];
-    return transfer["reported"] == true;
-  }, seconds(20))) << rig.AgentLog();
+  ASSERT_TRUE(WaitForJson(
+      status + " --json", [](const nlohmann::json& j) { return j["transfers"][0]; },
+      [](const nlohmann::json& t) { return t["reported"] == true; }, &transfer))
+      << rig.AgentLog();
   EXPECT_EQ(transfer["state"], "applied");
   EXPECT_EQ(transfer["manifest"], rig.expected().str());
   EXPECT_EQ(transfer["received"], transfer["payload_bytes"]);
