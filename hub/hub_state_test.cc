@@ -22,6 +22,13 @@ class HubStateTest : public ::testing::Test {
   NewTransfer Row(const std::string& site, int64_t priority) {
     return {site, "sha256:" + std::string(64, 'a'), dir_.path() / "x.bundle", 100, 1100, priority, std::nullopt};
   }
+  // A transfer the watcher planned: image `manifest` for the site, published as `ref`.
+  NewTransfer Planned(const std::string& site, const std::string& ref, const std::string& manifest) {
+    NewTransfer t = Row(site, 0);
+    t.as_ref = ref;
+    t.planned_manifest = manifest;
+    return t;
+  }
   std::vector<int64_t> Ids(HubState& state, const std::string& site) {
     std::vector<int64_t> ids;
     for (const Transfer& t : state.OpenTransfers(site)) ids.push_back(t.id);
@@ -200,17 +207,9 @@ TEST_F(HubStateTest, AHeldTransferStaysOutOfTheWorkListUntilApprovedForItsSite) 
 
 TEST_F(HubStateTest, APlannedTransferSupersedesTheUnstartedOnesOfItsTagAndIsRememberedAsPlanned) {
   HubState state(dir_.path(), clock_);
-  NewTransfer first = Row("oslo", 0);
-  first.as_ref = "test:latest";
-  first.planned_manifest = "sha256:01";
-  int64_t a = state.Add(first);
-  NewTransfer other = Row("oslo", 0);
-  other.as_ref = "app:latest";
-  other.planned_manifest = "sha256:0a";
-  int64_t b = state.Add(other);
-  NewTransfer second = first;
-  second.planned_manifest = "sha256:02";
-  int64_t c = state.Add(second);
+  int64_t a = state.Add(Planned("oslo", "test:latest", "sha256:01"));
+  int64_t b = state.Add(Planned("oslo", "app:latest", "sha256:0a"));
+  int64_t c = state.Add(Planned("oslo", "test:latest", "sha256:02"));
   EXPECT_EQ(state.Find(a)->state, TransferState::kSuperseded);
   EXPECT_TRUE(state.Find(a)->finished());
   EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{b, c}));
@@ -221,13 +220,9 @@ TEST_F(HubStateTest, APlannedTransferSupersedesTheUnstartedOnesOfItsTagAndIsReme
 
 TEST_F(HubStateTest, ASentTransferIsNotSuperseded) {
   HubState state(dir_.path(), clock_);
-  NewTransfer first = Row("oslo", 0);
-  first.as_ref = "test:latest";
-  first.planned_manifest = "sha256:01";
-  int64_t a = state.Add(first);
+  int64_t a = state.Add(Planned("oslo", "test:latest", "sha256:01"));
   state.BeginSending(a);
-  first.planned_manifest = "sha256:02";
-  int64_t b = state.Add(first);
+  int64_t b = state.Add(Planned("oslo", "test:latest", "sha256:02"));
   EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{a, b}));
 }
 
