@@ -18,13 +18,7 @@ using nlohmann::json;
 ImagePlan DiffOne(const HubConfig& config, const PlannedImage& image, registry::RegistryStoreFactory& stores,
                   const std::filesystem::path& scratch) {
   ImagePlan plan{image.ref, image.manifest, image.bases, {}, {}};
-  sync::DiffOptions o;
-  for (const std::string& base : image.bases) o.from.push_back(storage::Reference::Parse(config.source->ImageRef(image.repo, base)));
-  o.to = storage::Reference::Parse(config.source->ImageRef(image.repo, image.manifest));
-  o.output = scratch / "plan.bundle";
-  o.stores = &stores;
-  o.scratch = scratch;
-  o.cache = config.state_dir / "cache";
+  sync::DiffOptions o = PlannedDiffOptions(config, image, stores, scratch, scratch / "plan.bundle");
   try {
     plan.report = sync::Diff(o);
   } catch (const Error& e) {

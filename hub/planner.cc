@@ -73,4 +73,19 @@ std::vector<PlannedImage> PlanImages(const HubConfig& config, const SourceImages
   return out;
 }
 
+sync::DiffOptions PlannedDiffOptions(const HubConfig& config, const PlannedImage& image,
+                                     registry::RegistryStoreFactory& stores, const std::filesystem::path& scratch,
+                                     const std::filesystem::path& output) {
+  sync::DiffOptions o;
+  for (const std::string& base : image.bases) {
+    o.from.push_back(storage::Reference::Parse(config.source->ImageRef(image.repo, base)));
+  }
+  o.to = storage::Reference::Parse(config.source->ImageRef(image.repo, image.manifest));
+  o.output = output;
+  o.stores = &stores;
+  o.scratch = scratch;
+  o.cache = config.state_dir / "cache";
+  return o;
+}
+
 }  // namespace outpost::hub

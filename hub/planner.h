@@ -2,6 +2,7 @@
 // each with the bases the bundle is diffed against (docs/hub-state.md, "Plans").
 #pragma once
 
+#include <filesystem>
 #include <functional>
 #include <map>
 #include <string>
@@ -10,6 +11,7 @@
 #include "hub/hub_config.h"
 #include "hub/hub_state.h"
 #include "registry/store_factory.h"
+#include "sync/diff.h"
 
 namespace outpost::hub {
 
@@ -41,5 +43,12 @@ SourceImages ListSource(const HubConfig& config, registry::RegistryStoreFactory&
 std::vector<PlannedImage> PlanImages(const HubConfig& config, const SourceImages& source,
                                      const std::map<std::string, SiteInventory>& inventories,
                                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& planned);
+
+// The diff that makes `image`'s bundle: from its bases to its manifest, both read from the
+// source through `stores`, written to `output`, with `scratch` for work files and the hub's
+// layer cache under state_dir. Unsigned: a caller that ships the bundle sets sign_key.
+sync::DiffOptions PlannedDiffOptions(const HubConfig& config, const PlannedImage& image,
+                                     registry::RegistryStoreFactory& stores, const std::filesystem::path& scratch,
+                                     const std::filesystem::path& output);
 
 }  // namespace outpost::hub

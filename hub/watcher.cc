@@ -84,17 +84,11 @@ std::vector<int64_t> Watcher::PollOnce() {
 }
 
 int64_t Watcher::Queue(const PlannedImage& image) {
-  const SourceConfig& source = *config_.source;
   std::filesystem::path work = config_.state_dir / "planning";
   std::filesystem::create_directories(work);
-  sync::DiffOptions o;
-  for (const std::string& base : image.bases) o.from.push_back(storage::Reference::Parse(source.ImageRef(image.repo, base)));
-  o.to = storage::Reference::Parse(source.ImageRef(image.repo, image.manifest));
-  o.output = work / (image.site + "-" + Digest::Parse(image.manifest).hex() + ".bundle");
+  sync::DiffOptions o = PlannedDiffOptions(config_, image, stores_, work,
+                                           work / (image.site + "-" + Digest::Parse(image.manifest).hex() + ".bundle"));
   o.sign_key = key_.get();
-  o.stores = &stores_;
-  o.scratch = work;
-  o.cache = config_.state_dir / "cache";
   spdlog::info("site {}: planning {} ({}) against {} base(s) it holds", image.site, image.ref, image.manifest, image.bases.size());
   sync::DiffReport report = sync::Diff(o);
   NewTransfer t = StoreBundle(config_, {image.site, o.output, image.subscription->priority, image.ref});
