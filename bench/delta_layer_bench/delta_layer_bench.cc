@@ -76,7 +76,7 @@ Result Outpost(const fs::path& base, const fs::path& target, const fs::path& scr
   outpost::NullWriter sink;
   outpost::delta::ApplyLayerDelta(base_file, delta_in, sink);
   r.apply_seconds = Seconds(start);
-  static const char* kNames[] = {"literal", "copy", "add", "zstd-ref", "bsdiff", "rsync", "gzip"};
+  static const char* kNames[] = {"literal", "copy", "add", "zstd-ref", "bsdiff", "rsync", "gzip", "elf-ref"};
   std::fprintf(stderr, "  outpost %s: copied %llu, delta %llu, new %llu entries; peak RSS %ld MiB\n",
                target.filename().c_str(), static_cast<unsigned long long>(stats.copied_entries),
                static_cast<unsigned long long>(stats.delta_entries),

@@ -1,0 +1,184 @@
+#include "delta/elf_delta.h"
+
+#include <algorithm>
+#include <cstring>
+#include <unordered_map>
+#include <vector>
+
+#include "common/error.h"
+#include "delta/elf_refs.h"
+#include "delta/varint.h"
+#include "delta/zstd_util.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr std::string_view kWhat = "ELF_REF payload";
+// The reference model of the payload (its first byte): x86-64 rel32 and RIP-relative disp32
+// fields, predicted as docs/layer-delta-format.md describes. Another model gets another number.
+constexpr uint8_t kModelX86_64 = 1;
+constexpr uint64_t kFieldBytes = 4;
+constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: corrections are raw too
+
+// The bsdiff region holding target[at, +n) (null: none). `regions` are sorted by `key` and do not
+// overlap in it; for old offsets, where they may, the one starting last at or before `at`.
+template <typename Key>
+const BsdiffRegion* RegionAt(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at, uint64_t n) {
+  auto it = std::upper_bound(regions.begin(), regions.end(), at,
+                             [&](uint64_t v, const BsdiffRegion& r) { return v < r.*key; });
+  if (it == regions.begin()) return nullptr;
+  const BsdiffRegion& r = *std::prev(it);
+  return at - r.*key + n <= r.length ? &r : nullptr;
+}
+
+// Predicts each target reference field from the base (see elf_delta.h); the encoder and the
+// applier run it over the same fields in the same order, so they predict the same values.
+class Predictor {
+ public:
+  Predictor(const ElfLayout& old_layout, const ElfLayout& new_layout, const std::vector<CodeRef>& old_refs,
+            std::vector<BsdiffRegion> regions)
+      : old_(old_layout), new_(new_layout), old_refs_(old_refs), by_new_(std::move(regions)), by_old_(by_new_) {
+    std::stable_sort(by_old_.begin(), by_old_.end(),
+                     [](const BsdiffRegion& a, const BsdiffRegion& b) { return a.old_offset < b.old_offset; });
+  }
+
+  // The predicted value of `ref`'s field.
+  int32_t Predict(const CodeRef& ref) {
+    old_target_ = OldTarget(ref.field);
+    if (!old_target_) return 0;
+    uint64_t target = MappedTarget(*old_target_);
+    return static_cast<int32_t>(static_cast<uint32_t>(target - ref.next_ip));
+  }
+
+  // Records the field's actual value: its old target moved to where it now points.
+  void Learn(const CodeRef& ref, int32_t value) {
+    if (old_target_) moves_[*old_target_] = CodeRef{ref.field, ref.next_ip, value}.Target();
+  }
+
+ private:
+  // The target of the old reference the matcher aligned with the new field at `field`.
+  std::optional<uint64_t> OldTarget(uint64_t field) const {
+    const BsdiffRegion* r = RegionAt(by_new_, &BsdiffRegion::new_offset, field, kFieldBytes);
+    if (r == nullptr) return std::nullopt;
+    uint64_t old_field = r->old_offset + (field - r->new_offset);
+    auto it = std::lower_bound(old_refs_.begin(), old_refs_.end(), old_field,
+                               [](const CodeRef& c, uint64_t v) { return c.field < v; });
+    if (it == old_refs_.end() || it->field != old_field) return std::nullopt;
+    return it->Target();
+  }
+
+  // Where `old_target` is in the new file: where an earlier field showed it moved (exact), else
+  // through the difference runs holding it (the first guess), else by its section's shift, else
+  // unchanged.
+  uint64_t MappedTarget(uint64_t old_target) const {
+    if (auto it = moves_.find(old_target); it != moves_.end()) return it->second;
+    if (std::optional<uint64_t> off = old_.OffsetOf(old_target)) {
+      const BsdiffRegion* r = RegionAt(by_old_, &BsdiffRegion::old_offset, *off, 1);
+      if (r != nullptr) {
+        if (std::optional<uint64_t> address = new_.AddressOf(r->new_offset + (*off - r->old_offset))) return *address;
+      }
+    }
+    if (const ElfSection* s = old_.SectionAt(old_target)) {
+      if (const ElfSection* n = new_.Named(s->name)) return old_target - s->address + n->address;
+    }
+    return old_target;
+  }
+
+  const ElfLayout& old_;
+  const ElfLayout& new_;
+  const std::vector<CodeRef>& old_refs_;  // in file order
+  std::vector<BsdiffRegion> by_new_, by_old_;
+  std::unordered_map<uint64_t, uint64_t> moves_;  // old target -> new target, as fields showed
+  std::optional<uint64_t> old_target_;            // of the field last predicted
+};
+
+ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {
+  std::optional<ElfLayout> layout = ReadElfLayout(file);
+  if (!layout) throw Corruption(kWhat, ": the ", which, " is not an x86-64 ELF file with section headers");
+  return std::move(*layout);
+}
+
+// Rebuilds the target from the unmasked base, a BSDIFF payload of the masked files and the raw
+// corrections.
+std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view corrections, uint64_t target_size) {
+  ElfLayout old_layout = LayoutOrThrow(base, "base");
+  std::vector<CodeRef> old_refs = FindCodeRefs(base, old_layout);
+  MaskCodeRefs(&base, old_refs);
+  std::vector<BsdiffRegion> regions;
+  std::string target = BsdiffApply(base, bsdiff, target_size, &regions);
+  base = std::string();  // the masked base is no longer needed
+  ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file");
+  Predictor predictor(old_layout, new_layout, old_refs, std::move(regions));
+  size_t pos = 0;
+  for (const CodeRef& ref : FindCodeRefs(target, new_layout)) {
+    int64_t correction = GetSignedVarint(corrections, &pos, kWhat);
+    if (correction < INT32_MIN || correction > INT32_MAX) throw Corruption(kWhat, " has a correction out of range");
+    uint32_t value = static_cast<uint32_t>(predictor.Predict(ref)) + static_cast<uint32_t>(correction);
+    std::memcpy(target.data() + ref.field, &value, kFieldBytes);
+    predictor.Learn(ref, static_cast<int32_t>(value));
+  }
+  if (pos != corrections.size()) throw Corruption(kWhat, " has more corrections than reference fields");
+  return target;
+}
+
+}  // namespace
+
+std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target) {
+  std::optional<ElfLayout> old_layout = ReadElfLayout(base), new_layout = ReadElfLayout(target);
+  if (!old_layout || !new_layout) return std::nullopt;
+  std::vector<CodeRef> old_refs = FindCodeRefs(base, *old_layout);
+  std::vector<CodeRef> new_refs = FindCodeRefs(target, *new_layout);
+  if (new_refs.empty()) return std::nullopt;
+  std::string masked_base(base), masked_target(target);
+  MaskCodeRefs(&masked_base, old_refs);
+  MaskCodeRefs(&masked_target, new_refs);
+  ElfStreams out;
+  out.masked = BsdiffDiff(masked_base, masked_target);
+  masked_target = std::string();
+  std::string raw = BsdiffPackRaw(out.masked);
+  std::vector<BsdiffRegion> regions;
+  BsdiffApply(masked_base, raw, target.size(), &regions);
+  masked_base = std::string();
+  Predictor predictor(*old_layout, *new_layout, old_refs, std::move(regions));
+  for (const CodeRef& ref : new_refs) {
+    uint32_t predicted = static_cast<uint32_t>(predictor.Predict(ref));
+    PutSignedVarint(&out.corrections, static_cast<int32_t>(static_cast<uint32_t>(ref.value) - predicted));
+    predictor.Learn(ref, ref.value);
+  }
+  try {
+    if (Rebuild(std::string(base), raw, out.corrections, target.size()) != target) return std::nullopt;
+  } catch (const Error&) {
+    return std::nullopt;  // the masked target decodes to other fields: not this method's file
+  }
+  return out;
+}
+
+std::string ElfPack(const ElfStreams& streams, int zstd_level) {
+  std::string out(1, static_cast<char>(kModelX86_64));
+  PutBytes(&out, BsdiffPack(streams.masked, zstd_level));
+  return out + CompressWithPrefix(streams.corrections, {}, zstd_level);
+}
+
+std::string ElfPackRaw(const ElfStreams& streams) {
+  std::string out(1, static_cast<char>(kModelX86_64));
+  PutBytes(&out, BsdiffPackRaw(streams.masked));
+  return out + streams.corrections;
+}
+
+std::string ElfApply(std::string base, std::string_view payload, uint64_t target_size) {
+  if (payload.empty()) throw Corruption(kWhat, " is empty");
+  if (static_cast<uint8_t>(payload[0]) != kModelX86_64) {
+    throw Corruption(kWhat, " has unknown reference model ", std::to_string(static_cast<uint8_t>(payload[0])));
+  }
+  size_t pos = 1;
+  std::string_view bsdiff = GetBytes(payload, &pos, kWhat);
+  std::string_view corrections = payload.substr(pos);
+  if (bsdiff.empty() || static_cast<uint8_t>(bsdiff[0]) == kBsdiffRawMode) {
+    return Rebuild(std::move(base), bsdiff, corrections, target_size);
+  }
+  std::optional<uint64_t> n = compress::ZstdDeclaredSize(corrections);
+  if (!n || *n > 2 * target_size) throw Corruption(kWhat, " has a bad correction stream size");
+  return Rebuild(std::move(base), bsdiff, DecompressWithPrefix(corrections, {}, *n, kWhat), target_size);
+}
+
+}  // namespace outpost::delta

@@ -1,0 +1,68 @@
+// Code references of x86-64 ELF files, for the ELF_REF method (delta/elf_delta.h): the rel32
+// operands of branches and calls and the RIP-relative disp32 fields found by decoding the
+// executable sections, as (field offset, instruction end) pairs.
+//
+// The rules (docs/layer-delta-format.md, "ELF_REF payload") depend only on bytes a masked file
+// keeps: the ELF header, the section headers and the section name table choose the sections, and
+// each executable section is decoded from its start, one instruction after another; where no
+// instruction decodes (data in code, or bytes cut off by the section's end) the sweep moves on
+// by one byte. Zeroing a reference field changes no instruction's length, so a masked file yields
+// the same fields as the original.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace outpost::delta {
+
+// One section of an ELF file: its name, where it is loaded and where its bytes are in the file.
+struct ElfSection {
+  std::string name;
+  uint64_t address = 0, offset = 0, size = 0;
+  bool allocated = false;   // SHF_ALLOC: part of the loaded image
+  bool in_file = false;     // its bytes are in the file (not SHT_NOBITS)
+  bool executable = false;  // SHF_EXECINSTR
+};
+
+// The sections of an ELF file, and the address <-> file offset mapping they give.
+struct ElfLayout {
+  std::vector<ElfSection> sections;  // in section header order
+  // File ranges the reference fields must not touch (headers and the name table): the bytes
+  // that choose the sections.
+  std::vector<std::pair<uint64_t, uint64_t>> reserved;
+
+  // The allocated section containing `address` (null: none).
+  const ElfSection* SectionAt(uint64_t address) const;
+  // The first section called `name` (null: none).
+  const ElfSection* Named(std::string_view name) const;
+  // The file offset of `address` when an allocated section in the file holds it.
+  std::optional<uint64_t> OffsetOf(uint64_t address) const;
+  // The address of file offset `offset` when an allocated section in the file holds it.
+  std::optional<uint64_t> AddressOf(uint64_t offset) const;
+};
+
+// The layout of `file` when it is a little-endian ELF64 x86-64 file whose section headers and
+// name table lie inside it; nullopt for anything else (the method does not apply).
+std::optional<ElfLayout> ReadElfLayout(std::string_view file);
+
+// A reference: a 4-byte little-endian field whose value is relative to the instruction's end.
+struct CodeRef {
+  uint64_t field = 0;    // file offset of the field
+  uint64_t next_ip = 0;  // address of the end of its instruction
+  int32_t value = 0;     // the field as found
+
+  // The address the reference points at.
+  uint64_t Target() const { return next_ip + static_cast<uint64_t>(static_cast<int64_t>(value)); }
+};
+
+// Every reference field of `file`'s executable sections (rules above), in file order. Fields
+// never overlap each other or `layout.reserved`.
+std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout);
+
+// Zeroes the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them).
+void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs);
+
+}  // namespace outpost::delta
