@@ -1,6 +1,7 @@
 #include "delta/content_encoder.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -55,6 +56,15 @@ constexpr size_t kSmallBytes = 64 << 10;
 // new text compressed against old text (format version 2's segments; measured on the corpus's
 // app-change layer, where many small source files change a little).
 size_t OuterCost(size_t alone) { return alone * 2 / 3; }
+
+// False when the environment sets OUTPOST_DELTA_ELF_REFS=0 (layer_delta.h, EncodeOptions).
+bool ElfRefsAllowed() {
+  static const bool allowed = [] {
+    const char* v = std::getenv("OUTPOST_DELTA_ELF_REFS");
+    return v == nullptr || std::string_view(v) != "0";
+  }();
+  return allowed;
+}
 
 // One way to encode a window: its estimated size, and how to make its final payload. `in_outer`:
 // the payload is left to the outer zstd stream, so its final size is measured by compressing it.
@@ -169,7 +179,7 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
                static_cast<double>(ref_estimate) >= kBsdiffWorthFraction * static_cast<double>(target.size());
   // ELF_REF models a whole file against a whole base file.
   std::optional<ElfStreams> elf;
-  if (worth && whole_file && options_.model_elf_refs && have_base && start == 0 && end == base_file->size &&
+  if (worth && whole_file && options_.model_elf_refs && ElfRefsAllowed() && have_base && start == 0 && end == base_file->size &&
       target.size() >= kMinBsdiffBytes) {
     elf = ElfDiff(base, target);
   }

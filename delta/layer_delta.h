@@ -33,7 +33,9 @@ struct EncodeOptions {
   int zstd_level = 17;
   bool try_bsdiff = true;       // also try the bsdiff-style method on changed files
   bool open_inner_gzip = true;  // delta inner .gz files uncompressed when an exact recipe exists
-  bool model_elf_refs = true;   // try the ELF_REF method on changed x86-64 ELF files
+  // Try the ELF_REF method on changed x86-64 ELF files. The environment variable
+  // OUTPOST_DELTA_ELF_REFS=0 turns it off for every encode (benchmarks measure "before" with it).
+  bool model_elf_refs = true;
   unsigned threads = 1;         // reserved: the encoder is single-threaded today
   uint64_t window_bytes = kWindowBytes;  // window for large files, at most kWindowBytes (tests
                                          // use small windows to cross boundaries cheaply)
