@@ -20,15 +20,12 @@ constexpr uint8_t kModelX86_64 = 1;
 constexpr uint64_t kFieldBytes = 4;
 constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: corrections are raw too
 
-// The bsdiff region holding target[at, +n) (null: none). `regions` are sorted by `key` and do not
-// overlap in it; for old offsets, where they may, the one starting last at or before `at`.
+// The index of the last of `regions` (sorted by `key`) starting at or before `at`, or -1.
 template <typename Key>
-const BsdiffRegion* RegionAt(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at, uint64_t n) {
+ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at) {
   auto it = std::upper_bound(regions.begin(), regions.end(), at,
                              [&](uint64_t v, const BsdiffRegion& r) { return v < r.*key; });
-  if (it == regions.begin()) return nullptr;
-  const BsdiffRegion& r = *std::prev(it);
-  return at - r.*key + n <= r.length ? &r : nullptr;
+  return (it - regions.begin()) - 1;
 }
 
 // Predicts each target reference field from the base (see elf_delta.h); the encoder and the
@@ -40,6 +37,11 @@ class Predictor {
       : old_(old_layout), new_(new_layout), old_refs_(old_refs), by_new_(std::move(regions)), by_old_(by_new_) {
     std::stable_sort(by_old_.begin(), by_old_.end(),
                      [](const BsdiffRegion& a, const BsdiffRegion& b) { return a.old_offset < b.old_offset; });
+    reach_.resize(by_old_.size());
+    for (size_t i = 0, best = 0; i < by_old_.size(); ++i) {
+      if (End(by_old_[i]) > End(by_old_[best])) best = i;
+      reach_[i] = best;
+    }
   }
 
   // The predicted value of `ref`'s field.
@@ -58,8 +60,9 @@ class Predictor {
  private:
   // The target of the old reference the matcher aligned with the new field at `field`.
   std::optional<uint64_t> OldTarget(uint64_t field) const {
-    const BsdiffRegion* r = RegionAt(by_new_, &BsdiffRegion::new_offset, field, kFieldBytes);
-    if (r == nullptr) return std::nullopt;
+    ptrdiff_t i = LastStartingBy(by_new_, &BsdiffRegion::new_offset, field);
+    if (i < 0 || field + kFieldBytes > by_new_[i].new_offset + by_new_[i].length) return std::nullopt;
+    const BsdiffRegion* r = &by_new_[i];  // the only one holding the field: they do not overlap
     uint64_t old_field = r->old_offset + (field - r->new_offset);
     auto it = std::lower_bound(old_refs_.begin(), old_refs_.end(), old_field,
                                [](const CodeRef& c, uint64_t v) { return c.field < v; });
@@ -73,8 +76,7 @@ class Predictor {
   uint64_t MappedTarget(uint64_t old_target) const {
     if (auto it = moves_.find(old_target); it != moves_.end()) return it->second;
     if (std::optional<uint64_t> off = old_.OffsetOf(old_target)) {
-      const BsdiffRegion* r = RegionAt(by_old_, &BsdiffRegion::old_offset, *off, 1);
-      if (r != nullptr) {
+      if (const BsdiffRegion* r = OldRegionAt(*off)) {
         if (std::optional<uint64_t> address = new_.AddressOf(r->new_offset + (*off - r->old_offset))) return *address;
       }
     }
@@ -84,10 +86,21 @@ class Predictor {
     return old_target;
   }
 
+  static uint64_t End(const BsdiffRegion& r) { return r.old_offset + r.length; }
+
+  // Of the runs holding base offset `at`, the one reaching furthest (null: none).
+  const BsdiffRegion* OldRegionAt(uint64_t at) const {
+    ptrdiff_t i = LastStartingBy(by_old_, &BsdiffRegion::old_offset, at);
+    if (i < 0) return nullptr;
+    const BsdiffRegion& r = by_old_[reach_[i]];
+    return End(r) > at ? &r : nullptr;
+  }
+
   const ElfLayout& old_;
   const ElfLayout& new_;
   const std::vector<CodeRef>& old_refs_;  // in file order
   std::vector<BsdiffRegion> by_new_, by_old_;
+  std::vector<size_t> reach_;  // per by_old_ index i: the one reaching furthest among 0..i
   std::unordered_map<uint64_t, uint64_t> moves_;  // old target -> new target, as fields showed
   std::optional<uint64_t> old_target_;            // of the field last predicted
 };

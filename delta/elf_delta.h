@@ -3,8 +3,8 @@
 // bytes pays for each of them. Here the reference fields (delta/elf_refs.h) are zeroed in both
 // files, the bsdiff-style matcher runs on the masked files, and each target field is rebuilt as
 // a predicted value plus a correction (mostly zero): the old file's reference at the matched
-// location, its target mapped old -> new through the matcher's difference runs, else through the
-// moves learned from earlier fields, else by its section's shift.
+// location, its target mapped old -> new where an earlier field showed it moved (exact, so it
+// goes first), else through the matcher's difference runs, else by its section's shift.
 // Payload layout: docs/layer-delta-format.md, "ELF_REF payload".
 #pragma once
 

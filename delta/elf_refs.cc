@@ -57,6 +57,8 @@ void Sweep(std::string_view file, const ElfSection& section, uint64_t begin, uin
            const std::vector<std::pair<uint64_t, uint64_t>>& reserved, std::vector<CodeRef>* out) {
   ZydisDecoder decoder;
   ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  // Lengths and raw fields are all the sweep needs: no operand semantics (several times faster).
+  ZydisDecoderEnableMode(&decoder, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE);
   ZydisDecodedInstruction insn;
   for (uint64_t pos = begin; pos < end;) {
     if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, nullptr, file.data() + pos, end - pos, &insn))) {
