@@ -6,7 +6,7 @@ namespace outpost::agent {
 namespace {
 
 constexpr const char* kColumns =
-    "id, bundle, head_bytes, file_bytes, as_ref, durable_bytes, state, reported, manifest, tag, error";
+    "id, bundle, head_bytes, file_bytes, as_ref, durable_bytes, state, reported, manifest, tag, error, updated_at";
 
 TransferState ParseState(const std::string& s) {
   for (TransferState t : {TransferState::kFetching, TransferState::kReceived, TransferState::kApplied,
@@ -25,6 +25,7 @@ TransferRow ReadRow(const link::Statement& st) {
   r.manifest = st.Text(8);
   r.tag = st.Text(9);
   r.error = st.Text(10);
+  r.updated_at = st.Int(11);
   return r;
 }
 
@@ -147,6 +148,17 @@ std::vector<TransferRow> AgentState::Unreported() {
   auto lock = db_.Lock();
   auto st = db_.Prepare(std::string("SELECT ") + kColumns +
                         " FROM transfers WHERE state IN ('applied', 'failed') AND reported = 0 ORDER BY updated_at, id");
+  std::vector<TransferRow> rows;
+  while (st.Step()) rows.push_back(ReadRow(st));
+  return rows;
+}
+
+std::vector<TransferRow> AgentState::Recent(int limit) {
+  auto lock = db_.Lock();
+  auto st = db_.Prepare(std::string("SELECT ") + kColumns +
+                        " FROM transfers ORDER BY state IN ('fetching', 'received') DESC, updated_at DESC, id DESC"
+                        " LIMIT ?");
+  st.Bind(1, int64_t{limit});
   std::vector<TransferRow> rows;
   while (st.Step()) rows.push_back(ReadRow(st));
   return rows;

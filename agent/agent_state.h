@@ -36,6 +36,7 @@ struct TransferRow {
   std::string manifest;        // applied: the manifest published
   std::string tag;             // applied: the tag written
   std::string error;           // failed: why
+  int64_t updated_at = 0;      // unix seconds (the state's clock) of the row's last change
 };
 
 // Thread-safe (the Database's lock). Every method commits before it returns.
@@ -61,6 +62,8 @@ class AgentState {
   std::vector<TransferRow> Unreported();
   // Manifests published, oldest first (for tests and operators): "manifest tag" pairs.
   std::vector<std::pair<std::string, std::string>> Applied();
+  // Transfers still in progress, then the most recently changed; at most `limit`.
+  std::vector<TransferRow> Recent(int limit);
 
   // The migrations, version 1 first (exposed for the migration test).
   static const std::vector<std::string>& Migrations();

@@ -4,6 +4,7 @@
 
 #include <boost/beast/http/verb.hpp>
 
+#include <cstdlib>
 #include <exception>
 
 #include "agent/spool.h"
@@ -40,6 +41,13 @@ class ProgressLog {
   uint64_t logged_ = 0;
 };
 
+// The test hook's offset, when OUTPOST_TEST_CORRUPT_PAYLOAD is set.
+std::optional<uint64_t> TestCorruptOffset() {
+  const char* v = std::getenv("OUTPOST_TEST_CORRUPT_PAYLOAD");
+  if (v == nullptr || *v == '\0') return std::nullopt;
+  return std::stoull(v);
+}
+
 }  // namespace
 
 std::filesystem::path SpoolPath(const AgentConfig& config, int64_t id) {
@@ -52,7 +60,7 @@ std::string TransferName(const AgentConfig& config, const WorkItem& item) {
 }
 
 Fetcher::Fetcher(const AgentConfig& config, HubClient& client, AgentState& state, const protocol::SigningKey* verify_key)
-    : config_(config), client_(client), state_(state), verify_key_(verify_key) {}
+    : config_(config), client_(client), state_(state), verify_key_(verify_key), corrupt_at_(TestCorruptOffset()) {}
 
 asio::awaitable<void> Fetcher::Fetch(const TransferRow& row) {
   const WorkItem& item = row.item;
@@ -79,7 +87,15 @@ asio::awaitable<void> Fetcher::Fetch(const TransferRow& row) {
     const std::string range = head ? "" : "bytes=" + std::to_string(spool->size() - item.head_bytes) + "-";
     std::exception_ptr broke;
     try {
+      std::string flipped;
       const std::function<bool(std::string_view)> sink = [&](std::string_view piece) {
+        const uint64_t at = spool->size() - item.head_bytes;
+        if (!head && corrupt_at_ && *corrupt_at_ >= at && *corrupt_at_ - at < piece.size()) {
+          flipped.assign(piece);
+          flipped[*corrupt_at_ - at] ^= 0x01;
+          piece = flipped;
+          corrupt_at_.reset();
+        }
         Spool::AppendResult r = spool->Append(piece);
         if (r.checkpoint_due) {
           spool->Checkpoint();

@@ -7,6 +7,7 @@
 #include <boost/asio/awaitable.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 
 #include "agent/agent_config.h"
@@ -37,6 +38,9 @@ class Fetcher {
   HubClient& client_;
   AgentState& state_;
   const protocol::SigningKey* verify_key_;
+  // OUTPOST_TEST_CORRUPT_PAYLOAD=N: payload byte N is flipped once as it arrives, beneath TLS,
+  // so tests can prove a chunk failing its sha256 is refused and fetched again alone.
+  std::optional<uint64_t> corrupt_at_;
 };
 
 }  // namespace outpost::agent

@@ -18,6 +18,7 @@
 #include "agent/connector.h"
 #include "agent/fetcher.h"
 #include "agent/hub_client.h"
+#include "agent/inventory.h"
 #include "agent/wire.h"
 #include "link/backoff.h"
 #include "link/tls.h"
@@ -81,13 +82,14 @@ class Runner {
   asio::awaitable<void> Handle(const WorkItem& item);
   asio::awaitable<void> Apply(const TransferRow& row);
   asio::awaitable<void> Report(const TransferRow& row);
+  asio::awaitable<void> SendInventory();
   asio::awaitable<void> Sleep(std::chrono::milliseconds d);
 
   const AgentConfig& config_;
   AgentState state_;
   asio::ssl::context tls_;
   std::shared_ptr<const protocol::SigningKey> key_;
-  std::shared_ptr<storage::StoreFactory> stores_;
+  std::shared_ptr<registry::RegistryStoreFactory> stores_;
   HubClient client_;
   Fetcher fetcher_;
   link::Backoff backoff_;
@@ -96,6 +98,7 @@ class Runner {
   asio::steady_timer* applying_done_ = nullptr;
   bool stopping_ = false;
   bool apply_cut_short_ = false;
+  bool inventory_due_ = true;  // on each connection and after each apply
 };
 
 asio::awaitable<void> Runner::Connect(HubStream& stream) {
@@ -137,7 +140,9 @@ asio::awaitable<void> Runner::Session() {
   }
   const std::string target = "/v1/work?wait=" + std::to_string(config_.poll_wait.count());
   const std::chrono::milliseconds poll = config_.poll_wait;
+  inventory_due_ = true;
   while (!stopping_) {
+    if (inventory_due_) co_await SendInventory();
     std::string body;
     HubResponse work = co_await client_.Send(http::verb::get, target, body, poll);
     ThrowUnlessSuccess(work, "GET /v1/work");
@@ -201,6 +206,7 @@ asio::awaitable<void> Runner::Apply(const TransferRow& row) {
     co_return;
   }
   if (outcome->applied) {
+    inventory_due_ = true;
     state_.SetApplied(row.item.id, outcome->manifest, outcome->tag);
     spdlog::info("{}: applied manifest {} tag {}", name, outcome->manifest, outcome->tag);
   } else {
@@ -214,13 +220,39 @@ asio::awaitable<void> Runner::Report(const TransferRow& row) {
   const std::string target = "/v1/transfers/" + std::to_string(row.item.id) + "/result";
   std::string body = ResultBody(row);
   HubResponse response = co_await client_.Send(http::verb::post, target, body);
-  if (response.status == 404) {
-    spdlog::warn("{}: the hub no longer knows it; its result ({}) stays here only", name, StateName(row.state));
-  } else {
-    ThrowUnlessSuccess(response, "POST " + target);
-    spdlog::info("{}: reported {}", name, StateName(row.state));
+  switch (ClassifyResultStatus(response.status)) {
+    case ResultAnswer::kConfirmed:
+      spdlog::info("{}: reported {}", name, StateName(row.state));
+      break;
+    case ResultAnswer::kRefused:
+      spdlog::warn("{}: the hub refused its result ({}: {}); the result ({}) stays here only", name, response.status,
+                   ErrorText(response.body), StateName(row.state));
+      break;
+    case ResultAnswer::kRetry:
+      ThrowUnlessSuccess(response, "POST " + target);
   }
   state_.SetReported(row.item.id);
+}
+
+// The target is listed on the io thread (a few registry requests): the runner has nothing else
+// to do meanwhile. A target that cannot be listed is logged and tried again before the next poll.
+asio::awaitable<void> Runner::SendInventory() {
+  std::string body;
+  try {
+    body = InventoryBody(TakeInventory(config_, *stores_));
+  } catch (const Error& e) {
+    spdlog::warn("site {}: cannot list the target for the hub's inventory: {}", config_.site, e.what());
+    co_return;
+  }
+  const std::string target = "/v1/inventory";
+  HubResponse response = co_await client_.Send(http::verb::put, target, body);
+  inventory_due_ = false;
+  if (response.status == 404) {
+    spdlog::warn("site {}: the hub takes no inventory (an older hub); it plans nothing for this site", config_.site);
+    co_return;
+  }
+  ThrowUnlessSuccess(response, "PUT /v1/inventory");
+  spdlog::info("site {}: inventory sent ({} bytes)", config_.site, body.size());
 }
 
 }  // namespace

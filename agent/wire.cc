@@ -98,6 +98,12 @@ std::string ErrorText(std::string_view body) {
   return std::string(body.substr(0, 200));
 }
 
+ResultAnswer ClassifyResultStatus(int status) {
+  if (status >= 200 && status < 300) return ResultAnswer::kConfirmed;
+  if (status >= 400 && status < 500 && status != 408 && status != 429) return ResultAnswer::kRefused;
+  return ResultAnswer::kRetry;
+}
+
 std::string AckBody(uint64_t received) { return nlohmann::json{{"received", received}}.dump(); }
 
 std::string ResultBody(const TransferRow& row) {

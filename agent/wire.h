@@ -44,6 +44,14 @@ std::vector<WorkItem> ParseWorkList(std::string_view body);
 // The `error` member of an error body, or the body itself (cut to 200 bytes) when it has none.
 std::string ErrorText(std::string_view body);
 
+// What a status answering POST /v1/transfers/ID/result means for the agent's copy of the result.
+enum class ResultAnswer {
+  kConfirmed,  // 2xx: the hub recorded it
+  kRefused,    // any other 4xx but 408 and 429: asking again cannot change the answer
+  kRetry,      // 408, 429, 5xx and the rest: report it again at the next connection
+};
+ResultAnswer ClassifyResultStatus(int status);
+
 // POST bodies.
 std::string AckBody(uint64_t received);
 std::string ResultBody(const TransferRow& row);

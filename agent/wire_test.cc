@@ -100,5 +100,12 @@ TEST(Bodies, AckAndResultAreTheProtocolsJson) {
   EXPECT_EQ(ErrorText(R"({"error":"no such transfer"})"), "no such transfer");
 }
 
+TEST(ResultStatus, OnlyPermanentRefusalsEndTheReporting) {
+  EXPECT_EQ(ClassifyResultStatus(200), ResultAnswer::kConfirmed);
+  EXPECT_EQ(ClassifyResultStatus(204), ResultAnswer::kConfirmed);
+  for (int status : {400, 403, 404, 409, 413, 416}) EXPECT_EQ(ClassifyResultStatus(status), ResultAnswer::kRefused) << status;
+  for (int status : {408, 429, 500, 502, 503, 301}) EXPECT_EQ(ClassifyResultStatus(status), ResultAnswer::kRetry) << status;
+}
+
 }  // namespace
 }  // namespace outpost::agent

@@ -47,6 +47,9 @@ void AddPkiCommand(CLI::App& app) {
     link::IssueCertificate(args->dir, args->name, args->options);
     std::printf("%s/%s.pem: certificate for %s (valid %d days); %s/%s.key: its key\n", args->dir.c_str(),
                 args->name.c_str(), args->name.c_str(), args->options.days, args->dir.c_str(), args->name.c_str());
+    if (args->options.hosts.empty()) {
+      std::printf("no --host: fit for a site's agent; agents will refuse it as the hub's certificate\n");
+    }
   });
 }
 

@@ -9,6 +9,7 @@ namespace outpost::cli {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::RunCommand;
 using testing::RunResult;
 
@@ -25,6 +26,16 @@ TEST(PkiCommand, InitThenIssueMakesACertificateOpensslVerifies) {
   EXPECT_EQ(verify.exit_code, 0) << verify.out << verify.err;
   RunResult text = RunCommand("openssl x509 -noout -ext subjectAltName -in " + pki + "/hub.pem");
   EXPECT_THAT(text.out, HasSubstr("DNS:hub.example.org, IP Address:10.0.0.5"));
+  EXPECT_THAT(issue.out, Not(HasSubstr("no --host")));
+}
+
+TEST(PkiCommand, IssueWithoutAHostSaysTheCertificateCannotServeAsTheHubs) {
+  TempDir dir;
+  std::string pki = (dir.path() / "pki").string();
+  ASSERT_EQ(Outpost("pki init " + pki).exit_code, 0);
+  RunResult issue = Outpost("pki issue " + pki + " oslo");
+  ASSERT_EQ(issue.exit_code, 0) << issue.err;
+  EXPECT_THAT(issue.out, HasSubstr("no --host: fit for a site's agent"));
 }
 
 TEST(PkiCommand, InitRefusesAnExistingCaWithExitCode2) {

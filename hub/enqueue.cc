@@ -1,4 +1,5 @@
-// `outpost hub enqueue`: stores a bundle under the hub's state and queues it for a site.
+// `outpost hub enqueue`: stores a bundle under the hub's state and queues it for a site;
+// `outpost hub approve`: releases a held one.
 #include "common/digest.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -32,7 +33,7 @@ void CheckAsRef(const std::string& ref) {
 
 }  // namespace
 
-int64_t EnqueueBundle(const HubConfig& config, const EnqueueOptions& options, const link::Clock& clock) {
+NewTransfer StoreBundle(const HubConfig& config, const EnqueueOptions& options) {
   if (config.FindSite(options.site) == nullptr) {
     throw InvalidArgument("site `", options.site, "` is not in ", config.file.string(), " (configured: ", config.SiteNames(), ")");
   }
@@ -45,10 +46,20 @@ int64_t EnqueueBundle(const HubConfig& config, const EnqueueOptions& options, co
   }
   Digest digest = HashAll(file);
   std::filesystem::path stored = config.bundles() / (digest.hex() + ".bundle");
-  HubState state(config.state_dir, clock);
   StoreOnce(options.bundle, stored);
-  NewTransfer t{options.site, digest.str(), stored, head.head_bytes(), head.file_bytes(), options.priority, options.as_ref};
-  return state.Add(t);
+  return NewTransfer{options.site, digest.str(), stored, head.head_bytes(), head.file_bytes(), options.priority, options.as_ref};
+}
+
+int64_t EnqueueBundle(const HubConfig& config, const EnqueueOptions& options, const link::Clock& clock) {
+  NewTransfer t = StoreBundle(config, options);
+  return HubState(config.state_dir, clock).Add(t);
+}
+
+bool ApproveTransfer(const HubConfig& config, const std::string& site, int64_t id, const link::Clock& clock) {
+  if (config.FindSite(site) == nullptr) {
+    throw InvalidArgument("site `", site, "` is not in ", config.file.string(), " (configured: ", config.SiteNames(), ")");
+  }
+  return HubState(config.state_dir, clock).Approve(site, id);
 }
 
 }  // namespace outpost::hub

@@ -2,6 +2,7 @@
 // agents (docs/protocol.md), and `outpost hub enqueue`, which queues one.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -9,6 +10,7 @@
 #include <string>
 
 #include "hub/hub_config.h"
+#include "hub/hub_state.h"
 #include "link/clock.h"
 
 namespace outpost::hub {
@@ -33,7 +35,17 @@ class HubDaemon {
   std::unique_ptr<Parts> parts_;
 };
 
-// Runs the daemon until SIGINT or SIGTERM (logged), then returns. The caller has set up
+// Files the hub keeps open besides one connection per site: its database, the listening
+// socket, bundle files being sent, logs.
+inline constexpr size_t kSpareFiles = 64;
+
+// Raises this process's soft RLIMIT_NOFILE to the hard limit (each agent holds a connection,
+// and the default soft limit of 1024 is below a large fleet) and logs a warning when the limit
+// is still below `sites` + kSpareFiles.
+void RaiseOpenFileLimit(size_t sites);
+
+// Raises the open-file limit (RaiseOpenFileLimit), then runs the daemon until SIGINT or
+// SIGTERM (logged), then returns. The caller has set up
 // logging (link::InitDaemonLogging).
 void RunHub(const HubConfig& config, const link::Clock& clock);
 
@@ -49,5 +61,13 @@ struct EnqueueOptions {
 // queued transfer. Returns the transfer id. Throws InvalidArgument for a site not in the config
 // (naming it and the configured ones) or a malformed --as, NotFound, Corruption, IOError.
 int64_t EnqueueBundle(const HubConfig& config, const EnqueueOptions& options, const link::Clock& clock);
+
+// EnqueueBundle's checks and storage, without queueing: the row to add (the planner adds it
+// with its own flags). Throws as EnqueueBundle does.
+NewTransfer StoreBundle(const HubConfig& config, const EnqueueOptions& options);
+
+// `outpost hub approve`: the held transfer `id` of `site` is queued. Returns false when the site
+// has no held transfer `id`. Throws InvalidArgument for a site not in the config, IOError.
+bool ApproveTransfer(const HubConfig& config, const std::string& site, int64_t id, const link::Clock& clock);
 
 }  // namespace outpost::hub

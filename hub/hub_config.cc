@@ -1,5 +1,7 @@
 #include "hub/hub_config.h"
 
+#include <fnmatch.h>
+
 #include <charconv>
 #include <set>
 
@@ -40,8 +42,41 @@ link::Window ParseWindow(const link::ConfigMap& map) {
   return w;
 }
 
+Subscription ParseSubscription(const link::ConfigMap& map) {
+  map.AllowOnly({"images", "priority", "max_bundle_bytes"});
+  Subscription sub;
+  sub.images = map.StringList("images");
+  if (sub.images.empty()) throw map.ErrorAt("images", "a subscription needs at least one REPO:TAG glob (e.g. \"test:*\")");
+  for (const std::string& glob : sub.images) {
+    size_t colon = glob.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == glob.size()) {
+      throw map.ErrorAt("images", "`" + glob + "` is not a REPO:TAG glob (e.g. \"test:*\", \"app/*:1.*\")");
+    }
+  }
+  sub.priority = map.OptionalInt("priority", -1000000, 1000000).value_or(0);
+  sub.max_bundle_bytes = map.OptionalBytes("max_bundle_bytes").value_or(UINT64_MAX);
+  return sub;
+}
+
+SourceConfig ParseSource(const link::ConfigMap& top) {
+  SourceConfig source;
+  std::string text = top.String("source");
+  constexpr std::string_view kDocker = "docker://", kOci = "oci:";
+  if (text.starts_with(kDocker) && text.size() > kDocker.size() && text.find('/', kDocker.size()) == std::string::npos) {
+    source.registry = text.substr(kDocker.size());
+  } else if (text.starts_with(kOci) && text.size() > kOci.size()) {
+    source.layout = text.substr(kOci.size());
+    if (source.layout.is_relative()) source.layout = std::filesystem::path(top.file()).parent_path() / source.layout;
+  } else {
+    throw top.ErrorAt("source", "`" + text + "` is neither docker://HOST[:PORT] nor oci:DIR");
+  }
+  source.poll_interval = top.OptionalDuration("poll_interval").value_or(source.poll_interval);
+  if (source.poll_interval < std::chrono::seconds(1)) throw top.ErrorAt("poll_interval", "must be at least 1s");
+  return source;
+}
+
 SiteConfig ParseSite(const link::ConfigMap& map) {
-  map.AllowOnly({"name", "rate", "timezone", "windows"});
+  map.AllowOnly({"name", "rate", "timezone", "windows", "subscriptions"});
   SiteConfig site;
   site.name = map.String("name");
   if (!IsSiteName(site.name)) {
@@ -50,6 +85,7 @@ SiteConfig ParseSite(const link::ConfigMap& map) {
   site.rate = map.OptionalRate("rate").value_or(link::kUnlimitedRate);
   site.timezone = map.OptionalString("timezone").value_or("UTC");
   for (const link::ConfigMap& w : map.MapList("windows")) site.windows.push_back(ParseWindow(w));
+  for (const link::ConfigMap& sub : map.MapList("subscriptions")) site.subscriptions.push_back(ParseSubscription(sub));
   // Builds the schedule once so an unknown timezone is an error at its line.
   At(map, "timezone", [&] { return link::Schedule(site.timezone, site.windows, site.rate).timezone(); });
   return site;
@@ -61,6 +97,28 @@ void RequireFile(const link::ConfigMap& map, std::string_view key, const std::fi
 }
 
 }  // namespace
+
+bool Subscription::Matches(std::string_view repo_tag) const {
+  std::string text(repo_tag);
+  for (const std::string& glob : images) {
+    if (fnmatch(glob.c_str(), text.c_str(), 0) == 0) return true;
+  }
+  return false;
+}
+
+const Subscription* SiteConfig::Subscribed(std::string_view repo_tag) const {
+  for (const Subscription& sub : subscriptions) {
+    if (sub.Matches(repo_tag)) return &sub;
+  }
+  return nullptr;
+}
+
+std::string SourceConfig::ImageRef(const std::string& repo, const std::string& digest) const {
+  if (!registry.empty()) return "docker://" + registry + "/" + repo + "@" + digest;
+  return "oci:" + layout.string() + "@" + digest;
+}
+
+std::string SourceConfig::str() const { return registry.empty() ? "oci:" + layout.string() : "docker://" + registry; }
 
 const SiteConfig* HubConfig::FindSite(std::string_view name) const {
   for (const SiteConfig& s : sites) {
@@ -91,7 +149,7 @@ std::pair<std::string, uint16_t> ParseListen(std::string_view text) {
 }
 
 HubConfig ParseHubConfig(const link::ConfigMap& top) {
-  top.AllowOnly({"listen", "state_dir", "tls", "sign_key", "rate", "sites"});
+  top.AllowOnly({"listen", "state_dir", "tls", "sign_key", "rate", "source", "poll_interval", "sites"});
   HubConfig c;
   c.file = top.file();
   std::tie(c.listen_host, c.listen_port) = At(top, "listen", [&] { return ParseListen(top.String("listen")); });
@@ -101,10 +159,15 @@ HubConfig ParseHubConfig(const link::ConfigMap& top) {
   c.tls = {tls.Path("ca"), tls.Path("cert"), tls.Path("key")};
   c.sign_key = top.OptionalPath("sign_key");
   c.rate = top.OptionalRate("rate").value_or(link::kUnlimitedRate);
+  if (top.Has("source")) c.source = ParseSource(top);
+  if (!c.source && top.Has("poll_interval")) throw top.ErrorAt("poll_interval", "needs a `source` to poll");
   std::set<std::string> names;
   for (const link::ConfigMap& s : top.MapList("sites")) {
     c.sites.push_back(ParseSite(s));
     if (!names.insert(c.sites.back().name).second) throw s.ErrorAt("name", "site `" + c.sites.back().name + "` is configured twice");
+    if (!c.source && !c.sites.back().subscriptions.empty()) {
+      throw s.ErrorAt("subscriptions", "subscriptions need a top-level `source` (docker://HOST[:PORT] or oci:DIR) to watch");
+    }
   }
   if (c.sites.empty()) throw top.ErrorAt("sites", "no sites configured (the hub serves only the sites listed here)");
   return c;

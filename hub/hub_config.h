@@ -2,6 +2,7 @@
 // their sync windows and rate caps. Every error names the file, the line and the key.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
@@ -14,12 +15,38 @@
 
 namespace outpost::hub {
 
+// One `subscriptions:` entry of a site: the images the hub sends it by itself.
+struct Subscription {
+  std::vector<std::string> images;  // globs on "REPO:TAG" (fnmatch: `*`, `?`, `[...]`), e.g. "app/*:1.*"
+  int64_t priority = 0;              // the transfers' priority
+  uint64_t max_bundle_bytes = UINT64_MAX;  // a bigger bundle is held for `outpost hub approve`
+
+  // True when "REPO:TAG" matches one of `images`.
+  bool Matches(std::string_view repo_tag) const;
+};
+
+// Where the hub watches for images: `source: oci:DIR` or `source: docker://HOST[:PORT]`.
+struct SourceConfig {
+  std::string registry;           // "HOST[:PORT]" of a docker:// source, else ""
+  std::filesystem::path layout;   // the OCI layout of an oci: source (tags are "REPO:TAG")
+  std::chrono::milliseconds poll_interval{std::chrono::seconds(60)};
+
+  // "docker://HOST/REPO@DIGEST" or "oci:DIR@DIGEST": the source's image `digest` of `repo`.
+  std::string ImageRef(const std::string& repo, const std::string& digest) const;
+  // "docker://HOST" or "oci:DIR", for messages.
+  std::string str() const;
+};
+
 // One `sites:` entry.
 struct SiteConfig {
   std::string name;                       // the CN of the site's client certificate
   uint64_t rate = link::kUnlimitedRate;   // bytes per second inside windows without their own
   std::string timezone = "UTC";           // IANA name the windows are read in
   std::vector<link::Window> windows;      // none: always open
+  std::vector<Subscription> subscriptions;  // none: only what `hub enqueue` queues
+
+  // The first subscription that matches "REPO:TAG", or nullptr.
+  const Subscription* Subscribed(std::string_view repo_tag) const;
 };
 
 struct HubConfig {
@@ -31,6 +58,7 @@ struct HubConfig {
   std::optional<std::filesystem::path> sign_key;
   uint64_t rate = link::kUnlimitedRate;   // the hub-wide cap over all sites
   std::vector<SiteConfig> sites;
+  std::optional<SourceConfig> source;     // none: the hub queues only what `hub enqueue` gives it
 
   // The site named `name`, or nullptr.
   const SiteConfig* FindSite(std::string_view name) const;
@@ -42,7 +70,7 @@ struct HubConfig {
   std::filesystem::path port_file() const { return state_dir / "port"; }
 };
 
-// Reads and checks `path` (every key known, every value well-formed, site names unique, each
+// Reads and checks `path` (every key known (sites' `subscriptions` need `source`), every value well-formed, site names unique, each
 // timezone known, the TLS files and sign_key present). Throws NotFound (the file),
 // InvalidArgument "hub.yaml:LINE: `key`: ..." for anything else.
 HubConfig LoadHubConfig(const std::filesystem::path& path);

@@ -101,5 +101,60 @@ TEST(ParseListen, AcceptsHostPortAndBracketedIpv6) {
   EXPECT_THAT([] { ParseListen(":80"); }, ThrowsKind(Error::Kind::kInvalidArgument));
 }
 
+constexpr const char* kWatching =
+    "listen: 127.0.0.1:8443\n"
+    "state_dir: /var/lib/outpost-hub\n"
+    "tls: {ca: /pki/ca.pem, cert: /pki/hub.pem, key: /pki/hub.key}\n"
+    "source: docker://registry.home:5000\n"
+    "poll_interval: 30s\n"
+    "sites:\n"
+    "  - name: oslo\n"
+    "    subscriptions:\n"
+    "      - {images: [\"test:*\", \"app/*:1.*\"], priority: 5, max_bundle_bytes: 10MiB}\n"
+    "  - name: bergen\n";
+
+TEST(HubConfig, ReadsTheSourceThePollIntervalAndEachSitesSubscriptions) {
+  HubConfig c = Parse(kWatching);
+  ASSERT_TRUE(c.source.has_value());
+  EXPECT_EQ(c.source->registry, "registry.home:5000");
+  EXPECT_EQ(c.source->poll_interval, std::chrono::seconds(30));
+  EXPECT_EQ(c.source->ImageRef("app/web", "sha256:ab"), "docker://registry.home:5000/app/web@sha256:ab");
+  ASSERT_EQ(c.sites[0].subscriptions.size(), 1u);
+  const Subscription& sub = c.sites[0].subscriptions[0];
+  EXPECT_EQ(sub.priority, 5);
+  EXPECT_EQ(sub.max_bundle_bytes, 10u << 20);
+  EXPECT_TRUE(sub.Matches("test:2.0.0"));
+  EXPECT_TRUE(sub.Matches("app/web:1.4"));
+  EXPECT_FALSE(sub.Matches("app/web:2.0"));
+  EXPECT_FALSE(sub.Matches("other:1.0"));
+  EXPECT_EQ(c.sites[0].Subscribed("test:1"), &sub);
+  EXPECT_EQ(c.sites[1].Subscribed("test:1"), nullptr);
+}
+
+TEST(HubConfig, AnOciSourceIsTakenFromTheConfigFilesFolderAndPollsEveryMinuteByDefault) {
+  std::string yaml = kWatching;
+  yaml.replace(yaml.find("docker://registry.home:5000"), 27, "oci:images");
+  yaml.erase(yaml.find("poll_interval: 30s\n"), 19);
+  HubConfig c = ParseHubConfig(link::ConfigMap::Parse(yaml, "/etc/outpost/hub.yaml"));
+  EXPECT_EQ(c.source->layout, "/etc/outpost/images");
+  EXPECT_EQ(c.source->poll_interval, std::chrono::seconds(60));
+  EXPECT_EQ(c.source->ImageRef("test", "sha256:ab"), "oci:/etc/outpost/images@sha256:ab");
+}
+
+TEST(HubConfig, SubscriptionsAreRefusedWithoutASourceOrWithUnknownKeysOrBadGlobs) {
+  std::string without = kWatching;
+  without.erase(without.find("source:"), without.find("sites:") - without.find("source:"));
+  EXPECT_THAT([&] { Parse(without); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("need a top-level `source`")));
+  std::string unknown = kWatching;
+  unknown.replace(unknown.find("priority: 5"), 11, "platforms: [linux/amd64]");
+  EXPECT_THAT([&] { Parse(unknown); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("unknown key `platforms`")));
+  std::string glob = kWatching;
+  glob.replace(glob.find("\"test:*\""), 8, "\"test\"");
+  EXPECT_THAT([&] { Parse(glob); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("`test` is not a REPO:TAG glob")));
+  std::string source = kWatching;
+  source.replace(source.find("docker://registry.home:5000"), 27, "docker://registry.home/repo");
+  EXPECT_THAT([&] { Parse(source); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("neither docker://HOST[:PORT] nor oci:DIR")));
+}
+
 }  // namespace
 }  // namespace outpost::hub

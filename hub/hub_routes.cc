@@ -6,6 +6,7 @@
 #include <charconv>
 #include <nlohmann/json.hpp>
 
+#include "common/digest.h"
 #include "common/error.h"
 #include "hub/pacing.h"
 #include "link/http.h"
@@ -83,6 +84,23 @@ json TransferJson(const Transfer& t) {
           {"acked", t.bytes_acked}};
 }
 
+// {"images": {"REPO:TAG": "sha256:..."}, "blobs": ["sha256:..."]}, or nullopt.
+std::optional<SiteInventory> ParseInventory(const Request& request) {
+  std::optional<json> body = ParseBody(request);
+  if (!body || !body->contains("images") || !(*body)["images"].is_object()) return std::nullopt;
+  if (!body->contains("blobs") || !(*body)["blobs"].is_array()) return std::nullopt;
+  SiteInventory out;
+  for (const auto& [ref, digest] : (*body)["images"].items()) {
+    if (!digest.is_string() || !Digest::IsValid(digest.get<std::string>())) return std::nullopt;
+    out.images.emplace(ref, digest.get<std::string>());
+  }
+  for (const json& blob : (*body)["blobs"]) {
+    if (!blob.is_string() || !Digest::IsValid(blob.get<std::string>())) return std::nullopt;
+    out.blobs.insert(blob.get<std::string>());
+  }
+  return out;
+}
+
 Reply NoContent() {
   Reply r;
   r.status = 204;
@@ -97,6 +115,11 @@ Reply ErrorReply(unsigned status, std::string_view message) {
   r.content_type = "application/json";
   r.body = json{{"error", message}}.dump();
   return r;
+}
+
+uint64_t BodyLimit(std::string_view target) {
+  std::string_view path = target.substr(0, target.find('?'));
+  return path == "/v1/inventory" ? link::kMaxInventoryBytes : link::kMaxBodyBytes;
 }
 
 SitePacing::SitePacing(const SiteConfig& c)
@@ -138,6 +161,9 @@ Reply Routes::Route(const std::string& site, const Request& request) {
   std::vector<std::string_view> path = Segments(target.substr(0, q));
   bool get = request.method() == http::verb::get, post = request.method() == http::verb::post;
   if (path.size() == 2 && path[0] == "v1" && path[1] == "work" && get) return Work(site, request);
+  if (path.size() == 2 && path[0] == "v1" && path[1] == "inventory" && request.method() == http::verb::put) {
+    return Inventory(site, request);
+  }
   if (path.size() != 4 || path[0] != "v1" || path[1] != "transfers") return ErrorReply(404, "no such endpoint");
   std::optional<uint64_t> id = ParseU64(path[2]);
   std::optional<Transfer> t;
@@ -279,6 +305,17 @@ Reply Routes::Result(const Transfer& t, const Request& request) {
   } else {
     spdlog::warn("site {}: transfer {} (bundle {}) failed: {}", t.site, t.id, t.bundle_digest, result.error);
   }
+  return NoContent();
+}
+
+Reply Routes::Inventory(const std::string& site, const Request& request) {
+  std::optional<SiteInventory> inventory = ParseInventory(request);
+  if (!inventory) {
+    return ErrorReply(400, "an inventory is {\"images\": {\"REPO:TAG\": \"sha256:...\"}, \"blobs\": [\"sha256:...\"]}");
+  }
+  state_.SetInventory(site, *inventory);
+  spdlog::info("site {}: inventory of {} images, {} blobs", site, inventory->images.size(), inventory->blobs.size());
+  if (on_inventory_) on_inventory_(site);
   return NoContent();
 }
 

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -69,6 +70,9 @@ class Routes {
   // GET /v1/work of a configured site (a long poll asks again with this, once a second).
   Reply Work(const std::string& site, const Request& request);
 
+  // Called (on the serving thread) with the site's name after it reported a new inventory.
+  void OnInventory(std::function<void(const std::string&)> callback) { on_inventory_ = std::move(callback); }
+
   // The site's pacing, nullptr for a site not configured.
   SitePacing* Pacing(const std::string& site);
   link::TokenBucket& hub_bucket() { return hub_bucket_; }
@@ -79,6 +83,7 @@ class Routes {
   Reply Payload(SitePacing& site, const Transfer& t, const Request& request);
   Reply Ack(const Transfer& t, const Request& request);
   Reply Result(const Transfer& t, const Request& request);
+  Reply Inventory(const std::string& site, const Request& request);
   // Outside every window: 503. Otherwise nullopt and the site's bucket at the current rate.
   std::optional<Reply> Closed(SitePacing& site);
   // The rate for a response now: the window's rate capped by the hub's.
@@ -89,7 +94,12 @@ class Routes {
   const link::Clock& clock_;
   std::map<std::string, std::unique_ptr<SitePacing>, std::less<>> sites_;
   link::TokenBucket hub_bucket_;
+  std::function<void(const std::string&)> on_inventory_;
 };
+
+// The largest request body the hub reads for `target` (the request line's target):
+// link::kMaxInventoryBytes for /v1/inventory, link::kMaxBodyBytes for everything else.
+uint64_t BodyLimit(std::string_view target);
 
 // A JSON error reply: {"error": message}.
 Reply ErrorReply(unsigned status, std::string_view message);

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/redirect_error.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/strand.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -17,6 +18,8 @@ namespace {
 
 namespace asio = boost::asio;
 using asio::ip::tcp;
+
+constexpr std::chrono::milliseconds kAcceptRetry{100};
 
 tcp::endpoint Endpoint(const std::string& host, uint16_t port) {
   boost::system::error_code ec;
@@ -49,7 +52,11 @@ asio::awaitable<void> Server::Accept() {
     tcp::socket socket = co_await acceptor_.async_accept(asio::make_strand(ioc_), asio::redirect_error(asio::use_awaitable, ec));
     if (ec == asio::error::operation_aborted || !acceptor_.is_open()) co_return;
     if (ec) {
+      // EMFILE/ENFILE (open-file limit) fail at once again until a connection ends: pause
+      // rather than spin and flood the log.
       spdlog::warn("accepting a connection failed: {}", ec.message());
+      asio::steady_timer pause(acceptor_.get_executor(), kAcceptRetry);
+      co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ec));
       continue;
     }
     Spawn(std::move(socket));

@@ -14,8 +14,10 @@
 
 #include "common/file.h"
 #include "hub/hub.h"
+#include "hub/hub_routes.h"
 #include "hub/hub_state.h"
 #include "hub/test_support.h"
+#include "link/http.h"
 #include "link/pki.h"
 #include "link/tls.h"
 #include "protocol/test_bundle.h"
@@ -70,8 +72,8 @@ class SiteClient {
     return Send(std::move(req));
   }
 
-  Response Post(const std::string& target, const std::string& body) {
-    http::request<http::string_body> req{http::verb::post, target, 11};
+  Response Post(const std::string& target, const std::string& body, http::verb verb = http::verb::post) {
+    http::request<http::string_body> req{verb, target, 11};
     req.set("Outpost-Protocol", "1");
     req.set(http::field::content_type, "application/json");
     req.body() = body;
@@ -287,6 +289,41 @@ TEST_F(HubServerTest, StopEndsALongPollAtOnce) {
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(2));
   poll.join();
   runner_ = std::thread([] {});
+}
+
+// An inventory of `blobs` distinct blob digests: about 74 bytes per blob.
+std::string InventoryBody(size_t blobs) {
+  json body = {{"images", {{"test:1.0.0", "sha256:" + std::string(64, '1')}}}, {"blobs", json::array()}};
+  for (size_t i = 0; i < blobs; ++i) {
+    std::string hex = std::to_string(i);
+    body["blobs"].push_back("sha256:" + std::string(64 - hex.size(), '0') + hex);
+  }
+  return body.dump();
+}
+
+TEST_F(HubServerTest, AnInventoryIsRecordedAndMayBeLargerThanOtherBodies) {
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  std::string body = InventoryBody(3000);
+  ASSERT_GT(body.size(), size_t{link::kMaxBodyBytes});
+  EXPECT_EQ(oslo.Post("/v1/inventory", body, http::verb::put).status, 204u);
+  std::optional<SiteInventory> got = HubState(config_.state_dir, clock_).Inventory("oslo");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->images.at("test:1.0.0"), "sha256:" + std::string(64, '1'));
+  EXPECT_EQ(got->blobs.size(), 3000u);
+  EXPECT_FALSE(HubState(config_.state_dir, clock_).Inventory("bergen").has_value());
+}
+
+TEST(BodyLimit, OnlyTheInventoryMayExceed64KiB) {
+  EXPECT_EQ(BodyLimit("/v1/inventory"), link::kMaxInventoryBytes);
+  EXPECT_EQ(BodyLimit("/v1/inventory?x=1"), link::kMaxInventoryBytes);
+  EXPECT_EQ(BodyLimit("/v1/transfers/1/ack"), link::kMaxBodyBytes);
+  EXPECT_EQ(BodyLimit("/v1/inventoryx"), link::kMaxBodyBytes);
+}
+
+TEST_F(HubServerTest, ABodyOver64KiBElsewhereIs413AndAMalformedInventory400) {
+  std::string ack = R"({"received": 1, "pad": ")" + std::string(70 * 1024, 'x') + "\"}";
+  EXPECT_EQ(SiteClient(pki_, "oslo", daemon_->port()).Post(Path(oslo_id_, "ack"), ack).status, 413u);
+  EXPECT_EQ(SiteClient(pki_, "oslo", daemon_->port()).Post("/v1/inventory", R"({"images": []})", http::verb::put).status, 400u);
 }
 
 }  // namespace

@@ -131,14 +131,27 @@ asio::awaitable<bool> Session::Handshake() {
 asio::awaitable<bool> Session::Serve() {
   http::request_parser<http::string_body> parser;
   parser.header_limit(link::kMaxHeaderBytes);
-  parser.body_limit(link::kMaxBodyBytes);
+  parser.body_limit(link::kMaxInventoryBytes);  // the largest any route reads; cut to the route's below
   beast::error_code ec;
   beast::get_lowest_layer(stream_).expires_after(link::kIoTimeout);
-  co_await http::async_read(stream_, buffer_, parser, redirect_error(use_awaitable, ec));
+  co_await http::async_read_header(stream_, buffer_, parser, redirect_error(use_awaitable, ec));
+  uint64_t limit = link::kMaxBodyBytes;
+  if (!ec) {
+    auto target = parser.get().target();
+    limit = BodyLimit(std::string_view(target.data(), target.size()));
+    boost::optional<uint64_t> length = parser.content_length();
+    if (length && *length > limit) {
+      ec = http::error::body_limit;
+    } else {
+      parser.body_limit(limit);
+      co_await http::async_read(stream_, buffer_, parser, redirect_error(use_awaitable, ec));
+    }
+  }
   if (ec == http::error::header_limit || ec == http::error::body_limit) {
     bool header = ec == http::error::header_limit;
     spdlog::warn("site {}: request from {} refused: {} over the limit", site_, peer_, header ? "header block" : "body");
-    Reply reply = ErrorReply(header ? 431 : 413, header ? "request header block over 8 KiB" : "request body over 64 KiB");
+    std::string body_message = "request body over " + std::to_string(limit / 1024) + " KiB";
+    Reply reply = ErrorReply(header ? 431 : 413, header ? "request header block over 8 KiB" : body_message);
     reply.close = true;
     refused_ = true;
     co_await Write(reply, false);

@@ -20,6 +20,8 @@ std::filesystem::path DatabasePath(const std::filesystem::path& state_dir) {
 
 TransferState ParseState(const std::string& text) {
   if (text == "queued") return TransferState::kQueued;
+  if (text == "held") return TransferState::kHeld;
+  if (text == "superseded") return TransferState::kSuperseded;
   if (text == "sending") return TransferState::kSending;
   if (text == "applied") return TransferState::kApplied;
   if (text == "failed") return TransferState::kFailed;
@@ -49,14 +51,6 @@ Transfer ReadTransfer(const link::Statement& s) {
   return t;
 }
 
-std::string Format(link::WallTime t, const char* format) {
-  std::time_t secs = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&secs, &tm);
-  char buf[32];
-  size_t n = std::strftime(buf, sizeof buf, format, &tm);
-  return std::string(buf, n);
-}
 
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
@@ -65,6 +59,8 @@ int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 std::string_view StateName(TransferState state) {
   switch (state) {
     case TransferState::kQueued: return "queued";
+    case TransferState::kHeld: return "held";
+    case TransferState::kSuperseded: return "superseded";
     case TransferState::kSending: return "sending";
     case TransferState::kApplied: return "applied";
     case TransferState::kFailed: return "failed";
@@ -72,8 +68,8 @@ std::string_view StateName(TransferState state) {
   return "?";
 }
 
-std::string UtcText(link::WallTime t) { return Format(t, "%Y-%m-%dT%H:%M:%SZ"); }
-std::string UtcDay(link::WallTime t) { return Format(t, "%Y-%m-%d"); }
+std::string UtcText(link::WallTime t) { return link::FormatUtcTime(t, "%Y-%m-%dT%H:%M:%SZ"); }
+std::string UtcDay(link::WallTime t) { return link::FormatUtcTime(t, "%Y-%m-%d"); }
 
 const std::vector<std::string>& HubState::Migrations() {
   static const std::vector<std::string> kMigrations = {
@@ -105,6 +101,47 @@ const std::vector<std::string>& HubState::Migrations() {
       "  day TEXT NOT NULL,"
       "  bytes INTEGER NOT NULL DEFAULT 0,"
       "  PRIMARY KEY (site, day));",
+      // Version 2: inventories, plans, held and superseded transfers (the CHECK constraint of
+      // `state` changes, so the table is rebuilt with its rows and index).
+      "ALTER TABLE sites ADD COLUMN inventory_at TEXT;"
+      "CREATE TABLE site_images ("
+      "  site TEXT NOT NULL,"
+      "  ref TEXT NOT NULL,"
+      "  manifest TEXT NOT NULL,"
+      "  PRIMARY KEY (site, ref));"
+      "CREATE TABLE site_blobs ("
+      "  site TEXT NOT NULL,"
+      "  digest TEXT NOT NULL,"
+      "  PRIMARY KEY (site, digest));"
+      "CREATE TABLE plans ("
+      "  site TEXT NOT NULL,"
+      "  ref TEXT NOT NULL,"
+      "  manifest TEXT NOT NULL,"
+      "  transfer INTEGER NOT NULL,"
+      "  planned_at TEXT NOT NULL,"
+      "  PRIMARY KEY (site, ref, manifest));"
+      "CREATE TABLE transfers_v2 ("
+      "  id INTEGER PRIMARY KEY,"
+      "  site TEXT NOT NULL,"
+      "  bundle_digest TEXT NOT NULL,"
+      "  path TEXT NOT NULL,"
+      "  head_bytes INTEGER NOT NULL,"
+      "  file_bytes INTEGER NOT NULL,"
+      "  priority INTEGER NOT NULL DEFAULT 0,"
+      "  as_ref TEXT,"
+      "  state TEXT NOT NULL DEFAULT 'queued'"
+      "    CHECK (state IN ('queued', 'held', 'sending', 'applied', 'failed', 'superseded')),"
+      "  bytes_sent INTEGER NOT NULL DEFAULT 0,"
+      "  bytes_acked INTEGER NOT NULL DEFAULT 0,"
+      "  attempts INTEGER NOT NULL DEFAULT 0,"
+      "  last_error TEXT,"
+      "  manifest TEXT,"
+      "  queued_at TEXT NOT NULL,"
+      "  finished_at TEXT);"
+      "INSERT INTO transfers_v2 SELECT " + std::string(kColumns) + " FROM transfers;"
+      "DROP TABLE transfers;"
+      "ALTER TABLE transfers_v2 RENAME TO transfers;"
+      "CREATE INDEX transfers_by_site ON transfers (site, state, priority DESC, id);",
   };
   return kMigrations;
 }
@@ -122,10 +159,20 @@ void HubState::AddSites(const std::vector<std::string>& names) {
 
 int64_t HubState::Add(const NewTransfer& t) {
   link::Database::Transaction tx(db_);
+  std::string now = UtcText(clock_.Now());
   db_.Prepare("INSERT OR IGNORE INTO sites (name) VALUES (?)").Bind(1, t.site).Run();
+  if (t.planned_manifest) {
+    db_.Prepare(
+           "UPDATE transfers SET state = 'superseded', finished_at = ?1"
+           " WHERE site = ?2 AND as_ref = ?3 AND state IN ('queued', 'held')")
+        .Bind(1, now)
+        .Bind(2, t.site)
+        .Bind(3, t.as_ref)
+        .Run();
+  }
   db_.Prepare(
-         "INSERT INTO transfers (site, bundle_digest, path, head_bytes, file_bytes, priority, as_ref, queued_at) "
-         "VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+         "INSERT INTO transfers (site, bundle_digest, path, head_bytes, file_bytes, priority, as_ref, queued_at, state) "
+         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")
       .Bind(1, t.site)
       .Bind(2, t.bundle_digest)
       .Bind(3, t.path.string())
@@ -133,11 +180,66 @@ int64_t HubState::Add(const NewTransfer& t) {
       .Bind(5, I64(t.file_bytes))
       .Bind(6, t.priority)
       .Bind(7, t.as_ref)
-      .Bind(8, UtcText(clock_.Now()))
+      .Bind(8, now)
+      .Bind(9, t.held ? "held" : "queued")
       .Run();
   int64_t id = db_.LastInsertId();
+  if (t.planned_manifest) {
+    db_.Prepare("INSERT OR REPLACE INTO plans (site, ref, manifest, transfer, planned_at) VALUES (?, ?, ?, ?, ?)")
+        .Bind(1, t.site)
+        .Bind(2, t.as_ref)
+        .Bind(3, *t.planned_manifest)
+        .Bind(4, id)
+        .Bind(5, now)
+        .Run();
+  }
   tx.Commit();
   return id;
+}
+
+bool HubState::Approve(const std::string& site, int64_t id) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE transfers SET state = 'queued' WHERE id = ? AND site = ? AND state = 'held'").Bind(1, id).Bind(2, site).Run();
+  return db_.Changes() > 0;
+}
+
+bool HubState::Planned(const std::string& site, const std::string& ref, const std::string& manifest) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare("SELECT 1 FROM plans WHERE site = ? AND ref = ? AND manifest = ?");
+  s.Bind(1, site).Bind(2, ref).Bind(3, manifest);
+  return s.Step();
+}
+
+void HubState::SetInventory(const std::string& site, const SiteInventory& inventory) {
+  link::Database::Transaction tx(db_);
+  db_.Prepare("INSERT INTO sites (name, inventory_at) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET inventory_at = ?2")
+      .Bind(1, site)
+      .Bind(2, UtcText(clock_.Now()))
+      .Run();
+  db_.Prepare("DELETE FROM site_images WHERE site = ?").Bind(1, site).Run();
+  db_.Prepare("DELETE FROM site_blobs WHERE site = ?").Bind(1, site).Run();
+  for (const auto& [ref, manifest] : inventory.images) {
+    db_.Prepare("INSERT INTO site_images (site, ref, manifest) VALUES (?, ?, ?)").Bind(1, site).Bind(2, ref).Bind(3, manifest).Run();
+  }
+  for (const std::string& blob : inventory.blobs) {
+    db_.Prepare("INSERT INTO site_blobs (site, digest) VALUES (?, ?)").Bind(1, site).Bind(2, blob).Run();
+  }
+  tx.Commit();
+}
+
+std::optional<SiteInventory> HubState::Inventory(const std::string& site) {
+  auto lock = db_.Lock();
+  link::Statement reported = db_.Prepare("SELECT 1 FROM sites WHERE name = ? AND inventory_at IS NOT NULL");
+  reported.Bind(1, site);
+  if (!reported.Step()) return std::nullopt;
+  SiteInventory out;
+  link::Statement images = db_.Prepare("SELECT ref, manifest FROM site_images WHERE site = ?");
+  images.Bind(1, site);
+  while (images.Step()) out.images.emplace(images.Text(0), images.Text(1));
+  link::Statement blobs = db_.Prepare("SELECT digest FROM site_blobs WHERE site = ?");
+  blobs.Bind(1, site);
+  while (blobs.Step()) out.blobs.insert(blobs.Text(0));
+  return out;
 }
 
 std::optional<Transfer> HubState::Find(int64_t id) {
@@ -157,6 +259,33 @@ std::vector<Transfer> HubState::OpenTransfers(const std::string& site) {
   std::vector<Transfer> out;
   while (s.Step()) out.push_back(ReadTransfer(s));
   return out;
+}
+
+std::vector<Transfer> HubState::FinishedTransfers(const std::string& site, int limit) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare("SELECT " + std::string(kColumns) +
+                                  " FROM transfers WHERE site = ? AND state IN ('applied', 'failed')"
+                                  " ORDER BY finished_at DESC, id DESC LIMIT ?");
+  s.Bind(1, site).Bind(2, int64_t{limit});
+  std::vector<Transfer> out;
+  while (s.Step()) out.push_back(ReadTransfer(s));
+  return out;
+}
+
+SiteRow HubState::Site(const std::string& site) {
+  auto lock = db_.Lock();
+  SiteRow row;
+  row.name = site;
+  link::Statement s = db_.Prepare("SELECT last_contact, bytes_sent FROM sites WHERE name = ?");
+  s.Bind(1, site);
+  if (s.Step()) {
+    row.last_contact = s.Text(0);
+    row.bytes_sent = U64(s, 1);
+  }
+  link::Statement today = db_.Prepare("SELECT bytes FROM site_bytes WHERE site = ? AND day = ?");
+  today.Bind(1, site).Bind(2, UtcDay(clock_.Now()));
+  if (today.Step()) row.bytes_today = U64(today, 0);
+  return row;
 }
 
 void HubState::Touch(const std::string& site) {

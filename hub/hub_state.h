@@ -6,8 +6,10 @@
 
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,10 +18,11 @@
 
 namespace outpost::hub {
 
-// queued -> sending (first byte of it sent) -> applied | failed (the site's result). Final
-// states never change again.
-enum class TransferState { kQueued, kSending, kApplied, kFailed };
-// "queued", "sending", "applied", "failed" (as stored).
+// queued -> sending (first byte of it sent) -> applied | failed (the site's result); held (over
+// the subscription's max_bundle_bytes) -> queued by `outpost hub approve`; queued | held ->
+// superseded (a newer plan for the same site and tag). Final states never change again.
+enum class TransferState { kQueued, kHeld, kSending, kApplied, kFailed, kSuperseded };
+// "queued", "held", "sending", "applied", "failed", "superseded" (as stored).
 std::string_view StateName(TransferState state);
 
 struct Transfer {
@@ -40,7 +43,9 @@ struct Transfer {
   std::string queued_at, finished_at;
 
   uint64_t payload_bytes() const { return file_bytes - head_bytes; }
-  bool finished() const { return state == TransferState::kApplied || state == TransferState::kFailed; }
+  bool finished() const {
+    return state == TransferState::kApplied || state == TransferState::kFailed || state == TransferState::kSuperseded;
+  }
 };
 
 // A new queue row (the bundle file already stored under STATE_DIR/bundles).
@@ -52,6 +57,18 @@ struct NewTransfer {
   uint64_t file_bytes = 0;
   int64_t priority = 0;
   std::optional<std::string> as_ref;
+  // Set by the hub's planner: the row starts `held` instead of `queued`.
+  bool held = false;
+  // Set by the hub's planner: the source manifest digest planned for (site, as_ref). The row
+  // supersedes the site's queued or held transfers of the same as_ref, and the plan is recorded
+  // (Planned) in the same transaction.
+  std::optional<std::string> planned_manifest = std::nullopt;
+};
+
+// What a site's target holds (PUT /v1/inventory).
+struct SiteInventory {
+  std::map<std::string, std::string> images;  // "REPO:TAG" -> "sha256:<hex>" of its manifest
+  std::set<std::string> blobs;                // "sha256:<hex>" of the blobs those manifests name
 };
 
 // What a site reported for a transfer (POST /v1/transfers/ID/result).
@@ -59,6 +76,14 @@ struct TransferResult {
   bool applied = false;
   std::string manifest;  // applied: the manifest digest published
   std::string error;     // failed: the agent's one line
+};
+
+// A site's row: its last valid request and the bytes written to it.
+struct SiteRow {
+  std::string name;
+  std::string last_contact;  // "" before its first request
+  uint64_t bytes_sent = 0;   // all time
+  uint64_t bytes_today = 0;  // this UTC day
 };
 
 // "2026-12-07T08:59:50Z".
@@ -69,7 +94,7 @@ std::string UtcDay(link::WallTime t);
 // Thread-safe (the Database's lock). Times come from `clock`, which must outlive this.
 class HubState {
  public:
-  // The schema: migrations[i] brings version i to i + 1 (version 1 today).
+  // The schema: migrations[i] brings version i to i + 1 (version 2 today).
   static const std::vector<std::string>& Migrations();
 
   // Opens or creates STATE_DIR/hub.db (creating STATE_DIR) and migrates it. Throws IOError,
@@ -78,13 +103,28 @@ class HubState {
 
   // Makes sure every configured site has a row.
   void AddSites(const std::vector<std::string>& names);
-  // Adds a queued transfer; returns its id.
+  // Adds a queued (or held) transfer; returns its id. With planned_manifest, supersedes and
+  // records the plan as NewTransfer says, all in one transaction.
   int64_t Add(const NewTransfer& t);
+  // A held transfer `id` of `site` becomes queued. Returns false (nothing changed) when there is
+  // no such transfer of that site or it is not held.
+  bool Approve(const std::string& site, int64_t id);
+  // True when (site, ref, manifest) was planned and queued before (a restart plans it no more).
+  bool Planned(const std::string& site, const std::string& ref, const std::string& manifest);
+
+  // Replaces what `site` reported its target holds.
+  void SetInventory(const std::string& site, const SiteInventory& inventory);
+  // The site's last report, nullopt before its first.
+  std::optional<SiteInventory> Inventory(const std::string& site);
   // The transfer `id`, or nullopt.
   std::optional<Transfer> Find(int64_t id);
   // The site's queued and sending transfers: priority (higher first), then id.
   std::vector<Transfer> OpenTransfers(const std::string& site);
 
+  // The site's finished transfers, the most recent first, at most `limit`.
+  std::vector<Transfer> FinishedTransfers(const std::string& site, int limit);
+  // The site's row (zeros for a site that has none yet).
+  SiteRow Site(const std::string& site);
   // The site made a valid request now.
   void Touch(const std::string& site);
   // A head or payload response of transfer `id` begins: attempts + 1. Returns true when this is

@@ -32,9 +32,9 @@ class HubStateTest : public ::testing::Test {
   testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
 };
 
-TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionOne) {
+TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionTwo) {
   HubState state(dir_.path() / "state", clock_);
-  EXPECT_EQ(state.database().schema_version(), 1);
+  EXPECT_EQ(state.database().schema_version(), 2);
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "state" / "hub.db"));
 }
 
@@ -170,6 +170,77 @@ TEST_F(EnqueueTest, AFileThatIsNotABundleIsRefusedAndNothingIsQueued) {
 TEST_F(EnqueueTest, AMalformedAsReferenceIsRefused) {
   EXPECT_THAT([&] { EnqueueBundle(config_, {"oslo", bundle_, 0, "no-tag"}, clock_); },
               ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("REPO:TAG")));
+}
+
+TEST_F(HubStateTest, AVersionOneDatabaseKeepsItsTransfersThroughTheMigration) {
+  {
+    link::Database v1(dir_.path() / "hub.db", {HubState::Migrations()[0]}, "hub state");
+    v1.Exec("INSERT INTO transfers (site, bundle_digest, path, head_bytes, file_bytes, state, queued_at)"
+            " VALUES ('oslo', 'sha256:aa', '/b', 10, 20, 'sending', '2026-12-07T08:00:00Z')");
+  }
+  HubState state(dir_.path(), clock_);
+  EXPECT_EQ(state.database().schema_version(), 2);
+  ASSERT_TRUE(state.Find(1).has_value());
+  EXPECT_EQ(state.Find(1)->state, TransferState::kSending);
+  EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{1}));
+}
+
+TEST_F(HubStateTest, AHeldTransferStaysOutOfTheWorkListUntilApprovedForItsSite) {
+  HubState state(dir_.path(), clock_);
+  NewTransfer row = Row("oslo", 0);
+  row.held = true;
+  int64_t id = state.Add(row);
+  EXPECT_EQ(state.Find(id)->state, TransferState::kHeld);
+  EXPECT_TRUE(Ids(state, "oslo").empty());
+  EXPECT_FALSE(state.Approve("bergen", id));
+  EXPECT_TRUE(state.Approve("oslo", id));
+  EXPECT_FALSE(state.Approve("oslo", id));
+  EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{id}));
+}
+
+TEST_F(HubStateTest, APlannedTransferSupersedesTheUnstartedOnesOfItsTagAndIsRememberedAsPlanned) {
+  HubState state(dir_.path(), clock_);
+  NewTransfer first = Row("oslo", 0);
+  first.as_ref = "test:latest";
+  first.planned_manifest = "sha256:01";
+  int64_t a = state.Add(first);
+  NewTransfer other = Row("oslo", 0);
+  other.as_ref = "app:latest";
+  other.planned_manifest = "sha256:0a";
+  int64_t b = state.Add(other);
+  NewTransfer second = first;
+  second.planned_manifest = "sha256:02";
+  int64_t c = state.Add(second);
+  EXPECT_EQ(state.Find(a)->state, TransferState::kSuperseded);
+  EXPECT_TRUE(state.Find(a)->finished());
+  EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{b, c}));
+  EXPECT_TRUE(state.Planned("oslo", "test:latest", "sha256:01"));
+  EXPECT_TRUE(state.Planned("oslo", "test:latest", "sha256:02"));
+  EXPECT_FALSE(state.Planned("bergen", "test:latest", "sha256:02"));
+}
+
+TEST_F(HubStateTest, ASentTransferIsNotSuperseded) {
+  HubState state(dir_.path(), clock_);
+  NewTransfer first = Row("oslo", 0);
+  first.as_ref = "test:latest";
+  first.planned_manifest = "sha256:01";
+  int64_t a = state.Add(first);
+  state.BeginSending(a);
+  first.planned_manifest = "sha256:02";
+  int64_t b = state.Add(first);
+  EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{a, b}));
+}
+
+TEST_F(HubStateTest, AnInventoryReplacesTheSitesLastAndIsAbsentBeforeTheFirst) {
+  HubState state(dir_.path(), clock_);
+  EXPECT_FALSE(state.Inventory("oslo").has_value());
+  state.SetInventory("oslo", {{{"test:1.0.0", "sha256:01"}, {"app:1", "sha256:02"}}, {"sha256:b1", "sha256:b2"}});
+  state.SetInventory("oslo", {{{"test:1.0.0", "sha256:01"}}, {"sha256:b1"}});
+  std::optional<SiteInventory> got = state.Inventory("oslo");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->images, (std::map<std::string, std::string>{{"test:1.0.0", "sha256:01"}}));
+  EXPECT_EQ(got->blobs, (std::set<std::string>{"sha256:b1"}));
+  EXPECT_FALSE(state.Inventory("bergen").has_value());
 }
 
 }  // namespace

@@ -1,6 +1,8 @@
 // Wall clocks: the system's, and a scaled one for tests (clock.h).
 #include "link/clock.h"
 
+#include <ctime>
+
 #include <charconv>
 #include <cmath>
 #include <cstdlib>
@@ -51,6 +53,14 @@ std::unique_ptr<Clock> SystemClock() { return std::make_unique<SystemWallClock>(
 std::unique_ptr<Clock> ScaledClock(WallTime start, double speed) {
   if (!(speed > 0) || !std::isfinite(speed)) throw InvalidArgument("clock speed ", std::to_string(speed), ": expected a positive number");
   return std::make_unique<ScaledWallClock>(start, speed);
+}
+
+std::string FormatUtcTime(WallTime t, const char* format) {
+  std::time_t secs = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char buf[64];
+  return std::string(buf, std::strftime(buf, sizeof buf, format, &tm));
 }
 
 WallTime ParseUtcTime(std::string_view text) {

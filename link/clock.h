@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace outpost::link {
@@ -33,5 +34,7 @@ std::unique_ptr<Clock> ScaledClock(WallTime start, double speed);
 std::unique_ptr<Clock> ClockFromEnvironment();
 // Parses "2026-12-07T08:59:50Z" (UTC, seconds precision). Throws InvalidArgument.
 WallTime ParseUtcTime(std::string_view text);
+// `t` in UTC through strftime's `format` ("2026-12-07T08:59:50Z" by default).
+std::string FormatUtcTime(WallTime t, const char* format = "%Y-%m-%dT%H:%M:%SZ");
 
 }  // namespace outpost::link

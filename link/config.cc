@@ -156,6 +156,18 @@ ConfigMap ConfigMap::Map(std::string_view key) const {
   return ConfigMap(node, file_, std::move(path), dir_);
 }
 
+std::vector<std::string> ConfigMap::StringList(std::string_view key) const {
+  std::vector<std::string> out;
+  if (!Has(key)) return out;
+  YAML::Node list = Get(key);
+  if (!list.IsSequence()) throw ErrorAt(key, "expected a list of strings (lines starting with `- `, or [a, b])");
+  for (const YAML::Node& item : list) {
+    if (!item.IsScalar()) throw ErrorAt(key, "expected a list of strings; an item is not a string");
+    out.push_back(item.Scalar());
+  }
+  return out;
+}
+
 std::vector<ConfigMap> ConfigMap::MapList(std::string_view key) const {
   std::vector<ConfigMap> out;
   if (!Has(key)) return out;

@@ -42,9 +42,10 @@ class ConfigMap {
   // A path; relative ones are taken from the config file's folder.
   std::filesystem::path Path(std::string_view key) const;
   std::optional<std::filesystem::path> OptionalPath(std::string_view key) const;
-  // Nested mappings and sequences of mappings.
+  // Nested mappings, sequences of mappings and sequences of strings.
   ConfigMap Map(std::string_view key) const;
   std::vector<ConfigMap> MapList(std::string_view key) const;  // absent: empty
+  std::vector<std::string> StringList(std::string_view key) const;  // absent: empty; scalars only
 
   // An InvalidArgument error "FILE:LINE: `key`: message" for the value at `key` (or this map).
   Error ErrorAt(std::string_view key, std::string_view message) const;

@@ -15,6 +15,8 @@ inline constexpr uint32_t kMaxHeaderBytes = 8 * 1024;
 // A request body larger than this is refused unread (413). Payload responses are not bodies
 // in this sense: the agent reads them into its spool as they come.
 inline constexpr uint32_t kMaxBodyBytes = 64 * 1024;
+// The one larger request body: an agent's inventory (PUT /v1/inventory), refused (413) above this.
+inline constexpr uint32_t kMaxInventoryBytes = 1024 * 1024;
 // Every read and write that makes no progress for this long ends the connection.
 inline constexpr std::chrono::seconds kIoTimeout{30};
 // The longest long-poll a hub grants (GET /v1/work?wait=).

@@ -141,4 +141,20 @@ WallTime Schedule::NextOpen(WallTime t) const {
   return limit;
 }
 
+std::optional<WallTime> Schedule::FinishTime(uint64_t bytes, WallTime t, std::chrono::hours horizon) const {
+  const WallTime limit = t + horizon;
+  double left = static_cast<double>(bytes);
+  for (WallTime at = t; at < limit; at = NextChange(at)) {
+    const uint64_t rate = RateAt(at);
+    if (left <= 0 || rate == kUnlimitedRate) return at;
+    const double span = std::chrono::duration<double>(NextChange(at) - at).count();
+    const double seconds = left / static_cast<double>(rate == 0 ? 1 : rate);
+    if (rate > 0 && seconds <= span) {
+      return at + std::chrono::duration_cast<WallTime::duration>(std::chrono::duration<double>(seconds));
+    }
+    if (rate > 0) left -= span * static_cast<double>(rate);
+  }
+  return std::nullopt;
+}
+
 }  // namespace outpost::link

@@ -50,6 +50,11 @@ class Schedule {
   // when none opens before then.
   WallTime NextOpen(WallTime t) const;
 
+  // When `bytes` sent from `t` on, at every moment's RateAt, would all be through: `t` itself
+  // for 0 bytes or an uncapped open window. nullopt when that is more than `horizon` away.
+  std::optional<WallTime> FinishTime(uint64_t bytes, WallTime t,
+                                     std::chrono::hours horizon = std::chrono::hours(24 * 366)) const;
+
   const std::string& timezone() const { return timezone_; }
   const std::vector<Window>& windows() const { return windows_; }
 

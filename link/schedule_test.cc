@@ -111,6 +111,19 @@ TEST(Schedule, OverlappingWindowsGiveTheHighestRate) {
   EXPECT_EQ(schedule.RateAt(Utc("2026-12-12T12:00:00Z")), 5000u);
 }
 
+TEST(Schedule, FinishTimeFillsWindowsAndSkipsTheNightsBetween) {
+  Schedule oslo = OfficeHours("Europe/Oslo");  // 1000 B/s, 8 h a weekday: 28,800,000 B a day
+  EXPECT_EQ(oslo.FinishTime(0, Utc("2026-12-07T10:00:00Z")), Utc("2026-12-07T10:00:00Z"));
+  EXPECT_EQ(oslo.FinishTime(60'000, Utc("2026-12-07T10:00:00Z")), Utc("2026-12-07T10:01:00Z"));
+  // Monday 15:00 local: two hours left today, the rest from Tuesday's opening.
+  EXPECT_EQ(oslo.FinishTime(7'200'000 + 3'600'000, Utc("2026-12-07T14:00:00Z")), Utc("2026-12-08T09:00:00Z"));
+  // Friday evening: nothing moves before Monday.
+  EXPECT_EQ(oslo.FinishTime(1'000, Utc("2026-12-11T18:00:00Z")), Utc("2026-12-14T08:00:01Z"));
+  EXPECT_EQ(oslo.FinishTime(1'000'000'000'000, Utc("2026-12-07T10:00:00Z")), std::nullopt);
+  Schedule always("", {}, kUnlimitedRate);
+  EXPECT_EQ(always.FinishTime(1'000'000'000'000, Utc("2026-12-07T10:00:00Z")), Utc("2026-12-07T10:00:00Z"));
+}
+
 TEST(Schedule, WithoutWindowsIsAlwaysOpenAtTheSiteRate) {
   Schedule always("", {}, kUnlimitedRate);
   EXPECT_EQ(always.timezone(), "UTC");

@@ -94,9 +94,12 @@ Database::Database(const std::filesystem::path& path, const std::vector<std::str
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, 5000);
     Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
-    Statement version = Prepare("PRAGMA user_version");
-    version.Step();
-    version_ = static_cast<int>(version.Int(0));
+    {
+      // Finalized before the migrations: a pending statement makes DROP TABLE fail (SQLITE_LOCKED).
+      Statement version = Prepare("PRAGMA user_version");
+      version.Step();
+      version_ = static_cast<int>(version.Int(0));
+    }
     if (version_ > static_cast<int>(migrations.size())) {
       throw Unsupported(what_, " has schema version ", std::to_string(version_), " but this outpost knows only up to ",
                         std::to_string(migrations.size()), ": it was written by a newer outpost; upgrade outpost");

@@ -3,17 +3,18 @@
 #   install-deps.sh          build dependencies only
 #   install-deps.sh --test   also the real components the tests use: docker-registry, skopeo,
 #                            umoci, the encoder oracles (Go, pgzip, pigz, gzip, zstd) and the
-#                            generic differs the benchmark compares against.
+#                            generic differs the benchmark compares against, and what
+#                            packaging/deb_test.sh checks the .deb with (systemd, man-db).
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libboost-system-dev libssl-dev zlib1g-dev libzstd-dev librsync-dev
   libsqlite3-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libxxhash-dev libbenchmark-dev libisal-dev
-  libhowardhinnant-date-dev tzdata libzydis-dev)
+  libhowardhinnant-date-dev tzdata help2man libzydis-dev)
 test_pkgs=(docker-registry skopeo umoci golang-go golang-github-klauspost-pgzip-dev
   golang-github-klauspost-compress-dev pigz gzip zstd python3 openssl apache2-utils
-  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl)
+  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl systemd man-db adduser)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")

@@ -85,6 +85,7 @@ void LinkRig::WriteConfigs() {
       << "state_dir: " << Path("hub-state").string() << "\n"
       << "tls: {ca: " << pki << "/ca.pem, cert: " << pki << "/hub.pem, key: " << pki << "/hub.key}\n";
   if (!options_.hub_rate.empty()) hub << "rate: " << options_.hub_rate << "\n";
+  hub << "sign_key: " << Path("sign.key").string() << "\n" << options_.hub_extra;
   hub << "sites:\n" << (options_.sites_yaml.empty() ? kDefaultSites : options_.sites_yaml);
   for (const char* site : {"oslo", "bergen"}) {
     std::ofstream agent(Path(std::string("agent-") + site + ".yaml"));
@@ -93,7 +94,7 @@ void LinkRig::WriteConfigs() {
           << "state_dir: " << Path(std::string("agent-state-") + site).string() << "\n"
           << "tls: {ca: " << pki << "/ca.pem, cert: " << pki << "/" << site << ".pem, key: " << pki << "/" << site
           << ".key}\n"
-          << "target: oci:" << Path("site").string() << "\n"
+          << "target: " << (options_.agent_target.empty() ? "oci:" + Path("site").string() : options_.agent_target) << "\n"
           << "verify_key: " << Path("sign.key.pub").string() << "\n"
           << "checkpoint: " << options_.checkpoint << "\n"
           << "stall_timeout: " << options_.stall_timeout << "\n"

@@ -33,6 +33,8 @@ struct RigOptions {
   std::vector<std::string> hub_env;        // e.g. OUTPOST_TEST_CLOCK=...
   std::vector<std::string> agent_env;
   bool agent_via_proxy = false;            // the simulator runs as a CONNECT proxy
+  std::string hub_extra;                   // top-level hub.yaml lines (e.g. "source: ...\n")
+  std::string agent_target;                // the agents' `target` ("": oci: the rig's site layout)
 };
 
 // The simulator's counters (its --stats-file).

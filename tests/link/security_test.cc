@@ -36,7 +36,14 @@ class HubSecurity : public ::testing::Test {
 
   void ExpectStateUnchanged() { EXPECT_EQ(rig_.HubStateDump(), before_); }
 
-  LinkRig rig_;
+  // A small bundle: these tests are about who may ask, not about what travels.
+  static RigOptions SmallBundle() {
+    RigOptions o;
+    o.payload_bytes = 256 << 10;
+    return o;
+  }
+
+  LinkRig rig_{SmallBundle()};
   int64_t bergen_id_ = 0;
   std::string before_;
 };

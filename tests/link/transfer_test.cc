@@ -16,6 +16,7 @@ namespace {
 using std::chrono::seconds;
 
 constexpr uint64_t kCheckpoint = 64 * 1024;
+constexpr uint64_t kChunk = 1024 * 1024;  // the bundle's chunk, the unit a bad sha256 refetches
 // What one reconnection costs besides payload: a TLS handshake, a poll, the head again.
 constexpr uint64_t kPerReconnect = 24 * 1024;
 // Bytes the simulator had delivered into the agent's socket buffer but the agent had not read
@@ -118,6 +119,19 @@ TEST(LinkTransfer, AByteCorruptedOnTheWireIsRefusedByTlsAndTheTransferResumes) {
   ExpectResentAtMost(rig, clean, rig.Stats().connections, kCheckpoint + kInFlight + 16 * 1024);
 }
 
+TEST(LinkTransfer, AChunkCorruptedBeneathTlsIsRefusedAndFetchedAgainAlone) {
+  uint64_t clean = CleanRunBytes({});
+  RigOptions o;
+  o.agent_env = {"OUTPOST_TEST_CORRUPT_PAYLOAD=7000000"};  // inside payload chunk 6 (1 MiB chunks)
+  LinkRig rig(o);
+  rig.StartAll({"--rate-down", "1500000"});
+  ASSERT_TRUE(rig.WaitApplied(seconds(240))) << rig.AgentLog();
+  EXPECT_NE(rig.AgentLog().find("chunk 6 refused"), std::string::npos) << rig.AgentLog();
+  // TLS saw nothing wrong: the chunk's sha256 caught it, and only that chunk came again.
+  EXPECT_FALSE(rig.Stats().corrupted);
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, kChunk + kInFlight);
+}
+
 TEST(LinkTransfer, TheAgentReachesTheHubThroughAnHttpConnectProxy) {
   RigOptions o;
   o.agent_via_proxy = true;
@@ -141,6 +155,24 @@ TEST(LinkTransfer, SigtermStopsBothDaemonsWithinFiveSecondsMidTransfer) {
   EXPECT_TRUE(WIFEXITED(*hub) && WEXITSTATUS(*hub) == 0) << rig.HubLog();
   // Both resume from their state: the transfer completes after a restart.
   rig.StartHub();
+  rig.StartAgent();
+  ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
+}
+
+TEST(LinkTransfer, SigtermDuringTheApplyLeavesTheTargetAsItWasAndTheRestartAppliesIt) {
+  LinkRig rig;
+  rig.StartAll();
+  ASSERT_TRUE(WaitUntil([&] { return rig.AgentLog().find("applying into") != std::string::npos; }, seconds(120)))
+      << rig.AgentLog();
+  rig.agent().Signal(SIGTERM);
+  auto agent = rig.agent().Wait(seconds(5));
+  ASSERT_TRUE(agent.has_value()) << rig.AgentLog();
+  EXPECT_TRUE(WIFEXITED(*agent) && WEXITSTATUS(*agent) == 0) << rig.AgentLog();
+  const bool cut_short = rig.AgentLog().find("stopping during its apply") != std::string::npos;
+  std::printf("link: SIGTERM %s the apply\n", cut_short ? "cut short" : "came after");
+  if (cut_short) {
+    EXPECT_FALSE(rig.Applied()) << "a cut-short apply exposed the tag";
+  }
   rig.StartAgent();
   ASSERT_TRUE(rig.WaitApplied(seconds(120))) << rig.AgentLog();
 }

@@ -1,0 +1,59 @@
+// The hub's own queue filler: every poll_interval (and whenever a site reports a new inventory)
+// it lists the source, plans (planner.h), diffs each planned image on its own thread (never on
+// the serving io_context) and queues the bundle as `hub enqueue` does, with `as` = REPO:TAG.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "hub/hub_config.h"
+#include "hub/hub_state.h"
+#include "hub/planner.h"
+#include "link/clock.h"
+#include "protocol/signing.h"
+#include "registry/store_factory.h"
+
+namespace outpost::hub {
+
+class Watcher {
+ public:
+  // `config` (which must have a source), `state` and `clock` must outlive this. Loads the
+  // sign_key; throws what loading it throws.
+  Watcher(const HubConfig& config, HubState& state, const link::Clock& clock);
+  // Stops and joins the thread.
+  ~Watcher();
+
+  // Starts the polling thread (a first pass at once).
+  void Start();
+  // Thread-safe: the next pass starts now rather than after poll_interval.
+  void Wake();
+  // Thread-safe, idempotent: no pass starts after this; a diff under way finishes first.
+  void Stop();
+
+  // One pass on the caller's thread: lists the source, plans, diffs and queues. Returns the
+  // ids of the transfers it queued. An image whose diff fails is logged and planned again next
+  // pass. Throws what listing the source throws.
+  std::vector<int64_t> PollOnce();
+
+ private:
+  void Run();
+  // Diffs `image` into a bundle and queues it (held when over its max_bundle_bytes).
+  int64_t Queue(const PlannedImage& image);
+
+  const HubConfig& config_;
+  HubState& state_;
+  const link::Clock& clock_;
+  std::unique_ptr<protocol::SigningKey> key_;
+  registry::RegistryStoreFactory stores_;
+  std::mutex mu_;
+  std::condition_variable wake_;
+  bool woken_ = false;
+  bool stopping_ = false;
+  std::thread thread_;
+};
+
+}  // namespace outpost::hub
