@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <unordered_map>
 #include <vector>
 
 #include "common/error.h"
@@ -20,6 +19,65 @@ constexpr uint8_t kModelX86_64 = 1;
 constexpr uint64_t kFieldBytes = 4;
 constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: corrections are raw too
 
+// Old target -> new target, as the fields showed: open addressing with linear probing, kept at
+// most half full (the predictor looks it up once per field; small slots stay in cache).
+class MoveTable {
+ public:
+  MoveTable() : slots_(1024), mask_(1023) {}
+
+  // The value recorded for `key` (null: none).
+  const uint64_t* Find(uint64_t key) const {
+    if (key == 0) return zero_ ? &zero_value_ : nullptr;
+    for (size_t i = Home(key);; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.key == key) return &slot.value;
+      if (slot.key == 0) return nullptr;
+    }
+  }
+
+  // Records `value` for `key`.
+  void Set(uint64_t key, uint64_t value) {
+    if (key == 0) {
+      zero_ = true;
+      zero_value_ = value;
+      return;
+    }
+    if (2 * (size_ + 1) > slots_.size()) Grow();
+    Slot& slot = slots_[Probe(key)];
+    if (slot.key == 0) ++size_;
+    slot = Slot{key, value};
+  }
+
+ private:
+  struct Slot {
+    uint64_t key = 0, value = 0;  // key 0: empty (key 0 itself is kept aside)
+  };
+
+  size_t Home(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_; }
+
+  // The slot holding `key`, or the empty one where it goes.
+  size_t Probe(uint64_t key) const {
+    size_t i = Home(key);
+    while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask_;
+    return i;
+  }
+
+  void Grow() {
+    std::vector<Slot> old(2 * slots_.size());
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.key != 0) slots_[Probe(slot.key)] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+  bool zero_ = false;
+  uint64_t zero_value_ = 0;
+};
+
 // The index of the last of `regions` (sorted by `key`) starting at or before `at`, or -1.
 template <typename Key>
 ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at) {
@@ -34,7 +92,11 @@ class Predictor {
  public:
   Predictor(const ElfLayout& old_layout, const ElfLayout& new_layout, const std::vector<CodeRef>& old_refs,
             std::vector<BsdiffRegion> regions)
-      : old_(old_layout), new_(new_layout), old_refs_(old_refs), by_new_(std::move(regions)), by_old_(by_new_) {
+      : old_(old_layout),
+        new_(new_layout),
+        old_refs_(old_refs),
+        by_new_(std::move(regions)),
+        by_old_(by_new_) {
     std::stable_sort(by_old_.begin(), by_old_.end(),
                      [](const BsdiffRegion& a, const BsdiffRegion& b) { return a.old_offset < b.old_offset; });
     reach_.resize(by_old_.size());
@@ -54,27 +116,54 @@ class Predictor {
 
   // Records the field's actual value: its old target moved to where it now points.
   void Learn(const CodeRef& ref, int32_t value) {
-    if (old_target_) moves_[*old_target_] = CodeRef{ref.field, ref.next_ip, value}.Target();
+    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value}.Target());
   }
 
  private:
   // The target of the old reference the matcher aligned with the new field at `field`.
-  std::optional<uint64_t> OldTarget(uint64_t field) const {
-    ptrdiff_t i = LastStartingBy(by_new_, &BsdiffRegion::new_offset, field);
+  std::optional<uint64_t> OldTarget(uint64_t field) {
+    ptrdiff_t i = RunStartingBy(field);
     if (i < 0 || field + kFieldBytes > by_new_[i].new_offset + by_new_[i].length) return std::nullopt;
     const BsdiffRegion* r = &by_new_[i];  // the only one holding the field: they do not overlap
     uint64_t old_field = r->old_offset + (field - r->new_offset);
-    auto it = std::lower_bound(old_refs_.begin(), old_refs_.end(), old_field,
-                               [](const CodeRef& c, uint64_t v) { return c.field < v; });
-    if (it == old_refs_.end() || it->field != old_field) return std::nullopt;
-    return it->Target();
+    size_t at = FirstOldRefFrom(old_field);
+    if (at == old_refs_.size() || old_refs_[at].field != old_field) return std::nullopt;
+    return old_refs_[at].Target();
+  }
+
+  // LastStartingBy(by_new_, new_offset, field), walking on from the previous answer: the fields
+  // come in file order, so it rarely moves far.
+  ptrdiff_t RunStartingBy(uint64_t field) {
+    if (run_ < 0 || by_new_[run_].new_offset > field) {
+      run_ = LastStartingBy(by_new_, &BsdiffRegion::new_offset, field);
+      return run_;
+    }
+    while (static_cast<size_t>(run_) + 1 < by_new_.size() && by_new_[run_ + 1].new_offset <= field) ++run_;
+    return run_;
+  }
+
+  // The index of the first old reference whose field is at or after `at`, searched next to the
+  // previous answer first (within a run, aligned old fields come in order too).
+  size_t FirstOldRefFrom(uint64_t at) {
+    auto before = [](const CodeRef& c, uint64_t v) { return c.field < v; };
+    auto begin = old_refs_.begin(), end = old_refs_.end(), hint = begin + static_cast<ptrdiff_t>(hint_);
+    auto it = end;
+    if (hint != begin && (hint - 1)->field >= at) {
+      it = std::lower_bound(begin, hint, at, before);
+    } else {
+      auto near = end - hint > 16 ? hint + 16 : end;
+      it = std::lower_bound(hint, near, at, before);
+      if (it == near) it = std::lower_bound(near, end, at, before);
+    }
+    hint_ = static_cast<size_t>(it - begin);
+    return hint_;
   }
 
   // Where `old_target` is in the new file: where an earlier field showed it moved (exact), else
   // through the difference runs holding it (the first guess), else by its section's shift, else
   // unchanged.
   uint64_t MappedTarget(uint64_t old_target) const {
-    if (auto it = moves_.find(old_target); it != moves_.end()) return it->second;
+    if (const uint64_t* moved = moves_.Find(old_target)) return *moved;
     if (std::optional<uint64_t> off = old_.OffsetOf(old_target)) {
       if (const BsdiffRegion* r = OldRegionAt(*off)) {
         if (std::optional<uint64_t> address = new_.AddressOf(r->new_offset + (*off - r->old_offset))) return *address;
@@ -101,8 +190,10 @@ class Predictor {
   const std::vector<CodeRef>& old_refs_;  // in file order
   std::vector<BsdiffRegion> by_new_, by_old_;
   std::vector<size_t> reach_;  // per by_old_ index i: the one reaching furthest among 0..i
-  std::unordered_map<uint64_t, uint64_t> moves_;  // old target -> new target, as fields showed
-  std::optional<uint64_t> old_target_;            // of the field last predicted
+  MoveTable moves_;                     // old target -> new target, as fields showed
+  std::optional<uint64_t> old_target_;  // of the field last predicted
+  ptrdiff_t run_ = -1;                  // by_new_ index RunStartingBy last answered
+  size_t hint_ = 0;                     // old_refs_ index FirstOldRefFrom last answered
 };
 
 ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {

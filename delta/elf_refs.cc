@@ -1,9 +1,9 @@
 #include "delta/elf_refs.h"
 
-#include <Zydis/Zydis.h>
-
 #include <algorithm>
 #include <cstring>
+
+#include "delta/x86_decode.h"
 
 namespace outpost::delta {
 namespace {
@@ -43,25 +43,19 @@ bool Overlaps(uint64_t at, uint64_t size, const std::vector<std::pair<uint64_t, 
 // The file offset of the 4-byte reference field of `insn` (relative to its start), if it has
 // one: a 32-bit relative immediate (E8, E9, 0F 8x, ...) or a RIP-relative disp32 (ModRM mod 00,
 // r/m 101, which also covers FF 15 and FF 25).
-std::optional<uint64_t> FieldOf(const ZydisDecodedInstruction& insn) {
-  const auto& imm = insn.raw.imm[0];
-  if (imm.is_relative && imm.size == 32) return imm.offset;
-  bool rip = (insn.attributes & ZYDIS_ATTRIB_HAS_MODRM) != 0 && insn.raw.modrm.mod == 0 &&
-             insn.raw.modrm.rm == 5;
-  if (rip && insn.raw.disp.size == 32) return insn.raw.disp.offset;
+std::optional<uint64_t> FieldOf(const X86Insn& insn) {
+  if (insn.imm_relative && insn.imm_size == kFieldBytes) return insn.imm_offset;
+  if (insn.rip_relative) return insn.disp_offset;
   return std::nullopt;
 }
 
 // Appends the references of file[begin, end), which belongs to `section`.
 void Sweep(std::string_view file, const ElfSection& section, uint64_t begin, uint64_t end,
            const std::vector<std::pair<uint64_t, uint64_t>>& reserved, std::vector<CodeRef>* out) {
-  ZydisDecoder decoder;
-  ZydisDecoderInit(&decoder, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
-  // Lengths and raw fields are all the sweep needs: no operand semantics (several times faster).
-  ZydisDecoderEnableMode(&decoder, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE);
-  ZydisDecodedInstruction insn;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
+  X86Insn insn;
   for (uint64_t pos = begin; pos < end;) {
-    if (!ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&decoder, nullptr, file.data() + pos, end - pos, &insn))) {
+    if (!DecodeX86(bytes + pos, end - pos, &insn)) {
       ++pos;  // no instruction here: the next byte may start one
       continue;
     }
@@ -75,13 +69,48 @@ void Sweep(std::string_view file, const ElfSection& section, uint64_t begin, uin
   }
 }
 
+// The spans of `sections` that `chosen` picks, keyed by `start`: each value in the result's
+// ranges belongs to the first chosen section (in header order) holding it.
+std::vector<ElfLayout::Span> Spans(const std::vector<ElfSection>& sections, bool (*chosen)(const ElfSection&),
+                                   uint64_t ElfSection::*start) {
+  std::vector<uint64_t> bounds;
+  for (const ElfSection& s : sections) {
+    // A section reaching past 2^64 ends there (its last address then belongs to no span).
+    uint64_t end = s.size > UINT64_MAX - s.*start ? UINT64_MAX : s.*start + s.size;
+    if (chosen(s) && s.size > 0) bounds.insert(bounds.end(), {s.*start, end});
+  }
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  std::vector<ElfLayout::Span> spans;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    auto holds = [&](const ElfSection& s) {
+      return chosen(s) && bounds[i] >= s.*start && bounds[i] - s.*start < s.size;
+    };
+    auto first = std::find_if(sections.begin(), sections.end(), holds);
+    if (first == sections.end()) continue;
+    size_t index = static_cast<size_t>(first - sections.begin());
+    if (!spans.empty() && spans.back().end == bounds[i] && spans.back().section == index) {
+      spans.back().end = bounds[i + 1];
+    } else {
+      spans.push_back(ElfLayout::Span{bounds[i], bounds[i + 1], index});
+    }
+  }
+  return spans;
+}
+
+// The span of `spans` (sorted, disjoint) holding `at` (null: none).
+const ElfLayout::Span* SpanAt(const std::vector<ElfLayout::Span>& spans, uint64_t at) {
+  auto it = std::upper_bound(spans.begin(), spans.end(), at,
+                             [](uint64_t v, const ElfLayout::Span& s) { return v < s.begin; });
+  if (it == spans.begin() || at >= (it - 1)->end) return nullptr;
+  return &*(it - 1);
+}
+
 }  // namespace
 
 const ElfSection* ElfLayout::SectionAt(uint64_t address) const {
-  for (const ElfSection& s : sections) {
-    if (s.allocated && address >= s.address && address - s.address < s.size) return &s;
-  }
-  return nullptr;
+  const Span* span = SpanAt(by_address, address);
+  return span != nullptr ? &sections[span->section] : nullptr;
 }
 
 const ElfSection* ElfLayout::Named(std::string_view name) const {
@@ -98,12 +127,10 @@ std::optional<uint64_t> ElfLayout::OffsetOf(uint64_t address) const {
 }
 
 std::optional<uint64_t> ElfLayout::AddressOf(uint64_t offset) const {
-  for (const ElfSection& s : sections) {
-    if (s.allocated && s.in_file && offset >= s.offset && offset - s.offset < s.size) {
-      return s.address + (offset - s.offset);
-    }
-  }
-  return std::nullopt;
+  const Span* span = SpanAt(by_offset, offset);
+  if (span == nullptr) return std::nullopt;
+  const ElfSection& s = sections[span->section];
+  return s.address + (offset - s.offset);
 }
 
 std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
@@ -135,6 +162,9 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
     if (s.in_file && !Inside(s.offset, s.size, file.size())) s.in_file = s.executable = false;
     layout.sections.push_back(std::move(s));
   }
+  layout.by_address = Spans(layout.sections, [](const ElfSection& s) { return s.allocated; }, &ElfSection::address);
+  layout.by_offset =
+      Spans(layout.sections, [](const ElfSection& s) { return s.allocated && s.in_file; }, &ElfSection::offset);
   return layout;
 }
 

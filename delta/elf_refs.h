@@ -34,14 +34,22 @@ struct ElfLayout {
   // that choose the sections.
   std::vector<std::pair<uint64_t, uint64_t>> reserved;
 
-  // The allocated section containing `address` (null: none).
+  // The first allocated section (in header order) containing `address` (null: none).
   const ElfSection* SectionAt(uint64_t address) const;
   // The first section called `name` (null: none).
   const ElfSection* Named(std::string_view name) const;
-  // The file offset of `address` when an allocated section in the file holds it.
+  // The file offset of `address` when SectionAt(address) has its bytes in the file.
   std::optional<uint64_t> OffsetOf(uint64_t address) const;
-  // The address of file offset `offset` when an allocated section in the file holds it.
+  // The address of file offset `offset` in the first allocated section with file bytes holding it.
   std::optional<uint64_t> AddressOf(uint64_t offset) const;
+
+  // A range of addresses (or file offsets) and the section the lookups above find for each of
+  // them; ReadElfLayout fills both tables, sorted and disjoint, so a lookup is a binary search.
+  struct Span {
+    uint64_t begin = 0, end = 0;
+    size_t section = 0;  // index in `sections`
+  };
+  std::vector<Span> by_address, by_offset;
 };
 
 // The layout of `file` when it is a little-endian ELF64 x86-64 file whose section headers and
