@@ -108,27 +108,30 @@ class Predictor {
 
   // The predicted value of `ref`'s field.
   int32_t Predict(const CodeRef& ref) {
-    old_target_ = OldTarget(ref.field);
-    if (!old_target_) return 0;
+    old_target_.reset();
+    const CodeRef* old = OldRef(ref.field);
+    if (old == nullptr || old->absolute != ref.absolute) return 0;
+    if (ref.absolute && old_.SectionAt(old->Target()) == nullptr) return old->value;  // a constant
+    old_target_ = old->Target();
     uint64_t target = MappedTarget(*old_target_);
-    return static_cast<int32_t>(static_cast<uint32_t>(target - ref.next_ip));
+    return static_cast<int32_t>(static_cast<uint32_t>(target - (ref.absolute ? 0 : ref.next_ip)));
   }
 
   // Records the field's actual value: its old target moved to where it now points.
   void Learn(const CodeRef& ref, int32_t value) {
-    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value}.Target());
+    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value, ref.absolute}.Target());
   }
 
  private:
-  // The target of the old reference the matcher aligned with the new field at `field`.
-  std::optional<uint64_t> OldTarget(uint64_t field) {
+  // The old reference the matcher aligned with the new field at `field` (null: none).
+  const CodeRef* OldRef(uint64_t field) {
     ptrdiff_t i = RunStartingBy(field);
-    if (i < 0 || field + kFieldBytes > by_new_[i].new_offset + by_new_[i].length) return std::nullopt;
+    if (i < 0 || field + kFieldBytes > by_new_[i].new_offset + by_new_[i].length) return nullptr;
     const BsdiffRegion* r = &by_new_[i];  // the only one holding the field: they do not overlap
     uint64_t old_field = r->old_offset + (field - r->new_offset);
     size_t at = FirstOldRefFrom(old_field);
-    if (at == old_refs_.size() || old_refs_[at].field != old_field) return std::nullopt;
-    return old_refs_[at].Target();
+    if (at == old_refs_.size() || old_refs_[at].field != old_field) return nullptr;
+    return &old_refs_[at];
   }
 
   // LastStartingBy(by_new_, new_offset, field), walking on from the previous answer: the fields

@@ -40,18 +40,12 @@ bool Overlaps(uint64_t at, uint64_t size, const std::vector<std::pair<uint64_t, 
   });
 }
 
-// The file offset of the 4-byte reference field of `insn` (relative to its start), if it has
-// one: a 32-bit relative immediate (E8, E9, 0F 8x, ...) or a RIP-relative disp32 (ModRM mod 00,
-// r/m 101, which also covers FF 15 and FF 25).
-std::optional<uint64_t> FieldOf(const X86Insn& insn) {
-  if (insn.imm_relative && insn.imm_size == kFieldBytes) return insn.imm_offset;
-  if (insn.rip_relative) return insn.disp_offset;
-  return std::nullopt;
-}
-
-// Appends the references of file[begin, end), which belongs to `section`.
-void Sweep(std::string_view file, const ElfSection& section, uint64_t begin, uint64_t end,
-           const std::vector<std::pair<uint64_t, uint64_t>>& reserved, std::vector<CodeRef>* out) {
+// Appends the references of file[begin, end), which belongs to `section` of `layout`: per
+// instruction its 4-byte displacement and its 4-byte first immediate, each relative (RIP-relative
+// displacement, branch displacement) or absolute (the others, references only in a fixed-address
+// file), unless the field overlaps reserved bytes.
+void Sweep(std::string_view file, const ElfLayout& layout, const ElfSection& section, uint64_t begin, uint64_t end,
+           std::vector<CodeRef>* out) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
   X86Insn insn;
   for (uint64_t pos = begin; pos < end;) {
@@ -59,12 +53,14 @@ void Sweep(std::string_view file, const ElfSection& section, uint64_t begin, uin
       ++pos;  // no instruction here: the next byte may start one
       continue;
     }
-    std::optional<uint64_t> field = FieldOf(insn);
     uint64_t next = pos + insn.length;
-    if (field && !Overlaps(pos + *field, kFieldBytes, reserved)) {
-      int32_t value = Get<int32_t>(file, pos + *field);
-      out->push_back(CodeRef{pos + *field, section.address + (next - section.offset), value});
-    }
+    auto add = [&](uint8_t offset, bool absolute) {
+      uint64_t at = pos + offset;
+      if ((absolute && !layout.fixed_address) || Overlaps(at, kFieldBytes, layout.reserved)) return;
+      out->push_back(CodeRef{at, section.address + (next - section.offset), Get<int32_t>(file, at), absolute});
+    };
+    if (insn.disp_size == kFieldBytes) add(insn.disp_offset, !insn.rip_relative);
+    if (insn.imm_size == kFieldBytes) add(insn.imm_offset, !insn.imm_relative);
     pos = next;
   }
 }
@@ -151,6 +147,8 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
   if (!Inside(names_at, names_size, file.size())) return std::nullopt;
   std::string_view names = file.substr(names_at, names_size);
   ElfLayout layout;
+  constexpr uint16_t kTypeExec = 2;  // ET_EXEC: loaded at the addresses it names
+  layout.fixed_address = Get<uint16_t>(file, 16) == kTypeExec;
   layout.reserved = {{0, kElfHeaderBytes}, {shoff, shnum * kSectionHeaderBytes}, {names_at, names_size}};
   for (uint16_t i = 0; i < shnum; ++i) {
     std::string_view h = header(i);
@@ -179,7 +177,7 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
   for (const ElfSection* s : code) {
     uint64_t begin = std::max(s->offset, swept), end = s->offset + s->size;
     if (begin >= end) continue;
-    Sweep(file, *s, begin, end, layout.reserved, &refs);
+    Sweep(file, layout, *s, begin, end, &refs);
     swept = end;
   }
   return refs;

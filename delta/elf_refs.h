@@ -1,6 +1,8 @@
-// Code references of x86-64 ELF files, for the ELF_REF method (delta/elf_delta.h): the rel32
-// operands of branches and calls and the RIP-relative disp32 fields found by decoding the
-// executable sections, as (field offset, instruction end) pairs.
+// Code references of x86-64 ELF files, for the ELF_REF method (delta/elf_delta.h): the 4-byte
+// operand fields found by decoding the executable sections (delta/x86_decode.h), as (field
+// offset, instruction end) pairs: rel32 operands of branches and calls and RIP-relative disp32
+// fields (relative), and in an executable loaded at fixed addresses (ET_EXEC, non-PIE) also the
+// other disp32 and imm32 fields (absolute: addresses of its sections, or constants).
 //
 // The rules (docs/layer-delta-format.md, "ELF_REF payload") depend only on bytes a masked file
 // keeps: the ELF header, the section headers and the section name table choose the sections, and
@@ -33,6 +35,7 @@ struct ElfLayout {
   // File ranges the reference fields must not touch (headers and the name table): the bytes
   // that choose the sections.
   std::vector<std::pair<uint64_t, uint64_t>> reserved;
+  bool fixed_address = false;  // ET_EXEC: absolute fields are references too
 
   // The first allocated section (in header order) containing `address` (null: none).
   const ElfSection* SectionAt(uint64_t address) const;
@@ -56,14 +59,19 @@ struct ElfLayout {
 // name table lie inside it; nullopt for anything else (the method does not apply).
 std::optional<ElfLayout> ReadElfLayout(std::string_view file);
 
-// A reference: a 4-byte little-endian field whose value is relative to the instruction's end.
+// A reference: a 4-byte little-endian operand field, relative to the instruction's end or
+// absolute.
 struct CodeRef {
   uint64_t field = 0;    // file offset of the field
   uint64_t next_ip = 0;  // address of the end of its instruction
   int32_t value = 0;     // the field as found
+  bool absolute = false;
 
-  // The address the reference points at.
-  uint64_t Target() const { return next_ip + static_cast<uint64_t>(static_cast<int64_t>(value)); }
+  // The address (or constant) the field names: its value sign-extended, plus next_ip when
+  // relative.
+  uint64_t Target() const {
+    return (absolute ? 0 : next_ip) + static_cast<uint64_t>(static_cast<int64_t>(value));
+  }
 };
 
 // Every reference field of `file`'s executable sections (rules above), in file order. Fields

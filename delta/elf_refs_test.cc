@@ -38,17 +38,32 @@ TEST(ElfRefs, FindsCallsBranchesAndRipRelativeOperandsPointingIntoTheFile) {
   std::vector<CodeRef> refs = FindCodeRefs(file, layout);
   ASSERT_GT(refs.size(), 400u);  // 90 functions, each with calls and global loads
   EXPECT_TRUE(std::is_sorted(refs.begin(), refs.end(), [](auto& a, auto& b) { return a.field < b.field; }));
-  size_t calls = 0, resolved = 0;
+  size_t calls = 0, relative = 0, resolved = 0, absolute_addresses = 0;
   for (const CodeRef& r : refs) {
     if (static_cast<uint8_t>(file[r.field - 1]) == 0xE8) ++calls;
-    if (layout.SectionAt(r.Target()) != nullptr) ++resolved;
+    bool in_file = layout.SectionAt(r.Target()) != nullptr;
+    relative += !r.absolute;
+    resolved += !r.absolute && in_file;
+    absolute_addresses += r.absolute && in_file;
   }
   EXPECT_GT(calls, 200u);
-  EXPECT_EQ(resolved, refs.size());  // every target lies in a section of the file
+  EXPECT_EQ(resolved, relative);  // every relative target lies in a section of the file
+  EXPECT_GT(absolute_addresses, 50u);  // non-PIE: global addresses as imm32 and disp32
 }
 
-TEST(ElfRefs, AMaskedFileYieldsTheSameFieldsAndKeepsItsHeaders) {
-  std::string file = ElfSample("stripped", 2);
+TEST(ElfRefs, AbsoluteFieldsAreReferencesOnlyInAFixedAddressExecutable) {
+  for (const char* kind : {"pie", "stripped"}) {
+    std::string file = ElfSample(kind, 1);
+    ElfLayout layout = *ReadElfLayout(file);
+    EXPECT_FALSE(layout.fixed_address);
+    std::vector<CodeRef> refs = FindCodeRefs(file, layout);
+    EXPECT_TRUE(std::none_of(refs.begin(), refs.end(), [](const CodeRef& r) { return r.absolute; })) << kind;
+  }
+  EXPECT_TRUE(ReadElfLayout(ElfSample("nopie", 1))->fixed_address);
+}
+
+// The fields of `file` masked are those of `file`, each now zero.
+void ExpectMaskedFieldsAreTheSame(const std::string& file) {
   ElfLayout layout = *ReadElfLayout(file);
   std::vector<CodeRef> refs = FindCodeRefs(file, layout);
   std::string masked = file;
@@ -61,6 +76,13 @@ TEST(ElfRefs, AMaskedFileYieldsTheSameFieldsAndKeepsItsHeaders) {
     EXPECT_EQ(masked_refs[i].field, refs[i].field);
     EXPECT_EQ(masked_refs[i].next_ip, refs[i].next_ip);
     EXPECT_EQ(masked_refs[i].value, 0);
+  }
+}
+
+TEST(ElfRefs, AMaskedFileYieldsTheSameFieldsAndKeepsItsHeaders) {
+  for (const char* kind : {"stripped", "nopie"}) {
+    SCOPED_TRACE(kind);
+    ExpectMaskedFieldsAreTheSame(ElfSample(kind, 2));
   }
 }
 
