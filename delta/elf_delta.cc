@@ -110,7 +110,7 @@ class Predictor {
   int32_t Predict(const CodeRef& ref) {
     old_target_.reset();
     const CodeRef* old = OldRef(ref.field);
-    if (old == nullptr || old->absolute != ref.absolute) return 0;
+    if (old == nullptr || old->absolute != ref.absolute || old->data != ref.data) return 0;
     if (ref.absolute && old_.SectionAt(old->Target()) == nullptr) return old->value;  // a constant
     old_target_ = old->Target();
     uint64_t target = MappedTarget(*old_target_);
@@ -119,7 +119,7 @@ class Predictor {
 
   // Records the field's actual value: its old target moved to where it now points.
   void Learn(const CodeRef& ref, int32_t value) {
-    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value, ref.absolute}.Target());
+    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value, ref.absolute, ref.data}.Target());
   }
 
  private:

@@ -65,6 +65,23 @@ void Sweep(std::string_view file, const ElfLayout& layout, const ElfSection& sec
   }
 }
 
+// Appends the data pointers of file[begin, end), which belongs to `section` of `layout`: each
+// 8-byte word at an 8-aligned address whose high half is zero and whose low half is an address
+// some allocated section holds or kMaskedPointer (so a masked word is still one), unless it
+// overlaps reserved bytes.
+void ScanPointers(std::string_view file, const ElfLayout& layout, const ElfSection& section, uint64_t begin,
+                  uint64_t end, std::vector<CodeRef>* out) {
+  uint64_t address = section.address + (begin - section.offset);
+  for (uint64_t pos = begin + (-address & 7); pos + 8 <= end; pos += 8) {
+    if (Get<uint32_t>(file, pos + 4) != 0) continue;
+    uint32_t low = Get<uint32_t>(file, pos);
+    if (low != kMaskedPointer && layout.SectionAt(low) == nullptr) continue;
+    if (Overlaps(pos, kFieldBytes, layout.reserved)) continue;
+    uint64_t at = section.address + (pos - section.offset);
+    out->push_back(CodeRef{pos, at, static_cast<int32_t>(low), true, true});
+  }
+}
+
 // The spans of `sections` that `chosen` picks, keyed by `start`: each value in the result's
 // ranges belongs to the first chosen section (in header order) holding it.
 std::vector<ElfLayout::Span> Spans(const std::vector<ElfSection>& sections, bool (*chosen)(const ElfSection&),
@@ -167,24 +184,33 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
 }
 
 std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout) {
-  std::vector<const ElfSection*> code;
+  // Code sections, and in a fixed-address file the other allocated ones with file bytes (data).
+  std::vector<const ElfSection*> swept_sections;
   for (const ElfSection& s : layout.sections) {
-    if (s.executable && s.in_file && Inside(s.offset, s.size, file.size())) code.push_back(&s);
+    if (s.in_file && (s.executable || (layout.fixed_address && s.allocated))) swept_sections.push_back(&s);
   }
-  std::stable_sort(code.begin(), code.end(), [](auto* a, auto* b) { return a->offset < b->offset; });
+  std::stable_sort(swept_sections.begin(), swept_sections.end(),
+                   [](auto* a, auto* b) { return a->offset < b->offset; });
   std::vector<CodeRef> refs;
   uint64_t swept = 0;  // overlapping sections: each byte is swept once, by the first
-  for (const ElfSection* s : code) {
+  for (const ElfSection* s : swept_sections) {
     uint64_t begin = std::max(s->offset, swept), end = s->offset + s->size;
     if (begin >= end) continue;
-    Sweep(file, layout, *s, begin, end, &refs);
+    if (s->executable) {
+      Sweep(file, layout, *s, begin, end, &refs);
+    } else {
+      ScanPointers(file, layout, *s, begin, end, &refs);
+    }
     swept = end;
   }
   return refs;
 }
 
 void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs) {
-  for (const CodeRef& r : refs) std::memset(file->data() + r.field, 0, kFieldBytes);
+  for (const CodeRef& r : refs) {
+    uint32_t mask = r.data ? kMaskedPointer : 0;
+    std::memcpy(file->data() + r.field, &mask, kFieldBytes);
+  }
 }
 
 }  // namespace outpost::delta

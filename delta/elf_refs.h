@@ -2,7 +2,9 @@
 // operand fields found by decoding the executable sections (delta/x86_decode.h), as (field
 // offset, instruction end) pairs: rel32 operands of branches and calls and RIP-relative disp32
 // fields (relative), and in an executable loaded at fixed addresses (ET_EXEC, non-PIE) also the
-// other disp32 and imm32 fields (absolute: addresses of its sections, or constants).
+// other disp32 and imm32 fields (absolute: addresses of its sections, or constants) and the
+// pointers in its data sections (8-byte aligned words holding an address of one of its sections,
+// 4 bytes of field: the high half must be zero).
 //
 // The rules (docs/layer-delta-format.md, "ELF_REF payload") depend only on bytes a masked file
 // keeps: the ELF header, the section headers and the section name table choose the sections, and
@@ -66,6 +68,7 @@ struct CodeRef {
   uint64_t next_ip = 0;  // address of the end of its instruction
   int32_t value = 0;     // the field as found
   bool absolute = false;
+  bool data = false;     // a pointer in a data section (absolute; next_ip is its own address)
 
   // The address (or constant) the field names: its value sign-extended, plus next_ip when
   // relative.
@@ -74,11 +77,16 @@ struct CodeRef {
   }
 };
 
-// Every reference field of `file`'s executable sections (rules above), in file order. Fields
+// The value a masked data pointer field holds.
+inline constexpr uint32_t kMaskedPointer = 0xFFFFFFFF;
+
+// Every reference field of `file`'s executable sections and, in a fixed-address file, its data
+// sections (rules above), in file order. Fields
 // never overlap each other or `layout.reserved`.
 std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout);
 
-// Zeroes the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them).
+// Masks the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them): zero for
+// code fields, kMaskedPointer for data pointers (which still reads as a pointer then).
 void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs);
 
 }  // namespace outpost::delta

@@ -49,6 +49,12 @@ TEST(ElfRefs, FindsCallsBranchesAndRipRelativeOperandsPointingIntoTheFile) {
   EXPECT_GT(calls, 200u);
   EXPECT_EQ(resolved, relative);  // every relative target lies in a section of the file
   EXPECT_GT(absolute_addresses, 50u);  // non-PIE: global addresses as imm32 and disp32
+  // and its data sections' pointers: elf_sample.c's table of 90 functions
+  size_t data_pointers = std::count_if(refs.begin(), refs.end(), [&](const CodeRef& r) {
+    return r.data && layout.SectionAt(layout.AddressOf(r.field).value_or(0)) != nullptr &&
+           !layout.SectionAt(*layout.AddressOf(r.field))->executable;
+  });
+  EXPECT_GE(data_pointers, 90u);
 }
 
 TEST(ElfRefs, AbsoluteFieldsAreReferencesOnlyInAFixedAddressExecutable) {
@@ -75,7 +81,8 @@ void ExpectMaskedFieldsAreTheSame(const std::string& file) {
   for (size_t i = 0; i < refs.size(); ++i) {
     EXPECT_EQ(masked_refs[i].field, refs[i].field);
     EXPECT_EQ(masked_refs[i].next_ip, refs[i].next_ip);
-    EXPECT_EQ(masked_refs[i].value, 0);
+    EXPECT_EQ(masked_refs[i].data, refs[i].data);
+    EXPECT_EQ(static_cast<uint32_t>(masked_refs[i].value), refs[i].data ? kMaskedPointer : 0u);
   }
 }
 
