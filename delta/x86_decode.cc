@@ -106,6 +106,20 @@ constexpr Table TwoByteMap() {
   return t;
 }
 
+// What each byte is before the opcode.
+enum Prefix : uint8_t { kNotPrefix, kLegacy, kOpsize, kAddrsize, kRex, kRexW };
+
+constexpr Table PrefixMap() {
+  Table t{};
+  for (int b : {0xF0, 0xF2, 0xF3, 0x2E, 0x36, 0x3E, 0x26, 0x64, 0x65}) t[b] = kLegacy;
+  t[0x66] = kOpsize;
+  t[0x67] = kAddrsize;
+  Set(t, 0x40, 0x47, kRex);
+  Set(t, 0x48, 0x4F, kRexW);
+  return t;
+}
+
+constexpr Table kPrefixes = PrefixMap();
 constexpr Table kOneByte = OneByteMap();
 constexpr Table kTwoByte = TwoByteMap();
 
@@ -145,20 +159,11 @@ bool DecodeX86(const uint8_t* code, size_t size, X86Insn* out) {
   bool opsize16 = false, addr32 = false, rex_w = false;
   for (;; ++pos) {  // legacy prefixes and REX (a legacy prefix after a REX voids it)
     if (pos >= limit) return false;
-    uint8_t b = code[pos];
-    if ((b & 0xF0) == 0x40) {
-      rex_w = (b & 0x08) != 0;
-      continue;
-    }
-    if (b == 0x66) {
-      opsize16 = true;
-    } else if (b == 0x67) {
-      addr32 = true;
-    } else if (b != 0xF0 && b != 0xF2 && b != 0xF3 && b != 0x2E && b != 0x36 && b != 0x3E && b != 0x26 &&
-               b != 0x64 && b != 0x65) {
-      break;
-    }
-    rex_w = false;
+    uint8_t kind = kPrefixes[code[pos]];
+    if (kind == kNotPrefix) break;
+    rex_w = kind == kRexW;
+    opsize16 |= kind == kOpsize;
+    addr32 |= kind == kAddrsize;
   }
   if (pos >= limit) return false;
   uint8_t opcode = code[pos++];
