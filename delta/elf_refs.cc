@@ -14,6 +14,7 @@ constexpr uint16_t kMachineX86_64 = 62;
 constexpr uint32_t kTypeNull = 0, kTypeNoBits = 8;
 constexpr uint64_t kFlagAlloc = 0x2, kFlagExec = 0x4;
 constexpr uint64_t kFieldBytes = 4;
+constexpr std::string_view kEhFrameHdr = ".eh_frame_hdr";
 
 template <typename T>
 T Get(std::string_view bytes, uint64_t at) {
@@ -80,6 +81,23 @@ void ScanPointers(std::string_view file, const ElfLayout& layout, const ElfSecti
     uint64_t at = section.address + (pos - section.offset);
     out->push_back(CodeRef{pos, at, static_cast<int32_t>(low), true, true});
   }
+}
+
+// Appends the fields of the .eh_frame_hdr `section` when it has the usual encodings (version 1,
+// eh_frame_ptr pcrel sdata4, fde_count udata4, table datarel sdata4): eh_frame_ptr (relative to
+// its own address) and every table entry that fits in the section (relative to the section's
+// address), unless it overlaps reserved bytes.
+void ScanEhFrameHdr(std::string_view file, const ElfLayout& layout, const ElfSection& section,
+                    std::vector<CodeRef>* out) {
+  constexpr uint64_t kTableAt = 12;
+  if (section.size < kTableAt || Get<uint32_t>(file, section.offset) != 0x3B031B01) return;
+  uint64_t entries = 2 * uint64_t{Get<uint32_t>(file, section.offset + 8)};
+  entries = std::min(entries, (section.size - kTableAt) / kFieldBytes);
+  auto add = [&](uint64_t at, uint64_t base) {
+    if (!Overlaps(at, kFieldBytes, layout.reserved)) out->push_back(CodeRef{at, base, Get<int32_t>(file, at)});
+  };
+  add(section.offset + 4, section.address + 4);
+  for (uint64_t i = 0; i < entries; ++i) add(section.offset + kTableAt + i * kFieldBytes, section.address);
 }
 
 // The spans of `sections` that `chosen` picks, keyed by `start`: each value in the result's
@@ -187,7 +205,9 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
   // Code sections, and in a fixed-address file the other allocated ones with file bytes (data).
   std::vector<const ElfSection*> swept_sections;
   for (const ElfSection& s : layout.sections) {
-    if (s.in_file && (s.executable || (layout.fixed_address && s.allocated))) swept_sections.push_back(&s);
+    if (s.in_file && (s.executable || (layout.fixed_address && s.allocated) || s.name == kEhFrameHdr)) {
+      swept_sections.push_back(&s);
+    }
   }
   std::stable_sort(swept_sections.begin(), swept_sections.end(),
                    [](auto* a, auto* b) { return a->offset < b->offset; });
@@ -198,6 +218,8 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
     if (begin >= end) continue;
     if (s->executable) {
       Sweep(file, layout, *s, begin, end, &refs);
+    } else if (s->name == kEhFrameHdr) {
+      if (begin == s->offset) ScanEhFrameHdr(file, layout, *s, &refs);
     } else {
       ScanPointers(file, layout, *s, begin, end, &refs);
     }

@@ -93,6 +93,25 @@ TEST(ElfRefs, AMaskedFileYieldsTheSameFieldsAndKeepsItsHeaders) {
   }
 }
 
+TEST(ElfRefs, EhFrameHdrEntriesAreReferencesToFunctionsAndTheirUnwindRecords) {
+  std::string file = ElfSample("pie", 2);
+  ElfLayout layout = *ReadElfLayout(file);
+  const ElfSection* hdr = layout.Named(".eh_frame_hdr");
+  ASSERT_NE(hdr, nullptr);
+  std::vector<CodeRef> refs = FindCodeRefs(file, layout);
+  size_t to_code = 0, to_unwind = 0, in_hdr = 0;
+  for (const CodeRef& r : refs) {
+    if (r.field < hdr->offset || r.field >= hdr->offset + hdr->size) continue;
+    ++in_hdr;
+    const ElfSection* target = layout.SectionAt(r.Target());
+    ASSERT_NE(target, nullptr);
+    to_code += target->executable;
+    to_unwind += target->name == ".eh_frame";
+  }
+  EXPECT_GT(to_code, 90u);                // a table entry per function
+  EXPECT_EQ(to_unwind, in_hdr - to_code);  // and its FDE (eh_frame_ptr too)
+}
+
 TEST(ElfRefs, BytesThatDoNotDecodeAreSkippedOneAtATime) {
   std::string file = ElfSample("pie", 1);
   ElfLayout layout = *ReadElfLayout(file);
