@@ -14,6 +14,9 @@ find_package(GTest REQUIRED)
 find_package(Boost 1.74 REQUIRED COMPONENTS system)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
 pkg_check_modules(ISAL REQUIRED IMPORTED_TARGET libisal)
+# Zydis: the reference x86-64 decoder delta_elf_test checks the ELF_REF method's own decoder against
+# (delta/x86_decode_test.cc); the delta library does not link it.
+find_package(zydis 4 REQUIRED)
 
 find_library(RSYNC_LIBRARY rsync REQUIRED)
 find_path(RSYNC_INCLUDE_DIR librsync.h REQUIRED)

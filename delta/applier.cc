@@ -6,6 +6,7 @@
 #include "common/error.h"
 #include "delta/bsdiff.h"
 #include "delta/content_encoder.h"
+#include "delta/elf_delta.h"
 #include "delta/format.h"
 #include "delta/header_op.h"
 #include "delta/inner_gzip.h"
@@ -90,6 +91,7 @@ class Applier {
         case format::Op::kGzip: Payload(Method::kInnerGzip); break;
         case format::Op::kHeader: Header(); break;
         case format::Op::kBsdiffSplit: BsdiffSplit(); break;
+        case format::Op::kElfRef: ElfRef(); break;
         default: throw Corruption("delta has unknown op ", std::to_string(tag));
       }
     }
@@ -243,9 +245,18 @@ class Applier {
       std::string base = ReadBase(base_, offset, base_length);
       target = method == Method::kZstdRef ? DecompressWithPrefix(payload, base, target_length, kWhat)
                : method == Method::kBsdiff ? BsdiffApply(base, payload, target_length)
+               : method == Method::kElfRef ? ElfApply(std::move(base), payload, target_length)
                                            : ApplyInnerGzip(base, payload, target_length);
     }
     out_.Write(reinterpret_cast<const uint8_t*>(target.data()), target.size());
+  }
+
+  // ELF_REF (version 3): a payload op like BSDIFF.
+  void ElfRef() {
+    if (streams_.version() < format::kFirstElfVersion) {
+      throw Corruption("delta has unknown op ", std::to_string(static_cast<int>(format::Op::kElfRef)));
+    }
+    Payload(Method::kElfRef);
   }
 
   // BSDIFF_SPLIT (version 2): a raw-mode BSDIFF payload whose streams are in the segment.

@@ -273,7 +273,8 @@ std::string BsdiffEncode(std::string_view base, std::string_view target, int zst
   return BsdiffPack(Diff(base, target), zstd_level);
 }
 
-std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size) {
+std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size,
+                        std::vector<BsdiffRegion>* regions) {
   if (payload.empty()) throw Corruption(kWhat, " is empty");
   uint8_t mode = static_cast<uint8_t>(payload[0]);
   std::string_view rest = payload.substr(1);
@@ -304,6 +305,9 @@ std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_
         old_pos < 0 || static_cast<uint64_t>(old_pos) > base.size() ||
         diff_len > base.size() - static_cast<uint64_t>(old_pos)) {
       throw Corruption(kWhat, " has a control triple out of range");
+    }
+    if (regions != nullptr && diff_len > 0) {
+      regions->push_back(BsdiffRegion{out.size(), static_cast<uint64_t>(old_pos), diff_len});
     }
     for (size_t i = 0; i < diff_len; ++i) {
       out.push_back(static_cast<char>(diff[dpos + i] + base[static_cast<size_t>(old_pos) + i]));

@@ -8,6 +8,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace outpost::delta {
 
@@ -34,8 +35,17 @@ std::string BsdiffPackRaw(const BsdiffStreams& streams);
 // BsdiffPack(BsdiffDiff(base, target), zstd_level).
 std::string BsdiffEncode(std::string_view base, std::string_view target, int zstd_level);
 
+// A run the payload rebuilds as differences from the base: target[new_offset, +length) against
+// base[old_offset, +length).
+struct BsdiffRegion {
+  uint64_t new_offset = 0, old_offset = 0, length = 0;
+};
+
 // Rebuilds the target from `base` and a payload made by BsdiffPack or BsdiffPackRaw. Throws
 // Corruption if the payload is malformed or does not produce exactly `target_size` bytes.
-std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size);
+// `regions`, when given, receives the payload's difference runs in target order (empty ones left
+// out).
+std::string BsdiffApply(std::string_view base, std::string_view payload, uint64_t target_size,
+                        std::vector<BsdiffRegion>* regions = nullptr);
 
 }  // namespace outpost::delta

@@ -1,6 +1,7 @@
 #include "delta/content_encoder.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -8,6 +9,7 @@
 
 #include "common/error.h"
 #include "delta/bsdiff.h"
+#include "delta/elf_delta.h"
 #include "delta/inner_gzip.h"
 #include "delta/zstd_util.h"
 
@@ -54,6 +56,15 @@ constexpr size_t kSmallBytes = 64 << 10;
 // new text compressed against old text (format version 2's segments; measured on the corpus's
 // app-change layer, where many small source files change a little).
 size_t OuterCost(size_t alone) { return alone * 2 / 3; }
+
+// False when the environment sets OUTPOST_DELTA_ELF_REFS=0 (layer_delta.h, EncodeOptions).
+bool ElfRefsAllowed() {
+  static const bool allowed = [] {
+    const char* v = std::getenv("OUTPOST_DELTA_ELF_REFS");
+    return v == nullptr || std::string_view(v) != "0";
+  }();
+  return allowed;
+}
 
 // One way to encode a window: its estimated size, and how to make its final payload. `in_outer`:
 // the payload is left to the outer zstd stream, so its final size is measured by compressing it.
@@ -164,15 +175,34 @@ Outcome ContentEncoder::Window(const TarIndexEntry* base_file, uint64_t at,
                                      }});
     }
   }
+  bool worth = target.size() <= kSmallBytes ||
+               static_cast<double>(ref_estimate) >= kBsdiffWorthFraction * static_cast<double>(target.size());
+  // ELF_REF models a whole file against a whole base file.
+  std::optional<ElfStreams> elf;
+  if (worth && whole_file && options_.model_elf_refs && ElfRefsAllowed() && have_base && start == 0 && end == base_file->size &&
+      target.size() >= kMinBsdiffBytes) {
+    elf = ElfDiff(base, target);
+  }
+  if (elf && target.size() <= kSmallBytes) {
+    // As a small file's BSDIFF: raw streams, costed like BSDIFF's by what the outer stream makes
+    // of them with the mostly-zero ones (differences, and corrections here) left out.
+    auto measured = [&] { return elf->masked.control + elf->masked.extra; };
+    size_t alone = CompressWithPrefix(measured(), {}, kEstimateLevel).size();
+    candidates.push_back(Candidate{Method::kElfRef, base_offset, base.size(), OuterCost(alone),
+                                   [&] { return ElfPackRaw(*elf); }, true, measured});
+  } else if (elf) {
+    candidates.push_back(Candidate{Method::kElfRef, base_offset, base.size(), ElfPack(*elf, kEstimateLevel).size(),
+                                   [&] { return ElfPack(*elf, std::min(options_.zstd_level, kBsdiffFinalLevel)); }});
+  }
   BsdiffStreams streams;
   // A gzip file opened above is best encoded uncompressed: bsdiff of its compressed bytes
   // cannot win (measured on the corpus), and its base indexing is the costliest candidate.
   // And where zstd with the reference did nearly all there is to do in a large window, it is not
   // worth its time (a small file's bsdiff is cheap, and its raw streams in the outer stream win
-  // there: 640 B of the corpus's app-change layer).
-  bool worth = target.size() <= kSmallBytes ||
-               static_cast<double>(ref_estimate) >= kBsdiffWorthFraction * static_cast<double>(target.size());
-  if (!gz && worth && have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
+  // there: 640 B of the corpus's app-change layer). A large ELF file ELF_REF encoded is not tried
+  // again with its references in place: the masked matches were the costly part, and they win.
+  bool large_elf = elf && target.size() > kSmallBytes;
+  if (!gz && !large_elf && worth && have_base && options_.try_bsdiff && base.size() >= kMinBsdiffBytes &&
       target.size() >= kMinBsdiffBytes) {
     streams = BsdiffDiff(base, target);
     if (target.size() <= kSmallBytes) {

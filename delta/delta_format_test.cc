@@ -6,6 +6,7 @@
 
 #include "common/error.h"
 #include "delta/bsdiff.h"
+#include "delta/format.h"
 #include "delta/header_op.h"
 #include "delta/layer_delta.h"
 #include "delta/test_util.h"
@@ -108,6 +109,14 @@ std::string Segment(const std::string& ops, const std::string& adds, const std::
   return s + ops + adds + fresh + bulk;
 }
 
+TEST(DeltaFormat, ElfRefOpIsUnknownBeforeVersion3) {
+  std::string base = TextBytes(1000, 3);
+  std::string ops = "\x0a\x00\x80\x01\x01\x01\x01"s;  // ELF_REF of the whole base, payload "\x01"
+  EXPECT_EQ(ApplyRawError(base, DeltaContainer(base, ops, 1, kRaw)), Error::Kind::kCorruption);
+  EXPECT_EQ(ApplyRawError(base, DeltaContainer(base, Segment(ops, "", "", "\x01"), 2, kRaw)),
+            Error::Kind::kCorruption);
+}
+
 TEST(DeltaFormat, Version2SegmentsApplyAndLyingLengthsAreCorruption) {
   std::string base = TextBytes(1000, 4), target = "hello" + base.substr(0, 100);
   std::string ops = "\x01\x05\x02\x00\x64"s + EndOp(target);  // LITERAL 5 (fresh), COPY 100
@@ -201,7 +210,7 @@ TEST(DeltaFormat, LongNewFilesSpanSegmentsAndRoundTrip) {
   EncodeOptions options;
   options.zstd_level = 1;
   EncodeLayerDelta(base_ra, in, out, options);
-  EXPECT_EQ(out.str()[4], 2);
+  EXPECT_EQ(out.str()[4], format::kVersion);
   EXPECT_EQ(ApplyLayer(base, out.str()), target);
 }
 

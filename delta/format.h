@@ -9,8 +9,9 @@
 namespace outpost::delta::format {
 
 inline constexpr std::string_view kMagic = "OPDL";
-inline constexpr uint8_t kVersion = 2;     // what the encoder writes
+inline constexpr uint8_t kVersion = 3;     // what the encoder writes
 inline constexpr uint8_t kFirstSplitVersion = 2;  // op streams split by kind into segments
+inline constexpr uint8_t kFirstElfVersion = 3;    // the ELF_REF op
 inline constexpr size_t kHeaderBytes = 4 + 1 + 1 + 8 + 32;
 
 enum class Kind : uint8_t { kLayer = 1, kRaw = 2 };
@@ -30,6 +31,8 @@ enum class Op : uint8_t {
                     // header (delta/header_op.h), optionally followed by its copied content
   kBsdiffSplit = 0x09,  // base_off, base_len, target_len, control_len, diff_len, extra_len
                         // (version 2: a BSDIFF whose streams sit in the segment's streams)
+  kElfRef = 0x0A,  // same fields as ZSTDREF (version 3: an ELF file with its code references
+                   // modelled, delta/elf_delta.h)
 };
 
 // Version 2 segments: the side streams, in the order their lengths and bytes are written.

@@ -33,6 +33,9 @@ struct EncodeOptions {
   int zstd_level = 17;
   bool try_bsdiff = true;       // also try the bsdiff-style method on changed files
   bool open_inner_gzip = true;  // delta inner .gz files uncompressed when an exact recipe exists
+  // Try the ELF_REF method on changed x86-64 ELF files. The environment variable
+  // OUTPOST_DELTA_ELF_REFS=0 turns it off for every encode (benchmarks measure "before" with it).
+  bool model_elf_refs = true;
   unsigned threads = 1;         // reserved: the encoder is single-threaded today
   uint64_t window_bytes = kWindowBytes;  // window for large files, at most kWindowBytes (tests
                                          // use small windows to cross boundaries cheaply)
@@ -55,8 +58,9 @@ enum class Method : uint8_t {
   kBsdiff = 4,   // bsdiff-style: control/difference/extra streams, each zstd
   kRsync = 5,    // a librsync delta against a base range (signature mode)
   kInnerGzip = 6,  // a gzip file delta-encoded uncompressed, rebuilt by GNU gzip's encoder
+  kElfRef = 7,     // an x86-64 ELF file: bsdiff-style with its code references modelled
 };
-inline constexpr int kMethodCount = 7;
+inline constexpr int kMethodCount = 8;
 
 // What an encode did, for logs and the bundle's inspect output.
 struct LayerDeltaStats {

@@ -221,8 +221,8 @@ TEST(LayerDelta, TruncatedOrFlippedDeltaIsCorruption) {
 TEST(LayerDelta, NewerFormatVersionIsUnsupported) {
   std::string base = SampleBase();
   std::string delta = Encode(base, base);
-  EXPECT_EQ(delta[4], 2);
-  delta[4] = 3;
+  EXPECT_EQ(delta[4], format::kVersion);
+  delta[4] = format::kVersion + 1;
   EXPECT_EQ(ApplyError(base, delta), Error::Kind::kUnsupported);
 }
 

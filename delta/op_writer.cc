@@ -254,6 +254,7 @@ void OpWriter::Payload(Method method, uint64_t base_offset, uint64_t base_length
   format::Op op = method == Method::kZstdRef  ? format::Op::kZstdRef
                   : method == Method::kBsdiff ? format::Op::kBsdiff
                   : method == Method::kRsync  ? format::Op::kRsync
+                  : method == Method::kElfRef ? format::Op::kElfRef
                                               : format::Op::kGzip;
   if (op == format::Op::kBsdiff && !payload.empty() && payload[0] == kBsdiffRawMode) {
     BsdiffSplit(base_offset, base_length, target_length, payload);

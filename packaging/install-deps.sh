@@ -11,7 +11,7 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
   libboost-dev libboost-system-dev libssl-dev zlib1g-dev libzstd-dev librsync-dev
   libsqlite3-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libxxhash-dev libbenchmark-dev libisal-dev
-  libhowardhinnant-date-dev tzdata help2man)
+  libhowardhinnant-date-dev tzdata help2man libzydis-dev)
 test_pkgs=(docker-registry skopeo umoci golang-go golang-github-klauspost-pgzip-dev
   golang-github-klauspost-compress-dev pigz gzip zstd python3 openssl apache2-utils
   xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl systemd man-db adduser)

@@ -1,0 +1,291 @@
+#include "delta/elf_delta.h"
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "common/error.h"
+#include "delta/elf_refs.h"
+#include "delta/varint.h"
+#include "delta/zstd_util.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr std::string_view kWhat = "ELF_REF payload";
+// The reference model of the payload (its first byte): x86-64 rel32 and RIP-relative disp32
+// fields, predicted as docs/layer-delta-format.md describes. Another model gets another number.
+constexpr uint8_t kModelX86_64 = 1;
+constexpr uint64_t kFieldBytes = 4;
+constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: corrections are raw too
+
+// Old target -> new target, as the fields showed: open addressing with linear probing, kept at
+// most half full (the predictor looks it up once per field; small slots stay in cache).
+class MoveTable {
+ public:
+  MoveTable() : slots_(1024), mask_(1023) {}
+
+  // The value recorded for `key` (null: none).
+  const uint64_t* Find(uint64_t key) const {
+    if (key == 0) return zero_ ? &zero_value_ : nullptr;
+    for (size_t i = Home(key);; i = (i + 1) & mask_) {
+      const Slot& slot = slots_[i];
+      if (slot.key == key) return &slot.value;
+      if (slot.key == 0) return nullptr;
+    }
+  }
+
+  // Records `value` for `key`.
+  void Set(uint64_t key, uint64_t value) {
+    if (key == 0) {
+      zero_ = true;
+      zero_value_ = value;
+      return;
+    }
+    if (2 * (size_ + 1) > slots_.size()) Grow();
+    Slot& slot = slots_[Probe(key)];
+    if (slot.key == 0) ++size_;
+    slot = Slot{key, value};
+  }
+
+ private:
+  struct Slot {
+    uint64_t key = 0, value = 0;  // key 0: empty (key 0 itself is kept aside)
+  };
+
+  size_t Home(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ull) >> 32) & mask_; }
+
+  // The slot holding `key`, or the empty one where it goes.
+  size_t Probe(uint64_t key) const {
+    size_t i = Home(key);
+    while (slots_[i].key != 0 && slots_[i].key != key) i = (i + 1) & mask_;
+    return i;
+  }
+
+  void Grow() {
+    std::vector<Slot> old(2 * slots_.size());
+    old.swap(slots_);
+    mask_ = slots_.size() - 1;
+    for (const Slot& slot : old) {
+      if (slot.key != 0) slots_[Probe(slot.key)] = slot;
+    }
+  }
+
+  std::vector<Slot> slots_;
+  size_t mask_;
+  size_t size_ = 0;
+  bool zero_ = false;
+  uint64_t zero_value_ = 0;
+};
+
+// The index of the last of `regions` (sorted by `key`) starting at or before `at`, or -1.
+template <typename Key>
+ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at) {
+  auto it = std::upper_bound(regions.begin(), regions.end(), at,
+                             [&](uint64_t v, const BsdiffRegion& r) { return v < r.*key; });
+  return (it - regions.begin()) - 1;
+}
+
+// Predicts each target reference field from the base (see elf_delta.h); the encoder and the
+// applier run it over the same fields in the same order, so they predict the same values.
+class Predictor {
+ public:
+  Predictor(const ElfLayout& old_layout, const ElfLayout& new_layout, const std::vector<CodeRef>& old_refs,
+            std::vector<BsdiffRegion> regions)
+      : old_(old_layout),
+        new_(new_layout),
+        old_refs_(old_refs),
+        by_new_(std::move(regions)),
+        by_old_(by_new_) {
+    std::stable_sort(by_old_.begin(), by_old_.end(),
+                     [](const BsdiffRegion& a, const BsdiffRegion& b) { return a.old_offset < b.old_offset; });
+    reach_.resize(by_old_.size());
+    for (size_t i = 0, best = 0; i < by_old_.size(); ++i) {
+      if (End(by_old_[i]) > End(by_old_[best])) best = i;
+      reach_[i] = best;
+    }
+  }
+
+  // The predicted value of `ref`'s field.
+  int32_t Predict(const CodeRef& ref) {
+    old_target_.reset();
+    const CodeRef* old = OldRef(ref.field);
+    if (old == nullptr || old->absolute != ref.absolute || old->data != ref.data) return 0;
+    if (ref.absolute && old_.SectionAt(old->Target()) == nullptr) return old->value;  // a constant
+    old_target_ = old->Target();
+    uint64_t target = MappedTarget(*old_target_);
+    return static_cast<int32_t>(static_cast<uint32_t>(target - (ref.absolute ? 0 : ref.next_ip)));
+  }
+
+  // Records the field's actual value: its old target moved to where it now points.
+  void Learn(const CodeRef& ref, int32_t value) {
+    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value, ref.absolute, ref.data}.Target());
+  }
+
+ private:
+  // The old reference the matcher aligned with the new field at `field` (null: none).
+  const CodeRef* OldRef(uint64_t field) {
+    ptrdiff_t i = RunStartingBy(field);
+    if (i < 0 || field + kFieldBytes > by_new_[i].new_offset + by_new_[i].length) return nullptr;
+    const BsdiffRegion* r = &by_new_[i];  // the only one holding the field: they do not overlap
+    uint64_t old_field = r->old_offset + (field - r->new_offset);
+    size_t at = FirstOldRefFrom(old_field);
+    if (at == old_refs_.size() || old_refs_[at].field != old_field) return nullptr;
+    return &old_refs_[at];
+  }
+
+  // LastStartingBy(by_new_, new_offset, field), walking on from the previous answer: the fields
+  // come in file order, so it rarely moves far.
+  ptrdiff_t RunStartingBy(uint64_t field) {
+    if (run_ < 0 || by_new_[run_].new_offset > field) {
+      run_ = LastStartingBy(by_new_, &BsdiffRegion::new_offset, field);
+      return run_;
+    }
+    while (static_cast<size_t>(run_) + 1 < by_new_.size() && by_new_[run_ + 1].new_offset <= field) ++run_;
+    return run_;
+  }
+
+  // The index of the first old reference whose field is at or after `at`, searched next to the
+  // previous answer first (within a run, aligned old fields come in order too).
+  size_t FirstOldRefFrom(uint64_t at) {
+    auto before = [](const CodeRef& c, uint64_t v) { return c.field < v; };
+    auto begin = old_refs_.begin(), end = old_refs_.end(), hint = begin + static_cast<ptrdiff_t>(hint_);
+    auto it = end;
+    if (hint != begin && (hint - 1)->field >= at) {
+      it = std::lower_bound(begin, hint, at, before);
+    } else {
+      auto near = end - hint > 16 ? hint + 16 : end;
+      it = std::lower_bound(hint, near, at, before);
+      if (it == near) it = std::lower_bound(near, end, at, before);
+    }
+    hint_ = static_cast<size_t>(it - begin);
+    return hint_;
+  }
+
+  // Where `old_target` is in the new file: where an earlier field showed it moved (exact), else
+  // through the difference runs holding it (the first guess), else by its section's shift, else
+  // unchanged.
+  uint64_t MappedTarget(uint64_t old_target) const {
+    if (const uint64_t* moved = moves_.Find(old_target)) return *moved;
+    if (std::optional<uint64_t> off = old_.OffsetOf(old_target)) {
+      if (const BsdiffRegion* r = OldRegionAt(*off)) {
+        if (std::optional<uint64_t> address = new_.AddressOf(r->new_offset + (*off - r->old_offset))) return *address;
+      }
+    }
+    if (const ElfSection* s = old_.SectionAt(old_target)) {
+      if (const ElfSection* n = new_.Named(s->name)) return old_target - s->address + n->address;
+    }
+    return old_target;
+  }
+
+  static uint64_t End(const BsdiffRegion& r) { return r.old_offset + r.length; }
+
+  // Of the runs holding base offset `at`, the one reaching furthest (null: none).
+  const BsdiffRegion* OldRegionAt(uint64_t at) const {
+    ptrdiff_t i = LastStartingBy(by_old_, &BsdiffRegion::old_offset, at);
+    if (i < 0) return nullptr;
+    const BsdiffRegion& r = by_old_[reach_[i]];
+    return End(r) > at ? &r : nullptr;
+  }
+
+  const ElfLayout& old_;
+  const ElfLayout& new_;
+  const std::vector<CodeRef>& old_refs_;  // in file order
+  std::vector<BsdiffRegion> by_new_, by_old_;
+  std::vector<size_t> reach_;  // per by_old_ index i: the one reaching furthest among 0..i
+  MoveTable moves_;                     // old target -> new target, as fields showed
+  std::optional<uint64_t> old_target_;  // of the field last predicted
+  ptrdiff_t run_ = -1;                  // by_new_ index RunStartingBy last answered
+  size_t hint_ = 0;                     // old_refs_ index FirstOldRefFrom last answered
+};
+
+ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {
+  std::optional<ElfLayout> layout = ReadElfLayout(file);
+  if (!layout) throw Corruption(kWhat, ": the ", which, " is not an x86-64 ELF file with section headers");
+  return std::move(*layout);
+}
+
+// Rebuilds the target from the unmasked base, a BSDIFF payload of the masked files and the raw
+// corrections.
+std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view corrections, uint64_t target_size) {
+  ElfLayout old_layout = LayoutOrThrow(base, "base");
+  std::vector<CodeRef> old_refs = FindCodeRefs(base, old_layout);
+  MaskCodeRefs(&base, old_refs);
+  std::vector<BsdiffRegion> regions;
+  std::string target = BsdiffApply(base, bsdiff, target_size, &regions);
+  base = std::string();  // the masked base is no longer needed
+  ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file");
+  Predictor predictor(old_layout, new_layout, old_refs, std::move(regions));
+  size_t pos = 0;
+  for (const CodeRef& ref : FindCodeRefs(target, new_layout)) {
+    int64_t correction = GetSignedVarint(corrections, &pos, kWhat);
+    if (correction < INT32_MIN || correction > INT32_MAX) throw Corruption(kWhat, " has a correction out of range");
+    uint32_t value = static_cast<uint32_t>(predictor.Predict(ref)) + static_cast<uint32_t>(correction);
+    std::memcpy(target.data() + ref.field, &value, kFieldBytes);
+    predictor.Learn(ref, static_cast<int32_t>(value));
+  }
+  if (pos != corrections.size()) throw Corruption(kWhat, " has more corrections than reference fields");
+  return target;
+}
+
+}  // namespace
+
+std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target) {
+  std::optional<ElfLayout> old_layout = ReadElfLayout(base), new_layout = ReadElfLayout(target);
+  if (!old_layout || !new_layout) return std::nullopt;
+  std::vector<CodeRef> old_refs = FindCodeRefs(base, *old_layout);
+  std::vector<CodeRef> new_refs = FindCodeRefs(target, *new_layout);
+  if (new_refs.empty()) return std::nullopt;
+  std::string masked_base(base), masked_target(target);
+  MaskCodeRefs(&masked_base, old_refs);
+  MaskCodeRefs(&masked_target, new_refs);
+  ElfStreams out;
+  out.masked = BsdiffDiff(masked_base, masked_target);
+  masked_target = std::string();
+  std::string raw = BsdiffPackRaw(out.masked);
+  std::vector<BsdiffRegion> regions;
+  BsdiffApply(masked_base, raw, target.size(), &regions);
+  masked_base = std::string();
+  Predictor predictor(*old_layout, *new_layout, old_refs, std::move(regions));
+  for (const CodeRef& ref : new_refs) {
+    uint32_t predicted = static_cast<uint32_t>(predictor.Predict(ref));
+    PutSignedVarint(&out.corrections, static_cast<int32_t>(static_cast<uint32_t>(ref.value) - predicted));
+    predictor.Learn(ref, ref.value);
+  }
+  try {
+    if (Rebuild(std::string(base), raw, out.corrections, target.size()) != target) return std::nullopt;
+  } catch (const Error&) {
+    return std::nullopt;  // the masked target decodes to other fields: not this method's file
+  }
+  return out;
+}
+
+std::string ElfPack(const ElfStreams& streams, int zstd_level) {
+  std::string out(1, static_cast<char>(kModelX86_64));
+  PutBytes(&out, BsdiffPack(streams.masked, zstd_level));
+  return out + CompressWithPrefix(streams.corrections, {}, zstd_level);
+}
+
+std::string ElfPackRaw(const ElfStreams& streams) {
+  std::string out(1, static_cast<char>(kModelX86_64));
+  PutBytes(&out, BsdiffPackRaw(streams.masked));
+  return out + streams.corrections;
+}
+
+std::string ElfApply(std::string base, std::string_view payload, uint64_t target_size) {
+  if (payload.empty()) throw Corruption(kWhat, " is empty");
+  if (static_cast<uint8_t>(payload[0]) != kModelX86_64) {
+    throw Corruption(kWhat, " has unknown reference model ", std::to_string(static_cast<uint8_t>(payload[0])));
+  }
+  size_t pos = 1;
+  std::string_view bsdiff = GetBytes(payload, &pos, kWhat);
+  std::string_view corrections = payload.substr(pos);
+  if (bsdiff.empty() || static_cast<uint8_t>(bsdiff[0]) == kBsdiffRawMode) {
+    return Rebuild(std::move(base), bsdiff, corrections, target_size);
+  }
+  std::optional<uint64_t> n = compress::ZstdDeclaredSize(corrections);
+  if (!n || *n > 2 * target_size) throw Corruption(kWhat, " has a bad correction stream size");
+  return Rebuild(std::move(base), bsdiff, DecompressWithPrefix(corrections, {}, *n, kWhat), target_size);
+}
+
+}  // namespace outpost::delta

@@ -1,0 +1,238 @@
+#include "delta/elf_refs.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "delta/x86_decode.h"
+
+namespace outpost::delta {
+namespace {
+
+constexpr uint64_t kElfHeaderBytes = 64;
+constexpr uint64_t kSectionHeaderBytes = 64;
+constexpr uint16_t kMachineX86_64 = 62;
+constexpr uint32_t kTypeNull = 0, kTypeNoBits = 8;
+constexpr uint64_t kFlagAlloc = 0x2, kFlagExec = 0x4;
+constexpr uint64_t kFieldBytes = 4;
+constexpr std::string_view kEhFrameHdr = ".eh_frame_hdr";
+
+template <typename T>
+T Get(std::string_view bytes, uint64_t at) {
+  T v;
+  std::memcpy(&v, bytes.data() + at, sizeof(v));  // ELF data here is little-endian, as is x86-64
+  return v;
+}
+
+// True when [offset, +size) lies inside a file of `file_size` bytes.
+bool Inside(uint64_t offset, uint64_t size, uint64_t file_size) {
+  return offset <= file_size && size <= file_size - offset;
+}
+
+// The NUL-terminated name at `at` of the name table `names` (empty when out of range).
+std::string NameAt(std::string_view names, uint32_t at) {
+  if (at >= names.size()) return {};
+  std::string_view rest = names.substr(at);
+  return std::string(rest.substr(0, rest.find('\0')));
+}
+
+bool Overlaps(uint64_t at, uint64_t size, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
+  return std::any_of(ranges.begin(), ranges.end(), [&](const auto& r) {
+    return at < r.first + r.second && r.first < at + size;
+  });
+}
+
+// Appends the references of file[begin, end), which belongs to `section` of `layout`: per
+// instruction its 4-byte displacement and its 4-byte first immediate, each relative (RIP-relative
+// displacement, branch displacement) or absolute (the others, references only in a fixed-address
+// file), unless the field overlaps reserved bytes.
+void Sweep(std::string_view file, const ElfLayout& layout, const ElfSection& section, uint64_t begin, uint64_t end,
+           std::vector<CodeRef>* out) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
+  X86Insn insn;
+  for (uint64_t pos = begin; pos < end;) {
+    if (!DecodeX86(bytes + pos, end - pos, &insn)) {
+      ++pos;  // no instruction here: the next byte may start one
+      continue;
+    }
+    uint64_t next = pos + insn.length;
+    auto add = [&](uint8_t offset, bool absolute) {
+      uint64_t at = pos + offset;
+      if ((absolute && !layout.fixed_address) || Overlaps(at, kFieldBytes, layout.reserved)) return;
+      out->push_back(CodeRef{at, section.address + (next - section.offset), Get<int32_t>(file, at), absolute});
+    };
+    if (insn.disp_size == kFieldBytes) add(insn.disp_offset, !insn.rip_relative);
+    if (insn.imm_size == kFieldBytes) add(insn.imm_offset, !insn.imm_relative);
+    pos = next;
+  }
+}
+
+// Appends the data pointers of file[begin, end), which belongs to `section` of `layout`: each
+// 8-byte word at an 8-aligned address whose high half is zero and whose low half is an address
+// some allocated section holds or kMaskedPointer (so a masked word is still one), unless it
+// overlaps reserved bytes.
+void ScanPointers(std::string_view file, const ElfLayout& layout, const ElfSection& section, uint64_t begin,
+                  uint64_t end, std::vector<CodeRef>* out) {
+  uint64_t address = section.address + (begin - section.offset);
+  for (uint64_t pos = begin + (-address & 7); pos + 8 <= end; pos += 8) {
+    if (Get<uint32_t>(file, pos + 4) != 0) continue;
+    uint32_t low = Get<uint32_t>(file, pos);
+    if (low != kMaskedPointer && layout.SectionAt(low) == nullptr) continue;
+    if (Overlaps(pos, kFieldBytes, layout.reserved)) continue;
+    uint64_t at = section.address + (pos - section.offset);
+    out->push_back(CodeRef{pos, at, static_cast<int32_t>(low), true, true});
+  }
+}
+
+// Appends the fields of the .eh_frame_hdr `section` when it has the usual encodings (version 1,
+// eh_frame_ptr pcrel sdata4, fde_count udata4, table datarel sdata4): eh_frame_ptr (relative to
+// its own address) and every table entry that fits in the section (relative to the section's
+// address), unless it overlaps reserved bytes.
+void ScanEhFrameHdr(std::string_view file, const ElfLayout& layout, const ElfSection& section,
+                    std::vector<CodeRef>* out) {
+  constexpr uint64_t kTableAt = 12;
+  if (section.size < kTableAt || Get<uint32_t>(file, section.offset) != 0x3B031B01) return;
+  uint64_t entries = 2 * uint64_t{Get<uint32_t>(file, section.offset + 8)};
+  entries = std::min(entries, (section.size - kTableAt) / kFieldBytes);
+  auto add = [&](uint64_t at, uint64_t base) {
+    if (!Overlaps(at, kFieldBytes, layout.reserved)) out->push_back(CodeRef{at, base, Get<int32_t>(file, at)});
+  };
+  add(section.offset + 4, section.address + 4);
+  for (uint64_t i = 0; i < entries; ++i) add(section.offset + kTableAt + i * kFieldBytes, section.address);
+}
+
+// The spans of `sections` that `chosen` picks, keyed by `start`: each value in the result's
+// ranges belongs to the first chosen section (in header order) holding it.
+std::vector<ElfLayout::Span> Spans(const std::vector<ElfSection>& sections, bool (*chosen)(const ElfSection&),
+                                   uint64_t ElfSection::*start) {
+  std::vector<uint64_t> bounds;
+  for (const ElfSection& s : sections) {
+    // A section reaching past 2^64 ends there (its last address then belongs to no span).
+    uint64_t end = s.size > UINT64_MAX - s.*start ? UINT64_MAX : s.*start + s.size;
+    if (chosen(s) && s.size > 0) bounds.insert(bounds.end(), {s.*start, end});
+  }
+  std::sort(bounds.begin(), bounds.end());
+  bounds.erase(std::unique(bounds.begin(), bounds.end()), bounds.end());
+  std::vector<ElfLayout::Span> spans;
+  for (size_t i = 0; i + 1 < bounds.size(); ++i) {
+    auto holds = [&](const ElfSection& s) {
+      return chosen(s) && bounds[i] >= s.*start && bounds[i] - s.*start < s.size;
+    };
+    auto first = std::find_if(sections.begin(), sections.end(), holds);
+    if (first == sections.end()) continue;
+    size_t index = static_cast<size_t>(first - sections.begin());
+    if (!spans.empty() && spans.back().end == bounds[i] && spans.back().section == index) {
+      spans.back().end = bounds[i + 1];
+    } else {
+      spans.push_back(ElfLayout::Span{bounds[i], bounds[i + 1], index});
+    }
+  }
+  return spans;
+}
+
+// The span of `spans` (sorted, disjoint) holding `at` (null: none).
+const ElfLayout::Span* SpanAt(const std::vector<ElfLayout::Span>& spans, uint64_t at) {
+  auto it = std::upper_bound(spans.begin(), spans.end(), at,
+                             [](uint64_t v, const ElfLayout::Span& s) { return v < s.begin; });
+  if (it == spans.begin() || at >= (it - 1)->end) return nullptr;
+  return &*(it - 1);
+}
+
+}  // namespace
+
+const ElfSection* ElfLayout::SectionAt(uint64_t address) const {
+  const Span* span = SpanAt(by_address, address);
+  return span != nullptr ? &sections[span->section] : nullptr;
+}
+
+const ElfSection* ElfLayout::Named(std::string_view name) const {
+  for (const ElfSection& s : sections) {
+    if (s.name == name) return &s;
+  }
+  return nullptr;
+}
+
+std::optional<uint64_t> ElfLayout::OffsetOf(uint64_t address) const {
+  const ElfSection* s = SectionAt(address);
+  if (s == nullptr || !s->in_file) return std::nullopt;
+  return s->offset + (address - s->address);
+}
+
+std::optional<uint64_t> ElfLayout::AddressOf(uint64_t offset) const {
+  const Span* span = SpanAt(by_offset, offset);
+  if (span == nullptr) return std::nullopt;
+  const ElfSection& s = sections[span->section];
+  return s.address + (offset - s.offset);
+}
+
+std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
+  if (file.size() < kElfHeaderBytes || file.substr(0, 4) != "\x7f" "ELF" || file[4] != 2 ||
+      file[5] != 1 || Get<uint16_t>(file, 18) != kMachineX86_64) {
+    return std::nullopt;  // not ELF64, little-endian, x86-64
+  }
+  uint64_t shoff = Get<uint64_t>(file, 0x28);
+  uint16_t shentsize = Get<uint16_t>(file, 0x3a), shnum = Get<uint16_t>(file, 0x3c);
+  uint16_t shstrndx = Get<uint16_t>(file, 0x3e);
+  if (shentsize != kSectionHeaderBytes || shnum == 0 || shstrndx >= shnum ||
+      !Inside(shoff, shnum * kSectionHeaderBytes, file.size())) {
+    return std::nullopt;
+  }
+  auto header = [&](uint16_t i) { return file.substr(shoff + i * kSectionHeaderBytes, kSectionHeaderBytes); };
+  std::string_view strtab = header(shstrndx);
+  uint64_t names_at = Get<uint64_t>(strtab, 24), names_size = Get<uint64_t>(strtab, 32);
+  if (!Inside(names_at, names_size, file.size())) return std::nullopt;
+  std::string_view names = file.substr(names_at, names_size);
+  ElfLayout layout;
+  constexpr uint16_t kTypeExec = 2;  // ET_EXEC: loaded at the addresses it names
+  layout.fixed_address = Get<uint16_t>(file, 16) == kTypeExec;
+  layout.reserved = {{0, kElfHeaderBytes}, {shoff, shnum * kSectionHeaderBytes}, {names_at, names_size}};
+  for (uint16_t i = 0; i < shnum; ++i) {
+    std::string_view h = header(i);
+    uint32_t type = Get<uint32_t>(h, 4);
+    uint64_t flags = Get<uint64_t>(h, 8);
+    ElfSection s{NameAt(names, Get<uint32_t>(h, 0)), Get<uint64_t>(h, 16), Get<uint64_t>(h, 24),
+                 Get<uint64_t>(h, 32), (flags & kFlagAlloc) != 0,
+                 type != kTypeNull && type != kTypeNoBits, (flags & kFlagExec) != 0};
+    if (s.in_file && !Inside(s.offset, s.size, file.size())) s.in_file = s.executable = false;
+    layout.sections.push_back(std::move(s));
+  }
+  layout.by_address = Spans(layout.sections, [](const ElfSection& s) { return s.allocated; }, &ElfSection::address);
+  layout.by_offset =
+      Spans(layout.sections, [](const ElfSection& s) { return s.allocated && s.in_file; }, &ElfSection::offset);
+  return layout;
+}
+
+std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout) {
+  // Code sections, and in a fixed-address file the other allocated ones with file bytes (data).
+  std::vector<const ElfSection*> swept_sections;
+  for (const ElfSection& s : layout.sections) {
+    if (s.in_file && (s.executable || (layout.fixed_address && s.allocated) || s.name == kEhFrameHdr)) {
+      swept_sections.push_back(&s);
+    }
+  }
+  std::stable_sort(swept_sections.begin(), swept_sections.end(),
+                   [](auto* a, auto* b) { return a->offset < b->offset; });
+  std::vector<CodeRef> refs;
+  uint64_t swept = 0;  // overlapping sections: each byte is swept once, by the first
+  for (const ElfSection* s : swept_sections) {
+    uint64_t begin = std::max(s->offset, swept), end = s->offset + s->size;
+    if (begin >= end) continue;
+    if (s->executable) {
+      Sweep(file, layout, *s, begin, end, &refs);
+    } else if (s->name == kEhFrameHdr) {
+      if (begin == s->offset) ScanEhFrameHdr(file, layout, *s, &refs);
+    } else {
+      ScanPointers(file, layout, *s, begin, end, &refs);
+    }
+    swept = end;
+  }
+  return refs;
+}
+
+void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs) {
+  for (const CodeRef& r : refs) {
+    uint32_t mask = r.data ? kMaskedPointer : 0;
+    std::memcpy(file->data() + r.field, &mask, kFieldBytes);
+  }
+}
+
+}  // namespace outpost::delta

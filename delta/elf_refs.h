@@ -1,0 +1,92 @@
+// Code references of x86-64 ELF files, for the ELF_REF method (delta/elf_delta.h): the 4-byte
+// operand fields found by decoding the executable sections (delta/x86_decode.h), as (field
+// offset, instruction end) pairs: rel32 operands of branches and calls and RIP-relative disp32
+// fields (relative), and in an executable loaded at fixed addresses (ET_EXEC, non-PIE) also the
+// other disp32 and imm32 fields (absolute: addresses of its sections, or constants) and the
+// pointers in its data sections (8-byte aligned words holding an address of one of its sections,
+// 4 bytes of field: the high half must be zero).
+//
+// The rules (docs/layer-delta-format.md, "ELF_REF payload") depend only on bytes a masked file
+// keeps: the ELF header, the section headers and the section name table choose the sections, and
+// each executable section is decoded from its start, one instruction after another; where no
+// instruction decodes (data in code, or bytes cut off by the section's end) the sweep moves on
+// by one byte. Zeroing a reference field changes no instruction's length, so a masked file yields
+// the same fields as the original.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace outpost::delta {
+
+// One section of an ELF file: its name, where it is loaded and where its bytes are in the file.
+struct ElfSection {
+  std::string name;
+  uint64_t address = 0, offset = 0, size = 0;
+  bool allocated = false;   // SHF_ALLOC: part of the loaded image
+  bool in_file = false;     // its bytes are in the file (not SHT_NOBITS)
+  bool executable = false;  // SHF_EXECINSTR
+};
+
+// The sections of an ELF file, and the address <-> file offset mapping they give.
+struct ElfLayout {
+  std::vector<ElfSection> sections;  // in section header order
+  // File ranges the reference fields must not touch (headers and the name table): the bytes
+  // that choose the sections.
+  std::vector<std::pair<uint64_t, uint64_t>> reserved;
+  bool fixed_address = false;  // ET_EXEC: absolute fields are references too
+
+  // The first allocated section (in header order) containing `address` (null: none).
+  const ElfSection* SectionAt(uint64_t address) const;
+  // The first section called `name` (null: none).
+  const ElfSection* Named(std::string_view name) const;
+  // The file offset of `address` when SectionAt(address) has its bytes in the file.
+  std::optional<uint64_t> OffsetOf(uint64_t address) const;
+  // The address of file offset `offset` in the first allocated section with file bytes holding it.
+  std::optional<uint64_t> AddressOf(uint64_t offset) const;
+
+  // A range of addresses (or file offsets) and the section the lookups above find for each of
+  // them; ReadElfLayout fills both tables, sorted and disjoint, so a lookup is a binary search.
+  struct Span {
+    uint64_t begin = 0, end = 0;
+    size_t section = 0;  // index in `sections`
+  };
+  std::vector<Span> by_address, by_offset;
+};
+
+// The layout of `file` when it is a little-endian ELF64 x86-64 file whose section headers and
+// name table lie inside it; nullopt for anything else (the method does not apply).
+std::optional<ElfLayout> ReadElfLayout(std::string_view file);
+
+// A reference: a 4-byte little-endian operand field, relative to the instruction's end or
+// absolute.
+struct CodeRef {
+  uint64_t field = 0;    // file offset of the field
+  uint64_t next_ip = 0;  // address of the end of its instruction
+  int32_t value = 0;     // the field as found
+  bool absolute = false;
+  bool data = false;     // a pointer in a data section (absolute; next_ip is its own address)
+
+  // The address (or constant) the field names: its value sign-extended, plus next_ip when
+  // relative.
+  uint64_t Target() const {
+    return (absolute ? 0 : next_ip) + static_cast<uint64_t>(static_cast<int64_t>(value));
+  }
+};
+
+// The value a masked data pointer field holds.
+inline constexpr uint32_t kMaskedPointer = 0xFFFFFFFF;
+
+// Every reference field of `file`'s executable sections and, in a fixed-address file, its data
+// sections (rules above), in file order. Fields
+// never overlap each other or `layout.reserved`.
+std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout);
+
+// Masks the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them): zero for
+// code fields, kMaskedPointer for data pointers (which still reads as a pointer then).
+void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs);
+
+}  // namespace outpost::delta

@@ -1,0 +1,126 @@
+#include "delta/x86_decode.h"
+
+#include <Zydis/Zydis.h>
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "delta/elf_refs.h"
+#include "delta/elf_test_files.h"
+
+namespace outpost::delta {
+namespace {
+
+X86Insn Decoded(std::string_view bytes) {
+  X86Insn insn;
+  EXPECT_TRUE(DecodeX86(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &insn)) << bytes.size();
+  return insn;
+}
+
+bool Decodes(std::string_view bytes) {
+  X86Insn insn;
+  return DecodeX86(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), &insn);
+}
+
+TEST(X86Decode, FindsRelativeAndAbsoluteFieldsOfCommonInstructions) {
+  X86Insn call = Decoded(std::string_view("\xE8\x01\x02\x03\x04", 5));
+  EXPECT_EQ(call.length, 5);
+  EXPECT_TRUE(call.imm_relative);
+  EXPECT_EQ(call.imm_offset, 1);
+  X86Insn load = Decoded(std::string_view("\x48\x8B\x05\x00\x00\x00\x00", 7));  // mov rax, [rip+0]
+  EXPECT_EQ(load.length, 7);
+  EXPECT_TRUE(load.rip_relative);
+  EXPECT_EQ(load.disp_offset, 3);
+  X86Insn store = Decoded(std::string_view("\xC7\x04\x25\x10\x20\x40\x00\x01\x00\x00\x00", 11));  // [abs32], imm32
+  EXPECT_EQ(store.length, 11);
+  EXPECT_FALSE(store.rip_relative);
+  EXPECT_EQ(store.disp_size, 4);
+  EXPECT_EQ(store.imm_offset, 7);
+  EXPECT_EQ(store.imm_size, 4);
+  EXPECT_FALSE(store.imm_relative);
+  EXPECT_EQ(Decoded(std::string_view("\x66\x81\xC1\x34\x12", 5)).imm_size, 2);  // add cx, imm16
+  EXPECT_EQ(Decoded(std::string_view("\x48\xB8\x01\x02\x03\x04\x05\x06\x07\x08", 10)).imm_size, 8);
+  EXPECT_EQ(Decoded(std::string_view("\xF7\xC0\x01\x00\x00\x00", 6)).length, 6);  // test eax, imm32
+  EXPECT_EQ(Decoded(std::string_view("\xF7\xD8", 2)).length, 2);                  // neg eax
+  EXPECT_EQ(Decoded(std::string_view("\xC5\xF9\x6F\x05\x00\x00\x00\x00", 8)).disp_offset, 4);  // vmovdqa
+  EXPECT_EQ(Decoded(std::string_view("\x62\xF1\x7D\x48\x6F\x05\x00\x00\x00\x00", 10)).length, 10);
+}
+
+TEST(X86Decode, DeclinesInvalidOpcodesAndInstructionsCutOffOrTooLong) {
+  EXPECT_FALSE(Decodes(std::string_view("\x06", 1)));                  // PUSH ES
+  EXPECT_FALSE(Decodes(std::string_view("\xE8\x01\x02\x03", 4)));      // cut off
+  EXPECT_FALSE(Decodes(std::string(15, '\x66') + "\x90"));             // 16 bytes
+  EXPECT_FALSE(Decodes(std::string_view("\x0F\x0B\x0F", 0)));          // nothing
+}
+
+// The fields ELF_REF uses, as (offset, size, relative) of the displacement and immediate.
+struct Fields {
+  int length;
+  int disp_offset, disp_size;
+  bool rip;
+  int imm_offset, imm_size;
+  bool imm_relative;
+  bool operator==(const Fields&) const = default;
+};
+
+Fields FromZydis(const ZydisDecodedInstruction& z) {
+  bool has_disp = z.raw.disp.size != 0;
+  bool rip = (z.attributes & ZYDIS_ATTRIB_HAS_MODRM) != 0 && z.raw.modrm.mod == 0 && z.raw.modrm.rm == 5;
+  return Fields{z.length,
+                has_disp ? z.raw.disp.offset : 0,
+                z.raw.disp.size / 8,
+                rip && has_disp,
+                z.raw.imm[0].size != 0 ? z.raw.imm[0].offset : 0,
+                z.raw.imm[0].size / 8,
+                z.raw.imm[0].size == 32 && z.raw.imm[0].is_relative != 0};  // rel8 is no field
+}
+
+Fields FromOurs(const X86Insn& x) {
+  return Fields{x.length, x.disp_size != 0 ? x.disp_offset : 0, x.disp_size, x.rip_relative,
+                x.imm_size != 0 ? x.imm_offset : 0, x.imm_size, x.imm_relative};
+}
+
+// Sweeps the executable sections of `file` with both decoders in step and counts the
+// instructions where they differ.
+size_t Disagreements(const std::string& file, size_t* instructions) {
+  ZydisDecoder zydis;
+  ZydisDecoderInit(&zydis, ZYDIS_MACHINE_MODE_LONG_64, ZYDIS_STACK_WIDTH_64);
+  ZydisDecoderEnableMode(&zydis, ZYDIS_DECODER_MODE_MINIMAL, ZYAN_TRUE);
+  ElfLayout layout = *ReadElfLayout(file);
+  size_t differ = 0;
+  for (const ElfSection& s : layout.sections) {
+    if (!s.executable || !s.in_file) continue;
+    for (uint64_t pos = s.offset, end = s.offset + s.size; pos < end;) {
+      ZydisDecodedInstruction z;
+      bool theirs = ZYAN_SUCCESS(ZydisDecoderDecodeInstruction(&zydis, nullptr, file.data() + pos, end - pos, &z));
+      X86Insn x;
+      bool ours = DecodeX86(reinterpret_cast<const uint8_t*>(file.data()) + pos, end - pos, &x);
+      ++*instructions;
+      if (theirs != ours || (ours && !(FromOurs(x) == FromZydis(z)))) {
+        if (++differ <= 5) {
+          Fields a = FromOurs(x), b = FromZydis(z);
+          std::string hex;
+          for (int i = 0; i < 12; ++i) hex += std::to_string(static_cast<uint8_t>(file[pos + i])) + " ";
+          ADD_FAILURE() << "differ at file offset " << pos << " bytes " << hex << " ours " << ours << " " << a.length << " d" << a.disp_offset << "/" << a.disp_size << (a.rip ? "rip" : "") << " i" << a.imm_offset << "/" << a.imm_size << (a.imm_relative ? "rel" : "") << " zydis " << theirs << " " << b.length << " d" << b.disp_offset << "/" << b.disp_size << (b.rip ? "rip" : "") << " i" << b.imm_offset << "/" << b.imm_size << (b.imm_relative ? "rel" : "");
+        }
+      }
+      pos += ours ? x.length : theirs ? z.length : 1;
+    }
+  }
+  return differ;
+}
+
+TEST(X86Decode, AgreesWithZydisOnEveryInstructionOfCompiledPrograms) {
+  std::ifstream in("/proc/self/exe", std::ios::binary);
+  std::ostringstream self;
+  self << in.rdbuf();
+  size_t instructions = 0;
+  EXPECT_EQ(Disagreements(self.str(), &instructions), 0u);
+  EXPECT_GT(instructions, 50000u);  // this test binary: gtest, the delta library
+  for (const char* kind : {"pie", "nopie"}) EXPECT_EQ(Disagreements(testing::ElfSample(kind, 2), &instructions), 0u);
+}
+
+}  // namespace
+}  // namespace outpost::delta
