@@ -119,7 +119,13 @@ void AgentState::SetState(int64_t id, TransferState state, std::string_view colu
   st.Run();
 }
 
-void AgentState::SetReceived(int64_t id) { SetState(id, TransferState::kReceived, "", ""); }
+void AgentState::SetReceived(int64_t id) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE transfers SET state = 'received', updated_at = ?2 WHERE id = ?1 AND state = 'fetching'")
+      .Bind(1, id)
+      .Bind(2, Now())
+      .Run();
+}
 
 void AgentState::SetFailed(int64_t id, const std::string& error) {
   SetState(id, TransferState::kFailed, "error", error);

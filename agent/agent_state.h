@@ -53,6 +53,7 @@ class AgentState {
   TransferRow Begin(const WorkItem& item);
   // The spool of `id` is durable up to file offset `bytes`.
   void SetDurable(int64_t id, uint64_t bytes);
+  // fetching -> received; a transfer already further (an import applied it meanwhile) stays.
   void SetReceived(int64_t id);
   // applied, and a row in `applied` recording what was published; one transaction.
   void SetApplied(int64_t id, const std::string& manifest, const std::string& tag);

@@ -116,7 +116,8 @@ asio::awaitable<void> Fetcher::Fetch(const TransferRow& row) {
     }
     spool->Checkpoint();
     if (broke) std::rethrow_exception(broke);
-    if (state_.Find(id)->state == TransferState::kFailed) co_return;
+    // Failed here, or applied or failed meanwhile by a sneakernet import: nothing more to fetch.
+    if (TransferState now = state_.Find(id)->state; now == TransferState::kFailed || now == TransferState::kApplied) co_return;
     if (head && !spool->head_complete()) throw NetworkError("hub: ", target, " ended before the head was complete");
     progress.Update(spool->durable_payload());
     if (spool->durable_payload() > acked) {

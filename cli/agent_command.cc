@@ -110,8 +110,11 @@ void AddAgentCommand(CLI::App& app) {
   cmd->footer(std::string("Example:\n  outpost agent --config /etc/outpost/agent.yaml\n"
                           "  outpost agent status --config /etc/outpost/agent.yaml\n\n") + kFooter);
   AddStatusCommand(*cmd);
+  AddAgentSneakernetCommands(*cmd);
   cmd->callback([a, cmd] {
-    if (cmd->got_subcommand("status")) return;
+    for (const char* sub : {"status", "import", "report"}) {
+      if (cmd->got_subcommand(sub)) return;
+    }
     RunAgentCommand(*a);
   });
 }

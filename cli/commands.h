@@ -30,5 +30,9 @@ void AddPkiCommand(CLI::App& app);
 void AddHubCommand(CLI::App& app);
 // `outpost agent --config FILE`: the site's daemon (cli/agent_command.cc).
 void AddAgentCommand(CLI::App& app);
+// Sneakernet (cli/sneakernet_command.cc): `hub export`, `hub import-report` on the hub command;
+// `agent import`, `agent report` on the agent command.
+void AddHubSneakernetCommands(CLI::App& hub_cmd);
+void AddAgentSneakernetCommands(CLI::App& agent_cmd);
 
 }  // namespace outpost::cli

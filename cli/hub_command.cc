@@ -168,8 +168,9 @@ void AddHubCommand(CLI::App& app) {
   AddStatusCommand(*cmd);
   AddApproveCommand(*cmd);
   AddPlanCommand(*cmd);
+  AddHubSneakernetCommands(*cmd);
   cmd->callback([o, cmd] {
-    for (const char* sub : {"enqueue", "status", "approve", "plan"}) {
+    for (const char* sub : {"enqueue", "status", "approve", "plan", "export", "import-report"}) {
       if (cmd->got_subcommand(sub)) return;
     }
     RunHubCommand(*o);
