@@ -28,7 +28,7 @@ std::optional<std::string> ProxyFromEnvironment() {
 
 }  // namespace
 
-HostPort ParseHostPort(std::string_view text, std::string_view what) {
+HostPort ParseHostPort(std::string_view text, std::string_view what, bool allow_port_zero) {
   auto bad = [&] {
     return InvalidArgument(what, " \"", text, "\" is not HOST:PORT (a port from 1 to 65535)");
   };
@@ -43,7 +43,7 @@ HostPort ParseHostPort(std::string_view text, std::string_view what) {
   }
   unsigned value = 0;
   auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
-  if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) throw bad();
+  if (ec != std::errc() || end != port.data() + port.size() || (value == 0 && !allow_port_zero) || value > 65535) throw bad();
   return HostPort{std::string(host), static_cast<uint16_t>(value)};
 }
 
@@ -59,7 +59,7 @@ HostPort ParseProxyUrl(std::string_view text, std::string_view what) {
 
 AgentConfig ParseAgentConfig(const link::ConfigMap& map, std::optional<std::string> env_proxy) {
   map.AllowOnly({"site", "hub", "state_dir", "tls", "target", "verify_key", "proxy", "checkpoint",
-                 "stall_timeout", "backoff_max", "poll_wait"});
+                 "stall_timeout", "backoff_max", "poll_wait", "metrics_listen"});
   AgentConfig c;
   c.site = map.String("site");
   c.hub = AtKey(map, "hub", [&] { return ParseHostPort(map.String("hub"), "hub"); });
@@ -95,6 +95,9 @@ AgentConfig ParseAgentConfig(const link::ConfigMap& map, std::optional<std::stri
   if (auto d = map.OptionalDuration("poll_wait")) {
     if (d->count() < 0 || *d > link::kMaxPollWait) throw map.ErrorAt("poll_wait", "must be from 0s to 60s");
     c.poll_wait = std::chrono::duration_cast<std::chrono::seconds>(*d);
+  }
+  if (map.Has("metrics_listen")) {
+    c.metrics_listen = AtKey(map, "metrics_listen", [&] { return ParseHostPort(map.String("metrics_listen"), "metrics_listen", true); });
   }
   return c;
 }

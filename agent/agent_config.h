@@ -37,6 +37,9 @@ struct AgentConfig {
   std::chrono::milliseconds stall_timeout{std::chrono::seconds(30)};  // no byte for this long: dead
   std::chrono::milliseconds backoff_max{std::chrono::minutes(5)};     // reconnect delay cap
   std::chrono::seconds poll_wait{55};                 // GET /v1/work?wait=
+  // `metrics_listen: HOST:PORT`: plain-HTTP GET /metrics (docs/metrics.md); port 0: an
+  // ephemeral one, written to STATE_DIR/metrics_port. None: no listener.
+  std::optional<HostPort> metrics_listen;
 };
 
 // Reads the agent config from `map` (AllowOnly: any other key is an error naming it and its
@@ -47,9 +50,9 @@ AgentConfig ParseAgentConfig(const link::ConfigMap& map, std::optional<std::stri
 // Loads FILE and parses it with the proxy from $https_proxy (or $HTTPS_PROXY).
 AgentConfig LoadAgentConfig(const std::filesystem::path& file);
 
-// "host:port" (a port from 1 to 65535; "[v6]:port" for IPv6 literals). Throws InvalidArgument
-// naming `what`.
-HostPort ParseHostPort(std::string_view text, std::string_view what);
+// "host:port" (a port from 1 to 65535, or 0 with `allow_port_zero`; "[v6]:port" for IPv6
+// literals). Throws InvalidArgument naming `what`.
+HostPort ParseHostPort(std::string_view text, std::string_view what, bool allow_port_zero = false);
 
 // "http://host:port" or "http://host:port/" (the only proxy form the agent speaks: CONNECT over
 // plain HTTP). Throws InvalidArgument naming `what`.

@@ -66,6 +66,9 @@ class AgentState {
   // Transfers still in progress, then the most recently changed; at most `limit`.
   std::vector<TransferRow> Recent(int limit);
 
+  // The connection, for read-only queries (the metrics); hold its Lock().
+  link::Database& database() { return db_; }
+
   // The migrations, version 1 first (exposed for the migration test).
   static const std::vector<std::string>& Migrations();
 

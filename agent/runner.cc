@@ -19,8 +19,10 @@
 #include "agent/fetcher.h"
 #include "agent/hub_client.h"
 #include "agent/inventory.h"
+#include "agent/metrics.h"
 #include "agent/wire.h"
 #include "link/backoff.h"
+#include "link/metrics_text.h"
 #include "link/tls.h"
 #include "registry/store_factory.h"
 
@@ -117,6 +119,7 @@ asio::awaitable<void> Runner::Run() {
       spdlog::info("site {}: {}; asking again in {} s", config_.site, busy.what(), busy.wait().count());
     } catch (const std::exception& e) {  // Error, and the filesystem's errors on the spool's disk
       if (stopping_) break;
+      link::ProcessErrors().Add("link");
       wait = backoff_.Next();
       spdlog::warn("site {}: {}; reconnecting in {:.1f} s", config_.site, e.what(), Seconds(wait));
     }
@@ -262,6 +265,9 @@ AgentExit RunAgent(const AgentConfig& config, const link::Clock& clock, std::sto
   std::filesystem::remove_all(config.state_dir / "scratch");  // what an apply cut short left
   asio::io_context io;
   Runner runner(config, clock, io);
+  std::unique_ptr<MetricsListener> metrics;
+  if (config.metrics_listen) metrics = std::make_unique<MetricsListener>(config, clock);
+  if (metrics) metrics->Start();
   spdlog::info("site {}: agent started; hub {}, target {}", config.site, config.hub.str(),
                config.target_registry.empty() ? config.target.text : "docker://" + config.target_registry);
   std::exception_ptr failed;

@@ -10,6 +10,7 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "hub/http_listener.h"
 #include "hub/hub_routes.h"
 #include "hub/hub_server.h"
 #include "hub/hub_state.h"
@@ -31,6 +32,7 @@ struct HubDaemon::Parts {
   boost::asio::io_context ioc{2};
   Server server;
   std::unique_ptr<Watcher> watcher;  // with a `source` only
+  std::unique_ptr<HttpListener> http;  // with `http_listen` only
 };
 
 HubDaemon::HubDaemon(const HubConfig& config, const link::Clock& clock) : parts_(std::make_unique<Parts>(config, clock)) {
@@ -40,6 +42,11 @@ HubDaemon::HubDaemon(const HubConfig& config, const link::Clock& clock) : parts_
   if (config.source) {
     parts_->watcher = std::make_unique<Watcher>(config, parts_->state, clock);
     parts_->routes.OnInventory([watcher = parts_->watcher.get()](const std::string&) { watcher->Wake(); });
+  }
+  if (config.http_listen) {
+    std::function<void()> wake;
+    if (parts_->watcher) wake = [watcher = parts_->watcher.get()] { watcher->Wake(); };
+    parts_->http = std::make_unique<HttpListener>(config, parts_->state, wake, [this] { return parts_->server.connections(); });
   }
   if (config.listen_port == 0) WriteFileAtomic(config.port_file(), std::to_string(port()) + "\n");
   spdlog::info("hub listening on {}:{} for sites {} (state {})", config.listen_host, port(), config.SiteNames(),
@@ -52,16 +59,19 @@ uint16_t HubDaemon::port() const { return parts_->server.port(); }
 
 void HubDaemon::Run() {
   if (parts_->watcher) parts_->watcher->Start();
+  if (parts_->http) parts_->http->Start();
   parts_->server.Start();
   std::thread second([this] { parts_->ioc.run(); });
   parts_->ioc.run();
   second.join();
   if (parts_->watcher) parts_->watcher->Stop();  // the destructor joins it
+  if (parts_->http) parts_->http->Stop();
 }
 
 void HubDaemon::Stop() {
   parts_->server.Stop();
   if (parts_->watcher) parts_->watcher->Stop();
+  if (parts_->http) parts_->http->Stop();
 }
 
 void RaiseOpenFileLimit(size_t sites) {

@@ -96,6 +96,16 @@ void RequireFile(const link::ConfigMap& map, std::string_view key, const std::fi
   if (!std::filesystem::is_regular_file(path, ec)) throw map.ErrorAt(key, "no such file: " + path.string());
 }
 
+// `http_listen` and `notifications_token`.
+void ParseHttp(const link::ConfigMap& top, HubConfig& c) {
+  if (top.Has("http_listen")) c.http_listen = At(top, "http_listen", [&] { return ParseListen(top.String("http_listen")); });
+  c.notifications_token = top.OptionalString("notifications_token");
+  if (!c.notifications_token) return;
+  if (c.notifications_token->size() < 16) throw top.ErrorAt("notifications_token", "must be at least 16 characters (e.g. `openssl rand -hex 32`)");
+  if (!c.http_listen) throw top.ErrorAt("notifications_token", "needs `http_listen` (the plain-HTTP listener the registry posts to)");
+  if (!c.source) throw top.ErrorAt("notifications_token", "needs a `source` (the registry whose pushes wake the watcher)");
+}
+
 }  // namespace
 
 bool Subscription::Matches(std::string_view repo_tag) const {
@@ -149,7 +159,8 @@ std::pair<std::string, uint16_t> ParseListen(std::string_view text) {
 }
 
 HubConfig ParseHubConfig(const link::ConfigMap& top) {
-  top.AllowOnly({"listen", "state_dir", "tls", "sign_key", "rate", "source", "poll_interval", "sites"});
+  top.AllowOnly({"listen", "state_dir", "tls", "sign_key", "rate", "source", "poll_interval", "sites",
+                "http_listen", "notifications_token"});
   HubConfig c;
   c.file = top.file();
   std::tie(c.listen_host, c.listen_port) = At(top, "listen", [&] { return ParseListen(top.String("listen")); });
@@ -161,6 +172,7 @@ HubConfig ParseHubConfig(const link::ConfigMap& top) {
   c.rate = top.OptionalRate("rate").value_or(link::kUnlimitedRate);
   if (top.Has("source")) c.source = ParseSource(top);
   if (!c.source && top.Has("poll_interval")) throw top.ErrorAt("poll_interval", "needs a `source` to poll");
+  ParseHttp(top, c);
   std::set<std::string> names;
   for (const link::ConfigMap& s : top.MapList("sites")) {
     c.sites.push_back(ParseSite(s));

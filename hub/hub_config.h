@@ -59,6 +59,12 @@ struct HubConfig {
   uint64_t rate = link::kUnlimitedRate;   // the hub-wide cap over all sites
   std::vector<SiteConfig> sites;
   std::optional<SourceConfig> source;     // none: the hub queues only what `hub enqueue` gives it
+  // `http_listen: HOST:PORT`: the plain-HTTP listener for GET /metrics and, with a
+  // notifications_token, the registry's POST /v1/notifications (docs/metrics.md); none: off.
+  std::optional<std::pair<std::string, uint16_t>> http_listen;
+  // `notifications_token`: the secret a registry's notifications carry as
+  // "Authorization: Bearer TOKEN" (needs `source` and `http_listen`); none: no webhook.
+  std::optional<std::string> notifications_token;
 
   // The site named `name`, or nullptr.
   const SiteConfig* FindSite(std::string_view name) const;
@@ -68,6 +74,8 @@ struct HubConfig {
   std::filesystem::path database() const { return state_dir / "hub.db"; }
   std::filesystem::path bundles() const { return state_dir / "bundles"; }
   std::filesystem::path port_file() const { return state_dir / "port"; }
+  // STATE_DIR/http_port: the plain-HTTP listener's port when http_listen asks for port 0.
+  std::filesystem::path http_port_file() const { return state_dir / "http_port"; }
 };
 
 // Reads and checks `path` (every key known (sites' `subscriptions` need `source`), every value well-formed, site names unique, each

@@ -87,6 +87,11 @@ void Server::Remove(const std::shared_ptr<Session>& session) {
   sessions_.erase(session);
 }
 
+size_t Server::connections() {
+  std::lock_guard lock(mu_);
+  return sessions_.size();
+}
+
 void Server::Stop() {
   std::lock_guard lock(mu_);
   if (stopped_) return;

@@ -31,6 +31,8 @@ class Server {
 
   // The port it listens on.
   uint16_t port() const { return port_; }
+  // Connections open now (handshakes under way included). Thread-safe.
+  size_t connections();
   // Starts accepting (on the io_context).
   void Start();
   // Thread-safe, idempotent: stops accepting and ends every connection; the io_context then

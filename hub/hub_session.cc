@@ -13,6 +13,7 @@
 #include "common/file.h"
 #include "hub/pacing.h"
 #include "link/http.h"
+#include "link/metrics_text.h"
 #include "link/tls.h"
 
 namespace outpost::hub {
@@ -116,6 +117,7 @@ asio::awaitable<bool> Session::Handshake() {
   if (ec) {
     if (stopping_) co_return false;
     std::string why = link::VerifyFailure(stream_.native_handle());
+    link::ProcessErrors().Add("tls_handshake_failed");
     spdlog::warn("connection from {} refused: TLS handshake failed: {}", peer_, why.empty() ? ec.message() : why);
     co_return false;
   }
@@ -149,6 +151,7 @@ asio::awaitable<bool> Session::Serve() {
   }
   if (ec == http::error::header_limit || ec == http::error::body_limit) {
     bool header = ec == http::error::header_limit;
+    link::ProcessErrors().Add("request_refused");
     spdlog::warn("site {}: request from {} refused: {} over the limit", site_, peer_, header ? "header block" : "body");
     std::string body_message = "request body over " + std::to_string(limit / 1024) + " KiB";
     Reply reply = ErrorReply(header ? 431 : 413, header ? "request header block over 8 KiB" : body_message);

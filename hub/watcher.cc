@@ -4,6 +4,7 @@
 
 #include "common/error.h"
 #include "hub/hub.h"
+#include "link/metrics_text.h"
 #include "sync/diff.h"
 
 namespace outpost::hub {
@@ -49,6 +50,7 @@ void Watcher::Run() {
     try {
       PollOnce();
     } catch (const std::exception& e) {  // Error, and anything the stores let through
+      link::ProcessErrors().Add("source_unreadable");
       spdlog::warn("source {}: cannot plan: {}; trying again in {} s", config_.source->str(), e.what(),
                    config_.source->poll_interval.count() / 1000);
     }
@@ -77,6 +79,7 @@ std::vector<int64_t> Watcher::PollOnce() {
     try {
       queued.push_back(Queue(image));
     } catch (const Error& e) {
+      link::ProcessErrors().Add("plan_failed");
       spdlog::error("site {}: cannot plan {} ({}): {}; trying again next pass", image.site, image.ref, image.manifest, e.what());
     }
   }

@@ -98,7 +98,8 @@ void LinkRig::WriteConfigs() {
           << "verify_key: " << Path("sign.key.pub").string() << "\n"
           << "checkpoint: " << options_.checkpoint << "\n"
           << "stall_timeout: " << options_.stall_timeout << "\n"
-          << "backoff_max: " << options_.backoff_max << "\n";
+          << "backoff_max: " << options_.backoff_max << "\n"
+          << options_.agent_extra;
   }
 }
 

@@ -35,6 +35,7 @@ struct RigOptions {
   bool agent_via_proxy = false;            // the simulator runs as a CONNECT proxy
   std::string hub_extra;                   // top-level hub.yaml lines (e.g. "source: ...\n")
   std::string agent_target;                // the agents' `target` ("": oci: the rig's site layout)
+  std::string agent_extra;                 // agent.yaml lines (e.g. "metrics_listen: ...\n")
 };
 
 // The simulator's counters (its --stats-file).

@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <thread>
+#include <utility>
 #include <vector>
 
 #include "common/error.h"
@@ -70,7 +71,8 @@ std::string MakeImage(const std::filesystem::path& dir, const std::string& tag, 
   return out.substr(0, out.find('\n'));
 }
 
-TestRegistry::TestRegistry(Mode mode) : mode_(mode), port_(FreePort()) {
+TestRegistry::TestRegistry(Mode mode, std::string extra_config, int port)
+    : mode_(mode), extra_config_(std::move(extra_config)), port_(port != 0 ? port : FreePort()) {
   if (mode_ != Mode::kHttp) MakeCertificates();
   if (mode_ == Mode::kBasicTls) {
     std::string cmd = std::string("htpasswd -Bbn ") + kUser + " " + kPassword + " > " +
@@ -132,7 +134,7 @@ void TestRegistry::WriteConfig() {
               "/token\n    service: outpost-test-registry\n    issuer: outpost-test-issuer\n"
               "    rootcertbundle: " + d + "/token.crt\n";
   }
-  WriteFileAtomic(dir_.path() / "config.yml", config);
+  WriteFileAtomic(dir_.path() / "config.yml", config + extra_config_);
 }
 
 void TestRegistry::Start() {

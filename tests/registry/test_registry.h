@@ -26,7 +26,9 @@ class TestRegistry {
   static constexpr const char* kUser = "tester";
   static constexpr const char* kPassword = "s3cret-pw";
 
-  explicit TestRegistry(Mode mode);
+  // `extra_config` is appended to config.yml (top-level keys, e.g. a `notifications:` block);
+  // `port` 0: a free one.
+  explicit TestRegistry(Mode mode, std::string extra_config = "", int port = 0);
   ~TestRegistry();
   TestRegistry(const TestRegistry&) = delete;
   TestRegistry& operator=(const TestRegistry&) = delete;
@@ -50,6 +52,7 @@ class TestRegistry {
   void WriteConfig();
 
   Mode mode_;
+  std::string extra_config_;
   TempDir dir_;
   int port_;
   int token_port_ = 0;
