@@ -6,8 +6,8 @@
 # mutual TLS (certificates by `outpost pki`) through the link simulator at 256 kbit/s. Then
 # test:2.0.0 (the library patched) is pushed at home with skopeo, and the script waits until the
 # site registry serves it, and prints the bytes that crossed the link against what a registry
-# pull would have shipped, the time it took, and both manifest digests as skopeo reads them.
-# Exits non-zero when the digests differ.
+# pull would have shipped (manifest, config and the layers the site lacks), the time it took,
+# and both manifest digests as skopeo reads them. Exits non-zero when the digests differ.
 #
 # usage: packaging/demo-watch.sh [OUTPOST_BINARY [LINKSIM_BINARY]]   (packaging/demo.sh calls it)
 set -euo pipefail
@@ -182,17 +182,17 @@ import json, subprocess, sys
 def manifest(tag):
     out = subprocess.run(["skopeo", "inspect", "--raw", "--tls-verify=false", f"docker://{sys.argv[1]}/test:{tag}"],
                          check=True, capture_output=True).stdout
-    return json.loads(out)
-old, new = manifest("1.0.0"), manifest("2.0.0")
-held = {l["digest"] for l in old["layers"]}
-print(new["config"]["size"] + sum(l["size"] for l in new["layers"] if l["digest"] not in held))
+    return out
+old, raw = json.loads(manifest("1.0.0")), manifest("2.0.0")
+new, held = json.loads(raw), {l["digest"] for l in old["layers"]}
+print(len(raw) + new["config"]["size"] + sum(l["size"] for l in new["layers"] if l["digest"] not in held))
 PY
 )
 src=$(skopeo_digest "docker://$home/test:2.0.0")
 got=$(skopeo_digest "docker://$site/test:2.0.0")
 say "the result"
 printf 'bytes that crossed the link (both ways, TLS included): %s\n' "$crossed"
-printf 'bytes a registry pull would have shipped:              %s (config + changed layers, %s s at 256 kbit/s)\n' \
+printf 'bytes a registry pull would have shipped:              %s (manifest, config, changed layers: %s s at 256 kbit/s)\n' \
   "$registry" "$((registry / rate))"
 printf 'time from the push at home to the site serving it:     %s s\n' "$elapsed"
 printf 'home manifest digest (skopeo): %s\n' "$src"
