@@ -10,6 +10,7 @@
 #include <thread>
 
 #include "common/digest.h"
+#include "common/error.h"
 #include "storage/image_store.h"
 #include "tests/link/link_rig.h"
 #include "tests/registry/test_registry.h"
@@ -79,7 +80,14 @@ class Story {
     rig_.StartHub();
     rig_.StartLinksim({"--rate-down", kLinkRate, "--rate-up", kLinkRate});
     rig_.StartAgent();
-    ASSERT_TRUE(WaitUntil([&] { return rig_.HubStateDump().find("test:1.0.0|") != std::string::npos; }, seconds(60)))
+    auto has_inventory = [&] {
+      try {
+        return rig_.HubStateDump().find("test:1.0.0|") != std::string::npos;
+      } catch (const Error&) {
+        return false;  // the hub has not created its database yet
+      }
+    };
+    ASSERT_TRUE(WaitUntil(has_inventory, seconds(60)))
         << "the hub never received the site's inventory:\n" << rig_.HubLog() << rig_.AgentLog();
   }
 
