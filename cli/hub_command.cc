@@ -116,7 +116,7 @@ void AddApproveCommand(CLI::App& hub_cmd) {
   auto f = std::make_shared<ApproveFlags>();
   cmd->add_option("--config", f->config, "The hub's config file")->required();
   cmd->add_option("--site", f->site, "The site the transfer is for")->required();
-  cmd->add_option("id", f->id, "The transfer id (the hub's log names it)")->required();
+  cmd->add_option("id", f->id, "The transfer id (`outpost hub status` and the hub's log name it)")->required();
   cmd->footer(std::string("Example:\n  outpost hub approve --config hub.yaml --site oslo 12\n\n") + kFooter);
   cmd->callback([f] {
     hub::HubConfig config = hub::LoadHubConfig(f->config);

@@ -261,6 +261,16 @@ std::vector<Transfer> HubState::OpenTransfers(const std::string& site) {
   return out;
 }
 
+std::vector<Transfer> HubState::HeldTransfers(const std::string& site) {
+  auto lock = db_.Lock();
+  link::Statement s =
+      db_.Prepare("SELECT " + std::string(kColumns) + " FROM transfers WHERE site = ? AND state = 'held' ORDER BY id");
+  s.Bind(1, site);
+  std::vector<Transfer> out;
+  while (s.Step()) out.push_back(ReadTransfer(s));
+  return out;
+}
+
 std::vector<Transfer> HubState::FinishedTransfers(const std::string& site, int limit) {
   auto lock = db_.Lock();
   link::Statement s = db_.Prepare("SELECT " + std::string(kColumns) +

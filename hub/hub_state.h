@@ -121,6 +121,8 @@ class HubState {
   // The site's queued and sending transfers: priority (higher first), then id.
   std::vector<Transfer> OpenTransfers(const std::string& site);
 
+  // The site's held transfers (over max_bundle_bytes, waiting for `outpost hub approve`), by id.
+  std::vector<Transfer> HeldTransfers(const std::string& site);
   // The site's finished transfers, the most recent first, at most `limit`.
   std::vector<Transfer> FinishedTransfers(const std::string& site, int limit);
   // The site's row (zeros for a site that has none yet).

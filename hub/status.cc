@@ -72,6 +72,7 @@ std::vector<SiteStatus> CollectStatus(const HubConfig& config, HubState& state, 
     s.rate_now = schedule.RateAt(now);
     s.next_change = schedule.NextChange(now);
     s.open = state.OpenTransfers(c.name);
+    s.held = state.HeldTransfers(c.name);
     s.recent = state.FinishedTransfers(c.name, recent);
     for (const Transfer& t : s.open) s.remaining += Remaining(t);
     s.done = schedule.FinishTime(s.remaining, now);
@@ -85,6 +86,7 @@ nlohmann::json StatusJson(const std::vector<SiteStatus>& sites, link::WallTime n
   for (const SiteStatus& s : sites) {
     nlohmann::json transfers = nlohmann::json::array();
     for (const Transfer& t : s.open) transfers.push_back(TransferJson(t));
+    for (const Transfer& t : s.held) transfers.push_back(TransferJson(t));
     for (const Transfer& t : s.recent) transfers.push_back(TransferJson(t));
     nlohmann::json j = {{"name", s.row.name},
                         {"last_contact", s.row.last_contact},
@@ -108,12 +110,16 @@ std::string StatusText(const std::vector<SiteStatus>& sites, link::WallTime now)
         << " in all\n";
     out << "  link " << RateText(s.rate_now) << " now, changes in " << Until(now, s.next_change) << "; ";
     if (s.open.empty()) {
-      out << "nothing queued\n";
+      out << "nothing queued" << (s.held.empty() ? "" : ", " + std::to_string(s.held.size()) + " held") << "\n";
     } else {
       out << link::FormatBytes(s.remaining) << " to send in " << s.open.size() << " transfer(s), "
           << (s.done ? "done in about " + Until(now, *s.done) : std::string("not within a year at its windows")) << "\n";
     }
     for (const Transfer& t : s.open) out << TransferLine(t) << "\n";
+    for (const Transfer& t : s.held) {
+      out << TransferLine(t) << "\n      over max_bundle_bytes: `outpost hub approve --site " << s.row.name << " " << t.id
+          << "` sends it\n";
+    }
     for (const Transfer& t : s.recent) out << TransferLine(t) << "\n";
   }
   return out.str();

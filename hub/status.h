@@ -19,6 +19,7 @@ struct SiteStatus {
   uint64_t rate_now = 0;                // what its windows allow now (0: closed)
   link::WallTime next_change;           // when that changes (a window opens or closes)
   std::vector<Transfer> open;           // queued and sending, in the order they go out
+  std::vector<Transfer> held;           // waiting for `outpost hub approve`, by id (not in `remaining`)
   std::vector<Transfer> recent;         // the last few finished, newest first
   uint64_t remaining = 0;               // payload bytes of `open` the site has not acknowledged
   std::optional<link::WallTime> done;   // when `remaining` is through at its windows' rates
@@ -30,7 +31,8 @@ std::vector<SiteStatus> CollectStatus(const HubConfig& config, HubState& state, 
                                       const std::string& site = "", int recent = 3);
 
 // The status as one JSON object: {"now": ..., "sites": [{"name", "last_contact", "bytes_sent",
-// "bytes_today", "rate_now", "window_changes_at", "remaining", "eta", "transfers": [...]}]}.
+// "bytes_today", "rate_now", "window_changes_at", "remaining", "eta", "transfers": [...]}]};
+// `transfers` lists the open ones in the order they go out, then the held, then the recent.
 nlohmann::json StatusJson(const std::vector<SiteStatus>& sites, link::WallTime now);
 
 // The status as text for a terminal: one block per site, one line per transfer.

@@ -76,6 +76,22 @@ TEST_F(HubStatusTest, TextShowsProgressAndTheWindow) {
   EXPECT_THAT(text, HasSubstr("app:2.0"));
 }
 
+TEST_F(HubStatusTest, AHeldTransferIsListedWithTheApproveCommandAndNotCountedAsRemaining) {
+  NewTransfer t{"oslo", "sha256:" + std::string(64, 'c'), dir_.path() / "y.bundle", 100, 5100, 0, "test:2.0.0"};
+  t.held = true;
+  int64_t id = state_.Add(t);
+  std::vector<SiteStatus> sites = CollectStatus(config_, state_, clock_.Now(), "oslo");
+  EXPECT_EQ(sites[0].remaining, 0u);
+  nlohmann::json j = StatusJson(sites, clock_.Now());
+  ASSERT_EQ(j["sites"][0]["transfers"].size(), 1u);
+  EXPECT_EQ(j["sites"][0]["transfers"][0]["state"], "held");
+  EXPECT_EQ(j["sites"][0]["transfers"][0]["id"], id);
+  std::string text = StatusText(sites, clock_.Now());
+  EXPECT_THAT(text, HasSubstr("nothing queued, 1 held\n"));
+  EXPECT_THAT(text, HasSubstr("#" + std::to_string(id) + " held test:2.0.0"));
+  EXPECT_THAT(text, HasSubstr("over max_bundle_bytes: `outpost hub approve --site oslo " + std::to_string(id) + "` sends it"));
+}
+
 TEST_F(HubStatusTest, AnUnknownSiteIsNotFoundNamingTheConfiguredOnes) {
   EXPECT_THAT([&] { CollectStatus(config_, state_, clock_.Now(), "tromso"); }, ThrowsKind(Error::Kind::kNotFound));
 }

@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
 # The README's main-job command: installs the build dependencies, builds outpost, creates a small
 # sample image itself (generated rootfs tars, gzip'ed, written as an OCI image layout), inspects
-# it, copies it oci -> oci and oci -> docker-archive, and shows which digests were kept.
+# it, copies it oci -> oci and oci -> docker-archive, and shows which digests were kept; then
+# the main job by hand (demo-delta.sh: diff, signed bundle, apply at a site), and last the whole
+# story with real components (demo-watch.sh: two docker-registry on loopback, the hub watching
+# one, the agent publishing into the other through the link simulator at 256 kbit/s).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash packaging/install-deps.sh
+bash packaging/install-deps.sh --demo
 bash packaging/build.sh
 outpost="$PWD/${OUTPOST_BUILD_DIR:-build}/cli/outpost"
 
@@ -69,3 +72,6 @@ echo "demo: OK (oci copy is byte-identical; the docker-archive keeps the image I
 
 echo; echo "== the main job: diff an old and a new image into a signed bundle, apply it at a site"
 bash packaging/demo-delta.sh "$outpost"
+
+echo; echo "== the whole story: a push at home arrives at a remote site's registry over a 256 kbit/s link"
+bash packaging/demo-watch.sh "$outpost" "$PWD/${OUTPOST_BUILD_DIR:-build}/tests/linksim/outpost-linksim"

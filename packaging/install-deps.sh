@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what outpost needs on Debian 12, and only what is missing (safe to run again).
 #   install-deps.sh          build dependencies only
+#   install-deps.sh --demo   also what packaging/demo.sh runs: docker-registry, skopeo, python3
 #   install-deps.sh --test   also the real components the tests use: docker-registry, skopeo,
 #                            umoci, the encoder oracles (Go, pgzip, pigz, gzip, zstd) and the
 #                            generic differs the benchmark compares against, and what
@@ -12,11 +13,13 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev libyaml-cpp-dev libspdlog-dev nlohmann-json3-dev libcli11-dev
   libgtest-dev libgmock-dev libxxhash-dev libbenchmark-dev libisal-dev
   libhowardhinnant-date-dev tzdata help2man libzydis-dev)
+demo_pkgs=(docker-registry skopeo python3)
 test_pkgs=(docker-registry skopeo umoci golang-go golang-github-klauspost-pgzip-dev
   golang-github-klauspost-compress-dev pigz gzip zstd python3 openssl apache2-utils
   xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl systemd man-db adduser)
 
 want=("${build_pkgs[@]}")
+[[ "${1:-}" == "--demo" ]] && want+=("${demo_pkgs[@]}")
 [[ "${1:-}" == "--test" ]] && want+=("${test_pkgs[@]}")
 
 missing=()

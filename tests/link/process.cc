@@ -1,10 +1,7 @@
 #include "tests/link/process.h"
 
-#include <arpa/inet.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/wait.h>
 
 #include <thread>
@@ -64,20 +61,5 @@ std::optional<int> Process::Wait(std::chrono::milliseconds timeout) {
 }
 
 bool Process::Running() { return !Wait(std::chrono::milliseconds(0)); }
-
-int FreePort() {
-  int s = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof(a);
-  if (::bind(s, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 ||
-      ::getsockname(s, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
-    ::close(s);
-    throw ErrnoError("cannot bind a free port on", "127.0.0.1");
-  }
-  ::close(s);
-  return ntohs(a.sin_port);
-}
 
 }  // namespace outpost::testing

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include "tests/support/ports.h"
+
 namespace outpost::testing {
 
 class Process {
@@ -46,8 +48,5 @@ bool WaitUntil(Pred done, std::chrono::milliseconds timeout) {
   }
   return true;
 }
-
-// A TCP port on 127.0.0.1 that was free a moment ago (bound to port 0, then released).
-int FreePort();
 
 }  // namespace outpost::testing

@@ -11,6 +11,7 @@
 
 #include "common/file.h"
 #include "tests/support/command.h"
+#include "tests/support/ports.h"
 
 namespace outpost::testing {
 
@@ -60,10 +61,6 @@ class TestRegistry {
   pid_t token_pid_ = -1;
 };
 
-// A TCP port on 127.0.0.1 nobody listens on right now.
-int FreePort();
-// Waits until 127.0.0.1:port accepts a connection; false after `seconds`.
-bool WaitForPort(int port, int seconds);
 // Starts `argv` in the background with output to `log`; returns its pid.
 pid_t Spawn(const std::vector<std::string>& argv, const std::string& log);
 // The path of a script in tests/registry/.
