@@ -16,7 +16,7 @@ std::string_view Path(const link::PlainRequest& request) {
 
 }  // namespace
 
-HttpListener::HttpListener(const HubConfig& config, HubState& state, std::function<void()> wake,
+HttpListener::HttpListener(const HubConfig& config, HubState& state, Notifications::Wake wake,
                            std::function<size_t()> connections)
     : metrics_(config, state, std::move(connections)),
       server_("hub http", config.http_listen->first, config.http_listen->second,

@@ -22,7 +22,7 @@ class HttpListener {
   // STATE_DIR/http_port). `wake` (empty without a source) wakes the watcher; `connections`
   // counts the open agent connections. `config` and `state` must outlive this. Throws
   // NetworkError, InvalidArgument (the listener), IOError (the port file).
-  HttpListener(const HubConfig& config, HubState& state, std::function<void()> wake, std::function<size_t()> connections);
+  HttpListener(const HubConfig& config, HubState& state, Notifications::Wake wake, std::function<size_t()> connections);
 
   uint16_t port() const { return server_.port(); }
   // Serves on its own thread.

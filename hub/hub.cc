@@ -44,8 +44,8 @@ HubDaemon::HubDaemon(const HubConfig& config, const link::Clock& clock) : parts_
     parts_->routes.OnInventory([watcher = parts_->watcher.get()](const std::string&) { watcher->Wake(); });
   }
   if (config.http_listen) {
-    std::function<void()> wake;
-    if (parts_->watcher) wake = [watcher = parts_->watcher.get()] { watcher->Wake(); };
+    Notifications::Wake wake;
+    if (parts_->watcher) wake = [watcher = parts_->watcher.get()](const std::vector<std::string>& pushes) { watcher->Wake(pushes); };
     parts_->http = std::make_unique<HttpListener>(config, parts_->state, wake, [this] { return parts_->server.connections(); });
   }
   if (config.listen_port == 0) WriteFileAtomic(config.port_file(), std::to_string(port()) + "\n");

@@ -60,9 +60,11 @@ std::vector<std::string> SubscribedPushes(const HubConfig& config, std::string_v
     if (StringAt(event, "action") != "push" || !event.contains("target") || !event["target"].is_object()) continue;
     const nlohmann::json& target = event["target"];
     const std::string repo = StringAt(target, "repository"), tag = StringAt(target, "tag"), type = StringAt(target, "mediaType");
+    const std::string digest = StringAt(target, "digest");
     // A blob (layer, config) is pushed before its manifest: only the manifest makes an image.
     bool manifest = !tag.empty() || type.find("manifest") != std::string::npos || type.find("index") != std::string::npos;
-    if (manifest && !repo.empty() && Subscribed(config, repo, tag)) pushes.push_back(tag.empty() ? repo : repo + ":" + tag);
+    if (!manifest || repo.empty() || !Subscribed(config, repo, tag)) continue;
+    pushes.push_back((tag.empty() ? repo : repo + ":" + tag) + (digest.empty() ? "" : "@" + digest));
   }
   return pushes;
 }
@@ -76,7 +78,7 @@ bool BearerMatches(std::string_view authorization, std::string_view token) {
   return diff == 0;
 }
 
-Notifications::Notifications(const HubConfig& config, std::function<void()> wake) : config_(config), wake_(std::move(wake)) {}
+Notifications::Notifications(const HubConfig& config, Wake wake) : config_(config), wake_(std::move(wake)) {}
 
 link::PlainReply Notifications::Handle(const link::PlainRequest& request) {
   if (request.method() != http::verb::post) return Refuse(405, "notification_refused", "notifications are POSTed");
@@ -97,7 +99,7 @@ link::PlainReply Notifications::Handle(const link::PlainRequest& request) {
   std::string list;
   for (const std::string& p : pushes) list += (list.empty() ? "" : ", ") + p;
   spdlog::info("registry notification: pushed {}; the watcher plans now", list);
-  wake_();
+  wake_(pushes);
   return {202, "text/plain; charset=utf-8", "planning\n"};
 }
 

@@ -16,16 +16,19 @@
 namespace outpost::hub {
 
 // The subscribed pushes of an envelope: "REPO:TAG" (or "REPO" for a manifest pushed by digest
-// only), in the order they came. Pulls, other actions, blob pushes (a mediaType naming neither a
+// only), followed by "@DIGEST" when the event names the manifest's digest, in the order they came. Pulls, other actions, blob pushes (a mediaType naming neither a
 // manifest nor an index, and no tag) and repositories no site subscribes to are left out. Throws InvalidArgument when `body` is not JSON or not an envelope (no "events" array,
 // an event that is not an object).
 std::vector<std::string> SubscribedPushes(const HubConfig& config, std::string_view body);
 
 class Notifications {
  public:
-  // `config` (with a notifications_token) must outlive this; `wake` is called (on the
-  // listener's thread) once per envelope with a subscribed push.
-  Notifications(const HubConfig& config, std::function<void()> wake);
+  // Called on the listener's thread once per envelope with a subscribed push, with its pushes
+  // (as SubscribedPushes gives them).
+  using Wake = std::function<void(const std::vector<std::string>& pushes)>;
+
+  // `config` (with a notifications_token) must outlive this.
+  Notifications(const HubConfig& config, Wake wake);
 
   // 202 and the wake for subscribed pushes, 200 for an envelope with none; 401 (bad or missing
   // token), 405 (not POST), 400 (not an envelope); each refusal logged and counted.
@@ -33,7 +36,7 @@ class Notifications {
 
  private:
   const HubConfig& config_;
-  std::function<void()> wake_;
+  Wake wake_;
 };
 
 // True when `authorization` is "Bearer TOKEN" (compared in constant time).

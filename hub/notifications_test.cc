@@ -52,12 +52,12 @@ TEST(SubscribedPushes, ListsPushesOfSubscribedTagsAndIgnoresPullsAndOtherReposit
   HubConfig config = Subscribing();
   std::string body = Envelope({Event("pull", "test", "2.0"), Event("push", "test", "2.1"), Event("push", "test", "1.0"),
                                Event("push", "other", "2.0"), Event("push", "app/web", "1.4"), Event("delete", "test", "2.2")});
-  EXPECT_THAT(SubscribedPushes(config, body), ElementsAre("test:2.1", "app/web:1.4"));
+  EXPECT_THAT(SubscribedPushes(config, body), ElementsAre("test:2.1@sha256:00", "app/web:1.4@sha256:00"));
 }
 
 TEST(SubscribedPushes, AManifestPushedByDigestCountsWhenSomeSubscriptionNamesItsRepository) {
   HubConfig config = Subscribing();
-  EXPECT_THAT(SubscribedPushes(config, Envelope({Event("push", "app/web", "")})), ElementsAre("app/web"));
+  EXPECT_THAT(SubscribedPushes(config, Envelope({Event("push", "app/web", "")})), ElementsAre("app/web@sha256:00"));
   EXPECT_THAT(SubscribedPushes(config, Envelope({Event("push", "other", "")})), IsEmpty());
 }
 
@@ -87,7 +87,11 @@ class NotificationsTest : public ::testing::Test {
  protected:
   HubConfig config_ = Subscribing();
   int woken_ = 0;
-  Notifications notifications_{config_, [this] { ++woken_; }};
+  std::vector<std::string> pushes_;
+  Notifications notifications_{config_, [this](const std::vector<std::string>& pushes) {
+                                 ++woken_;
+                                 pushes_ = pushes;
+                               }};
 };
 
 TEST_F(NotificationsTest, ASubscribedPushWithTheTokenWakesTheWatcherOnce) {
@@ -95,6 +99,7 @@ TEST_F(NotificationsTest, ASubscribedPushWithTheTokenWakesTheWatcherOnce) {
                                                       std::string("Bearer ") + kToken));
   EXPECT_EQ(reply.status, 202u);
   EXPECT_EQ(woken_, 1);
+  EXPECT_THAT(pushes_, ElementsAre("test:2.1@sha256:00", "test:2.2@sha256:00"));
 }
 
 TEST_F(NotificationsTest, AnEnvelopeWithOnlyPullsIsAcceptedWithoutAWake) {

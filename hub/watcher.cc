@@ -2,6 +2,8 @@
 
 #include <spdlog/spdlog.h>
 
+#include <algorithm>
+
 #include "common/error.h"
 #include "hub/hub.h"
 #include "link/metrics_text.h"
@@ -13,6 +15,20 @@ namespace {
 std::unique_ptr<protocol::SigningKey> LoadSignKey(const HubConfig& config) {
   if (!config.sign_key) return nullptr;
   return std::make_unique<protocol::SigningKey>(protocol::SigningKey::LoadPrivate(*config.sign_key));
+}
+
+// True when `listed` shows the push "REPO:TAG[@DIGEST]" or "REPO[@DIGEST]" (by digest only:
+// some tag of REPO at DIGEST; no digest: the tag, or the repository, at all).
+bool Lists(const SourceImages& listed, const std::string& push) {
+  const size_t at = push.find('@');
+  const std::string name = push.substr(0, at), digest = at == std::string::npos ? "" : push.substr(at + 1);
+  if (name.find(':') != std::string::npos) {
+    auto image = listed.find(name);
+    return image != listed.end() && (digest.empty() || image->second == digest);
+  }
+  return std::any_of(listed.begin(), listed.end(), [&](const auto& image) {
+    return RepoOf(image.first) == name && (digest.empty() || image.second == digest);
+  });
 }
 
 }  // namespace
@@ -29,8 +45,10 @@ void Watcher::Start() {
   thread_ = std::thread([this] { Run(); });
 }
 
-void Watcher::Wake() {
+void Watcher::Wake(const std::vector<std::string>& pushed) {
   std::lock_guard lock(mu_);
+  const auto give_up = std::chrono::steady_clock::now() + clock_.RealDuration(kPushSettle);
+  for (const std::string& push : pushed) awaited_[push] = give_up;
   woken_ = true;
   wake_.notify_all();
 }
@@ -47,19 +65,38 @@ void Watcher::Run() {
   while (!stopping_) {
     woken_ = false;
     lock.unlock();
+    std::optional<SourceImages> listed;
     try {
-      PollOnce();
+      Pass(listed);
     } catch (const std::exception& e) {  // Error, and anything the stores let through
       link::ProcessErrors().Add("source_unreadable");
       spdlog::warn("source {}: cannot plan: {}; trying again in {} s", config_.source->str(), e.what(),
                    config_.source->poll_interval.count() / 1000);
     }
     lock.lock();
-    wake_.wait_for(lock, interval, [this] { return stopping_ || woken_; });
+    wake_.wait_for(lock, Settle(listed, interval), [this] { return stopping_ || woken_; });
   }
 }
 
+std::chrono::milliseconds Watcher::Settle(const std::optional<SourceImages>& listed, std::chrono::milliseconds interval) {
+  const auto now = std::chrono::steady_clock::now();
+  std::erase_if(awaited_, [&](const auto& entry) {
+    if (listed && Lists(*listed, entry.first)) return true;
+    if (now < entry.second) return false;
+    spdlog::warn("registry notification: {} is still not listed by the source after {} s; the next poll plans what it lists then",
+                 entry.first, kPushSettle.count());
+    return true;
+  });
+  if (awaited_.empty()) return interval;
+  return std::min(interval, clock_.RealDuration(std::chrono::seconds(1)));
+}
+
 std::vector<int64_t> Watcher::PollOnce() {
+  std::optional<SourceImages> listed;
+  return Pass(listed);
+}
+
+std::vector<int64_t> Watcher::Pass(std::optional<SourceImages>& listed) {
   std::map<std::string, SiteInventory> inventories;
   for (const SiteConfig& site : config_.sites) {
     if (site.subscriptions.empty()) continue;
@@ -68,6 +105,7 @@ std::vector<int64_t> Watcher::PollOnce() {
   std::vector<int64_t> queued;
   if (inventories.empty()) return queued;  // nothing to plan against yet
   SourceImages source = ListSource(config_, stores_);
+  listed = source;
   auto planned = [this](const std::string& site, const std::string& ref, const std::string& manifest) {
     return state_.Planned(site, ref, manifest);
   };

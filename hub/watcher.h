@@ -3,10 +3,14 @@
 // the serving io_context) and queues the bundle as `hub enqueue` does, with `as` = REPO:TAG.
 #pragma once
 
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -29,8 +33,12 @@ class Watcher {
 
   // Starts the polling thread (a first pass at once).
   void Start();
-  // Thread-safe: the next pass starts now rather than after poll_interval.
-  void Wake();
+  // Thread-safe: the next pass starts now rather than after poll_interval. `pushed` are a
+  // registry notification's pushes ("REPO:TAG[@DIGEST]", notifications.h). A registry may
+  // notify before it lists the tag (distribution tags a manifest after announcing it), so until
+  // the source lists each push (its tag at its digest) the watcher passes again every second,
+  // for at most kPushSettle.
+  void Wake(const std::vector<std::string>& pushed = {});
   // Thread-safe, idempotent: no pass starts after this; a diff under way finishes first.
   void Stop();
 
@@ -39,8 +47,17 @@ class Watcher {
   // pass. Throws what listing the source throws.
   std::vector<int64_t> PollOnce();
 
+  // How long a notified push is waited for in the source's listing.
+  static constexpr std::chrono::seconds kPushSettle{30};
+
  private:
   void Run();
+  // PollOnce, also handing back the source's listing when the pass got that far.
+  std::vector<int64_t> Pass(std::optional<SourceImages>& listed);
+  // Under mu_, after a pass that listed `listed` (nullopt: it did not): forgets the awaited
+  // pushes the listing shows and those past their deadline; returns the wait before the next
+  // pass (a second while some push is still awaited, else `interval`).
+  std::chrono::milliseconds Settle(const std::optional<SourceImages>& listed, std::chrono::milliseconds interval);
   // Diffs `image` into a bundle and queues it (held when over its max_bundle_bytes).
   int64_t Queue(const PlannedImage& image);
 
@@ -52,6 +69,7 @@ class Watcher {
   std::mutex mu_;
   std::condition_variable wake_;
   bool woken_ = false;
+  std::map<std::string, std::chrono::steady_clock::time_point> awaited_;  // push -> give-up time
   bool stopping_ = false;
   std::thread thread_;
 };

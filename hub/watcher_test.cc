@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <thread>
+
 #include "common/file.h"
 #include "hub/hub.h"
 #include "hub/planner.h"
@@ -135,6 +138,20 @@ TEST_F(WatcherTest, AMovedTagSupersedesTheQueuedTransferThatHasNotStarted) {
   EXPECT_TRUE(state.Planned("oslo", "test:2.0.0", moved.str()));
   ASSERT_EQ(state.OpenTransfers("oslo").size(), 1u);
   EXPECT_EQ(state.OpenTransfers("oslo")[0].id, second[0]);
+}
+
+TEST_F(WatcherTest, ANotifiedPushTheSourceDoesNotListYetIsPlannedAsSoonAsItIsListed) {
+  config_.source->poll_interval = std::chrono::hours(1);
+  HubState state(config_.state_dir, clock_);
+  state.SetInventory("oslo", {{{"test:1.0.0", v1_.str()}, {"test:2.0.0", v2_.str()}}, {}});
+  Watcher watcher(config_, state, clock_);
+  watcher.Start();
+  watcher.Wake({"test:3.0.0"});  // the registry announced it before tagging it
+  std::this_thread::sleep_for(std::chrono::milliseconds(1500));
+  Digest v3 = WriteAt("test:3.0.0", "three");
+  auto planned = [&] { return HubState(config_.state_dir, clock_).Planned("oslo", "test:3.0.0", v3.str()); };
+  for (int i = 0; i < 100 && !planned(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  EXPECT_TRUE(planned()) << "the watcher slept for its poll_interval";
 }
 
 }  // namespace
