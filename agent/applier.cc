@@ -58,10 +58,23 @@ storage::Reference IntoReference(const AgentConfig& config, const std::string& b
     return storage::Reference::Parse("docker://" + config.target.host() + "/" + as);
   }
   storage::Reference into = config.target;
-  into.tag = as;
+  into.tag.clear();
   into.digest.reset();
-  into.text += ":" + as;
+  if (size_t at = as.find('@'); at != std::string::npos) {
+    into.digest = Digest::Parse(as.substr(at + 1));
+    into.text += as.substr(at);
+  } else {
+    into.tag = as;
+    into.text += ":" + as;
+  }
   return into;
+}
+
+std::string CarriedTagPrefix(const AgentConfig& config, const std::string& as) {
+  bool file_store = config.target_registry.empty() && config.target.transport != storage::Reference::Transport::kDocker;
+  if (!file_store || as.empty()) return "";
+  size_t end = as.find('@');
+  return as.substr(0, end == std::string::npos ? as.rfind(':') : end) + ":";
 }
 
 ApplyOutcome ApplyBundle(const ApplyJob& job) {
@@ -75,6 +88,7 @@ ApplyOutcome ApplyBundle(const ApplyJob& job) {
     o.bundle = job.spool;
     o.into = IntoReference(job.config, head.header().target_reference, job.as);
     o.bases = TargetImages(o.into, *job.stores);
+    o.carried_tag_prefix = CarriedTagPrefix(job.config, job.as);
     o.verify_key = job.verify_key.get();
     o.stores = job.stores.get();
     o.scratch = scratch;

@@ -18,7 +18,13 @@ namespace outpost::agent {
 //     target has none); a registry-only target takes repository and tag from the bundle's
 //     target reference, which must then be a docker:// one.
 // Throws InvalidArgument naming the bundle when no repository can be found.
+// `as` may also be "REPO@sha256:<hex>" (a platform manifest of a multi-platform index, published
+// by digest without a tag): docker://HOST/REPO@DIGEST, or the file store at that digest.
 storage::Reference IntoReference(const AgentConfig& config, const std::string& bundle_target, const std::string& as);
+
+// What the tags of a bundle's carried documents get before them at this site: "REPO:" of `as`
+// in a file store (whose tags are "REPO:TAG"), else "".
+std::string CarriedTagPrefix(const AgentConfig& config, const std::string& as);
 
 struct ApplyOutcome {
   bool applied = false;

@@ -45,5 +45,24 @@ TEST(IntoReference, ARepositoryTargetIsRenamedOnlyByAs) {
             "registry:5000/other");
 }
 
+TEST(IntoReference, APlatformManifestQueuedByDigestIsPublishedByDigestWithoutATag) {
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  storage::Reference reg = IntoReference(WithTarget("docker://registry:5000"), "oci:/x", "test@" + digest);
+  EXPECT_EQ(reg.location, "registry:5000/test");
+  EXPECT_EQ(reg.tag, "");
+  EXPECT_EQ(reg.digest->str(), digest);
+  storage::Reference file = IntoReference(WithTarget("oci:/srv/layout"), "oci:/x", "test@" + digest);
+  EXPECT_EQ(file.location, "/srv/layout");
+  EXPECT_EQ(file.tag, "");
+  EXPECT_EQ(file.digest->str(), digest);
+}
+
+TEST(CarriedTagPrefix, AFileStoreNamesTheRepositoryAndARegistryNothing) {
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  EXPECT_EQ(CarriedTagPrefix(WithTarget("oci:/srv/layout"), "test@" + digest), "test:");
+  EXPECT_EQ(CarriedTagPrefix(WithTarget("oci:/srv/layout"), "team/app:2.0"), "team/app:");
+  EXPECT_EQ(CarriedTagPrefix(WithTarget("docker://registry:5000"), "test@" + digest), "");
+}
+
 }  // namespace
 }  // namespace outpost::agent

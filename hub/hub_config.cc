@@ -6,6 +6,7 @@
 #include <set>
 
 #include "common/error.h"
+#include "image/image.h"
 
 namespace outpost::hub {
 namespace {
@@ -43,7 +44,7 @@ link::Window ParseWindow(const link::ConfigMap& map) {
 }
 
 Subscription ParseSubscription(const link::ConfigMap& map) {
-  map.AllowOnly({"images", "priority", "max_bundle_bytes"});
+  map.AllowOnly({"images", "priority", "max_bundle_bytes", "platforms"});
   Subscription sub;
   sub.images = map.StringList("images");
   if (sub.images.empty()) throw map.ErrorAt("images", "a subscription needs at least one REPO:TAG glob (e.g. \"test:*\")");
@@ -55,6 +56,8 @@ Subscription ParseSubscription(const link::ConfigMap& map) {
   }
   sub.priority = map.OptionalInt("priority", -1000000, 1000000).value_or(0);
   sub.max_bundle_bytes = map.OptionalBytes("max_bundle_bytes").value_or(UINT64_MAX);
+  sub.platforms = map.StringList("platforms");
+  for (const std::string& platform : sub.platforms) At(map, "platforms", [&] { return image::Platform::Parse(platform); });
   return sub;
 }
 

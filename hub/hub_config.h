@@ -20,6 +20,9 @@ struct Subscription {
   std::vector<std::string> images;  // globs on "REPO:TAG" (fnmatch: `*`, `?`, `[...]`), e.g. "app/*:1.*"
   int64_t priority = 0;              // the transfers' priority
   uint64_t max_bundle_bytes = UINT64_MAX;  // a bigger bundle is held for `outpost hub approve`
+  // Of a tag that names a multi-platform index, the platforms sent ("os/arch[/variant]", a
+  // variant-less entry matches every variant); empty: all of them.
+  std::vector<std::string> platforms;
 
   // True when "REPO:TAG" matches one of `images`.
   bool Matches(std::string_view repo_tag) const;

@@ -110,7 +110,7 @@ constexpr const char* kWatching =
     "sites:\n"
     "  - name: oslo\n"
     "    subscriptions:\n"
-    "      - {images: [\"test:*\", \"app/*:1.*\"], priority: 5, max_bundle_bytes: 10MiB}\n"
+    "      - {images: [\"test:*\", \"app/*:1.*\"], priority: 5, max_bundle_bytes: 10MiB, platforms: [linux/amd64]}\n"
     "  - name: bergen\n";
 
 TEST(HubConfig, ReadsTheSourceThePollIntervalAndEachSitesSubscriptions) {
@@ -123,6 +123,7 @@ TEST(HubConfig, ReadsTheSourceThePollIntervalAndEachSitesSubscriptions) {
   const Subscription& sub = c.sites[0].subscriptions[0];
   EXPECT_EQ(sub.priority, 5);
   EXPECT_EQ(sub.max_bundle_bytes, 10u << 20);
+  EXPECT_EQ(sub.platforms, (std::vector<std::string>{"linux/amd64"}));
   EXPECT_TRUE(sub.Matches("test:2.0.0"));
   EXPECT_TRUE(sub.Matches("app/web:1.4"));
   EXPECT_FALSE(sub.Matches("app/web:2.0"));
@@ -146,8 +147,11 @@ TEST(HubConfig, SubscriptionsAreRefusedWithoutASourceOrWithUnknownKeysOrBadGlobs
   without.erase(without.find("source:"), without.find("sites:") - without.find("source:"));
   EXPECT_THAT([&] { Parse(without); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("need a top-level `source`")));
   std::string unknown = kWatching;
-  unknown.replace(unknown.find("priority: 5"), 11, "platforms: [linux/amd64]");
-  EXPECT_THAT([&] { Parse(unknown); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("unknown key `platforms`")));
+  unknown.replace(unknown.find("priority: 5"), 11, "arch: [linux/amd64]");
+  EXPECT_THAT([&] { Parse(unknown); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("unknown key `arch`")));
+  std::string platform = kWatching;
+  platform.replace(platform.find("linux/amd64"), 11, "amd64");
+  EXPECT_THAT([&] { Parse(platform); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("is not OS/ARCH")));
   std::string glob = kWatching;
   glob.replace(glob.find("\"test:*\""), 8, "\"test\"");
   EXPECT_THAT([&] { Parse(glob); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("`test` is not a REPO:TAG glob")));

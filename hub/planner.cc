@@ -25,14 +25,147 @@ bool RepoWanted(const HubConfig& config, const std::string& repo) {
 SourceImages Digests(const std::map<std::string, image::ManifestBlob>& images) {
   SourceImages out;
   for (const auto& [ref, blob] : images) {
-    if (!blob.is_index()) out.emplace(ref, blob.digest.str());
+    out.emplace(ref, blob.digest.str());
+    if (blob.is_index()) out.indexes.emplace(blob.digest.str(), image::Index::Parse(blob).manifests);
   }
   return out;
 }
 
+constexpr std::string_view kCosignSuffixes[] = {".sig", ".att", ".sbom"};
+
+std::string TagOf(const std::string& ref) { return ref.substr(ref.rfind(':') + 1); }
+
+bool TakesPlatform(const Subscription& sub, const image::Platform& platform) {
+  if (sub.platforms.empty()) return true;
+  return std::any_of(sub.platforms.begin(), sub.platforms.end(),
+                     [&](const std::string& want) { return platform.Matches(image::Platform::Parse(want)); });
+}
+
+// An index entry that is no platform's image (a build attestation: "unknown/unknown", or no
+// platform at all): carried along with the index, never planned.
+bool IsAttachment(const image::Descriptor& d) { return !d.platform || d.platform->os == "unknown"; }
+
+// Plans one site's images against its inventory.
+class SitePlanner {
+ public:
+  using PlannedFn = std::function<bool(const std::string&, const std::string&, const std::string&)>;
+  SitePlanner(const SourceImages& source, const SiteConfig& site, const SiteInventory& inventory, const PlannedFn& planned)
+      : source_(source), site_(site), inventory_(inventory), planned_(planned) {
+    for (const auto& [ref, manifest] : source) {
+      held_by_source_.emplace(RepoOf(ref), manifest);
+      for (const image::Descriptor& d : Entries(manifest)) held_by_source_.emplace(RepoOf(ref), d.digest.str());
+    }
+    for (const auto& [ref, manifest] : inventory.images) {
+      site_manifests_.insert(manifest);
+      for (const image::Descriptor& d : Entries(manifest)) site_manifests_.insert(d.digest.str());  // published only when all are held
+    }
+  }
+
+  void Plan(std::vector<PlannedImage>& out) {
+    for (const auto& [ref, manifest] : source_) {
+      const Subscription* sub = site_.Subscribed(ref);
+      if (sub == nullptr || IsCosignTag(TagOf(ref))) continue;
+      if (source_.indexes.contains(manifest)) {
+        PlanIndex(ref, manifest, *sub, out);
+      } else if (Wanted(ref, manifest)) {
+        out.push_back(Image(ref, RepoOf(ref), manifest, *sub));
+      }
+    }
+  }
+
+ private:
+  const std::vector<image::Descriptor>& Entries(const std::string& manifest) const {
+    static const std::vector<image::Descriptor> kNone;
+    auto it = source_.indexes.find(manifest);
+    return it == source_.indexes.end() ? kNone : it->second;
+  }
+
+  bool Wanted(const std::string& as, const std::string& manifest) const {
+    return !site_manifests_.contains(manifest) && !planned_(site_.name, as, manifest);
+  }
+
+  // Each platform manifest `sub` takes, by digest; the index itself rides along with each of
+  // them when `sub` takes every platform (the site publishes it once it holds them all).
+  void PlanIndex(const std::string& ref, const std::string& index, const Subscription& sub, std::vector<PlannedImage>& out) {
+    const std::string repo = RepoOf(ref);
+    std::vector<CarriedManifest> with_index;
+    std::vector<std::string> taken;
+    bool all = true;
+    for (const image::Descriptor& d : Entries(index)) {
+      if (IsAttachment(d)) {
+        with_index.push_back({d.digest.str(), ""});
+      } else if (TakesPlatform(sub, *d.platform)) {
+        taken.push_back(d.digest.str());
+      } else {
+        all = false;
+      }
+    }
+    if (all && !site_manifests_.contains(index)) {
+      with_index.push_back({index, TagOf(ref)});
+      AddCosignTags(repo, index, with_index);
+    } else {
+      with_index.clear();
+    }
+    for (const std::string& manifest : taken) {
+      const std::string as = repo + "@" + manifest;
+      if (!Wanted(as, manifest)) continue;
+      PlannedImage image = Image(as, repo, manifest, sub);
+      image.carry.insert(image.carry.end(), with_index.begin(), with_index.end());
+      out.push_back(std::move(image));
+    }
+  }
+
+  PlannedImage Image(const std::string& as, const std::string& repo, const std::string& manifest, const Subscription& sub) const {
+    PlannedImage image{site_.name, as, repo, manifest, {}, &sub, {}};
+    for (const auto& [held_ref, held] : inventory_.images) {
+      if (RepoOf(held_ref) != repo || !held_by_source_.contains({repo, held})) continue;
+      std::vector<std::string> bases{held};
+      if (source_.indexes.contains(held)) {
+        bases.clear();
+        for (const image::Descriptor& d : Entries(held)) {
+          if (!IsAttachment(d)) bases.push_back(d.digest.str());
+        }
+      }
+      for (const std::string& base : bases) {
+        if (std::find(image.bases.begin(), image.bases.end(), base) == image.bases.end()) image.bases.push_back(base);
+      }
+    }
+    AddCosignTags(repo, manifest, image.carry);
+    return image;
+  }
+
+  // The source's cosign-style tags of `manifest` in `repo`.
+  void AddCosignTags(const std::string& repo, const std::string& manifest, std::vector<CarriedManifest>& carry) const {
+    const std::string tag = "sha256-" + Digest::Parse(manifest).hex();
+    for (std::string_view suffix : kCosignSuffixes) {
+      auto it = source_.find(repo + ":" + tag + std::string(suffix));
+      if (it != source_.end()) carry.push_back({it->second, tag + std::string(suffix)});
+    }
+  }
+
+  const SourceImages& source_;
+  const SiteConfig& site_;
+  const SiteInventory& inventory_;
+  const PlannedFn& planned_;
+  std::set<std::pair<std::string, std::string>> held_by_source_;  // (REPO, manifest)
+  std::set<std::string> site_manifests_;
+};
+
 }  // namespace
 
-std::string RepoOf(const std::string& ref) { return ref.substr(0, ref.rfind(':')); }
+std::string RepoOf(const std::string& ref) {
+  size_t at = ref.find('@');
+  return ref.substr(0, at != std::string::npos ? at : ref.rfind(':'));
+}
+
+bool IsCosignTag(std::string_view tag) {
+  constexpr std::string_view kPrefix = "sha256-";
+  if (!tag.starts_with(kPrefix) || tag.size() < kPrefix.size() + 64) return false;
+  std::string_view hex = tag.substr(kPrefix.size(), 64);
+  if (hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return false;
+  std::string_view suffix = tag.substr(kPrefix.size() + 64);
+  return std::find(std::begin(kCosignSuffixes), std::end(kCosignSuffixes), suffix) != std::end(kCosignSuffixes);
+}
 
 SourceImages ListSource(const HubConfig& config, registry::RegistryStoreFactory& stores) {
   const SourceConfig& source = *config.source;
@@ -49,26 +182,11 @@ SourceImages ListSource(const HubConfig& config, registry::RegistryStoreFactory&
 std::vector<PlannedImage> PlanImages(const HubConfig& config, const SourceImages& source,
                                      const std::map<std::string, SiteInventory>& inventories,
                                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& planned) {
-  std::set<std::pair<std::string, std::string>> held_by_source;  // (REPO, manifest)
-  for (const auto& [ref, manifest] : source) held_by_source.emplace(RepoOf(ref), manifest);
   std::vector<PlannedImage> out;
   for (const SiteConfig& site : config.sites) {
     auto inventory = inventories.find(site.name);
     if (inventory == inventories.end()) continue;
-    std::set<std::string> site_manifests;
-    for (const auto& [ref, manifest] : inventory->second.images) site_manifests.insert(manifest);
-    for (const auto& [ref, manifest] : source) {
-      const Subscription* sub = site.Subscribed(ref);
-      if (sub == nullptr || site_manifests.contains(manifest) || planned(site.name, ref, manifest)) continue;
-      PlannedImage image{site.name, ref, RepoOf(ref), manifest, {}, sub};
-      for (const auto& [held_ref, held_manifest] : inventory->second.images) {
-        bool usable = RepoOf(held_ref) == image.repo && held_by_source.contains({image.repo, held_manifest});
-        if (usable && std::find(image.bases.begin(), image.bases.end(), held_manifest) == image.bases.end()) {
-          image.bases.push_back(held_manifest);
-        }
-      }
-      out.push_back(std::move(image));
-    }
+    SitePlanner(source, site, inventory->second, planned).Plan(out);
   }
   return out;
 }
@@ -85,6 +203,9 @@ sync::DiffOptions PlannedDiffOptions(const HubConfig& config, const PlannedImage
   o.stores = &stores;
   o.scratch = scratch;
   o.cache = config.state_dir / "cache";
+  for (const CarriedManifest& c : image.carry) {
+    o.carry.push_back({storage::Reference::Parse(config.source->ImageRef(image.repo, c.manifest)), c.tag});
+  }
   return o;
 }
 

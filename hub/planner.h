@@ -15,31 +15,57 @@
 
 namespace outpost::hub {
 
-// The source's images: "REPO:TAG" -> "sha256:<hex>" of its manifest.
-using SourceImages = std::map<std::string, std::string>;
+// The source's images: "REPO:TAG" -> "sha256:<hex>" of its manifest or multi-platform index.
+struct SourceImages : std::map<std::string, std::string> {
+  using map::map;
+  // Each index named above -> the manifests it names (with their platforms).
+  std::map<std::string, std::vector<image::Descriptor>> indexes;
+};
+
+// A manifest carried along with a planned image (sync::Carry): its digest in the image's
+// repository and the tag the site points at it ("" for none).
+struct CarriedManifest {
+  std::string manifest;
+  std::string tag;
+  friend bool operator==(const CarriedManifest&, const CarriedManifest&) = default;
+};
 
 // One image to diff and queue for one site.
 struct PlannedImage {
   std::string site;
-  std::string ref;        // "REPO:TAG", the transfer's `as`
+  // The transfer's `as`: "REPO:TAG", or "REPO@DIGEST" for one platform of a multi-platform
+  // index (published by digest; the tag goes with the index, carried once all its platforms are
+  // at the site).
+  std::string ref;
   std::string repo;       // REPO
   std::string manifest;   // the source's manifest digest of `ref`
   std::vector<std::string> bases;  // manifest digests the site holds of REPO that the source holds too
   const Subscription* subscription = nullptr;  // points into the HubConfig
+  // Carried along (docs/hub-state.md, "Carried along"): the cosign-style tags
+  // `sha256-<hex>.sig/.att/.sbom` of `manifest` and, when the site takes every platform of the
+  // index `manifest` belongs to, that index with its tag and its own cosign-style tags.
+  std::vector<CarriedManifest> carry;
 };
 
-// "REPO" of "REPO:TAG" (the part before the last ':').
+// "REPO" of "REPO:TAG" (the part before the last ':') or of "REPO@DIGEST".
 std::string RepoOf(const std::string& ref);
 
+// True for a cosign-style tag, "sha256-<64 hex>.sig", ".att" or ".sbom": never planned as an
+// image of its own, carried along with the image it names instead.
+bool IsCosignTag(std::string_view tag);
+
 // Lists the source's images of every repository some subscription can match (a registry's
-// catalog filtered by the globs' repository parts; an OCI layout's "REPO:TAG" tags). Index
-// manifests (multi-arch) are left out: not supported yet. Blocking. Throws what the stores throw.
+// catalog filtered by the globs' repository parts; an OCI layout's "REPO:TAG" tags), with the
+// platform manifests of each multi-platform index. Blocking. Throws what the stores throw.
 SourceImages ListSource(const HubConfig& config, registry::RegistryStoreFactory& stores);
 
 // Pure: for each site with an inventory (`inventories`; a site without one is not planned for,
 // since the hub does not know what it holds) and each source image it is subscribed to whose
 // manifest its inventory lacks under any name, and which `planned(site, ref, manifest)` says is
-// not planned yet: the image with its bases. By site (config order), then ref.
+// not planned yet: the image with its bases and what is carried along. A tag naming an index
+// plans each platform manifest the subscription's `platforms` take as "REPO@DIGEST" (platform
+// "unknown/unknown" entries, such as build attestations, are carried, not planned). Cosign-style
+// tags are carried, not planned. By site (config order), then ref.
 std::vector<PlannedImage> PlanImages(const HubConfig& config, const SourceImages& source,
                                      const std::map<std::string, SiteInventory>& inventories,
                                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& planned);

@@ -60,6 +60,12 @@ Document ParseDocument(const json& j, uint64_t payload_bytes) {
           ParseSpan(Field<json>(j, "payload"), payload_bytes)};
 }
 
+CarriedDocument ParseCarried(const json& j, uint64_t payload_bytes) {
+  std::string kind = Field<std::string>(j, "kind");
+  if (kind != "manifest" && kind != "blob") throw Corruption("bundle header: carried kind \"", kind, "\" is neither manifest nor blob");
+  return {ParseDocument(j, payload_bytes), kind == "manifest", Field<std::string>(j, "tag")};
+}
+
 LayerEntry ParseLayer(const json& j, const Header& h) {
   LayerEntry l;
   l.media_type = Field<std::string>(j, "media_type");
@@ -139,6 +145,16 @@ std::string Header::ToJson() const {
             {"config", DocumentJson(config)}, {"bases", bases_json}, {"layers", layers_json},
             {"payload_bytes", payload_bytes}, {"registry_bytes", registry_bytes},
             {"created_by", created_by}};
+  if (!carried.empty()) {
+    json carried_json = json::array();
+    for (const CarriedDocument& c : carried) {
+      json d = DocumentJson(c.document);
+      d["kind"] = c.manifest ? "manifest" : "blob";
+      d["tag"] = c.tag;
+      carried_json.push_back(std::move(d));
+    }
+    j["carried"] = std::move(carried_json);
+  }
   return j.dump();
 }
 
@@ -159,6 +175,13 @@ Header Header::FromJson(std::string_view text) {
     h.bases.push_back({DigestField(b, "digest"), DigestField(b, "diff_id"), Field<uint64_t>(b, "size")});
   }
   for (const json& l : Field<json>(j, "layers")) h.layers.push_back(ParseLayer(l, h));
+  if (j.contains("carried")) {
+    const json carried = Field<json>(j, "carried");
+    if (!carried.is_array() || carried.size() > kMaxCarried) {
+      throw Corruption("bundle header: \"carried\" is not a list of at most ", std::to_string(kMaxCarried), " documents");
+    }
+    for (const json& c : carried) h.carried.push_back(ParseCarried(c, h.payload_bytes));
+  }
   return h;
 }
 

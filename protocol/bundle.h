@@ -90,6 +90,20 @@ struct Document {
   Span payload;
 };
 
+// A small document carried along with the target, whole, and published after it: a blob (an
+// artifact's config or layer) or a manifest (a cosign signature `sha256-<hex>.sig`, the
+// multi-platform index the target belongs to), with the tag to point at it ("" for none).
+// Manifests are published in this order after every blob; an index only when the far side
+// holds every manifest it names.
+struct CarriedDocument {
+  Document document;
+  bool manifest = false;
+  std::string tag;
+};
+
+// At most this many carried documents (a few signatures, attestations and SBOMs per image).
+inline constexpr size_t kMaxCarried = 1000;
+
 struct Header {
   std::string target_reference;  // as the hub named it (--to), for messages and default tags
   Document manifest;
@@ -99,6 +113,7 @@ struct Header {
   uint64_t payload_bytes = 0;   // the whole logical payload stream
   uint64_t registry_bytes = 0;  // what a registry would have shipped the far side instead
   std::string created_by;       // "outpost 0.1.0"
+  std::vector<CarriedDocument> carried;  // optional "carried" field; none in older bundles
 
   // Compact JSON, as stored in the file. FromJson enforces the limits above while parsing and
   // validates every field and every span against payload_bytes; it throws Corruption naming the

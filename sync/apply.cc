@@ -12,6 +12,7 @@
 #include "common/error.h"
 #include "common/file.h"
 #include "compress/decompress.h"
+#include "sync/carry.h"
 #include "sync/image_source.h"
 #include "sync/layer_codec.h"
 #include "sync/layer_rebuild.h"
@@ -308,6 +309,10 @@ void Applier::Publish() {
     }
   }
   store->WriteManifest(manifest, report_.tag);
+  if (!to_archive_) {  // a docker-archive holds one image, under digests of its own
+    std::vector<std::string> carried = PublishCarried(bundle_, *store, o_.carried_tag_prefix);
+    report_.warnings.insert(report_.warnings.end(), carried.begin(), carried.end());
+  }
   store->Commit();
   report_.manifest = manifest.digest;
 }

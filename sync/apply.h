@@ -40,6 +40,9 @@ struct ApplyOptions {
   storage::StoreFactory* stores = nullptr;
   std::filesystem::path scratch = DefaultScratchDir();
   sync::Progress* progress = nullptr;                // nullptr: quiet
+  // Put before the tags of the bundle's carried documents (sync/carry.h): "REPO:" for a file
+  // store whose tags are "REPO:TAG", "" for a registry repository.
+  std::string carried_tag_prefix;
 };
 
 struct ApplyReport {

@@ -466,6 +466,7 @@ DiffReport Planner::Run() {
     report.layers.emplace_back();
     header_.layers.push_back(PlanLayer(i, &report.layers.back()));
   }
+  header_.carried = AppendCarried(o_.carry, o_.stores, writer_);
   writer_.Finish(header_, o_.output, o_.sign_key);
   report.manifest = to_.manifest.blob.digest;
   report.registry_bytes = header_.registry_bytes;

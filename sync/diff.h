@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "delta/layer_delta.h"
+#include "sync/carry.h"
 #include "sync/image_source.h"
 #include "sync/progress.h"
 #include "protocol/bundle.h"
@@ -43,6 +44,9 @@ struct DiffOptions {
   // Where proven recipes and tar indexes are kept across runs (LayerCache); empty: probe and
   // index every layer afresh.
   std::filesystem::path cache;
+  // Manifests carried along whole and published after the target (sync/carry.h): the target's
+  // cosign-style signatures, its multi-platform index. None: nothing carried.
+  std::vector<Carry> carry;
 };
 
 struct LayerReport {
