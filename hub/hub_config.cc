@@ -43,7 +43,7 @@ link::Window ParseWindow(const link::ConfigMap& map) {
 }
 
 Subscription ParseSubscription(const link::ConfigMap& map) {
-  map.AllowOnly({"images", "priority", "max_bundle_bytes"});
+  map.AllowOnly({"images", "priority", "max_bundle_bytes", "keep"});
   Subscription sub;
   sub.images = map.StringList("images");
   if (sub.images.empty()) throw map.ErrorAt("images", "a subscription needs at least one REPO:TAG glob (e.g. \"test:*\")");
@@ -55,6 +55,7 @@ Subscription ParseSubscription(const link::ConfigMap& map) {
   }
   sub.priority = map.OptionalInt("priority", -1000000, 1000000).value_or(0);
   sub.max_bundle_bytes = map.OptionalBytes("max_bundle_bytes").value_or(UINT64_MAX);
+  sub.keep = static_cast<uint32_t>(map.OptionalInt("keep", 0, 1000).value_or(Subscription::kDefaultKeep));
   return sub;
 }
 
@@ -121,6 +122,12 @@ const Subscription* SiteConfig::Subscribed(std::string_view repo_tag) const {
     if (sub.Matches(repo_tag)) return &sub;
   }
   return nullptr;
+}
+
+std::optional<uint32_t> SiteConfig::KeepFor(const std::optional<std::string>& as_ref) const {
+  const Subscription* sub = as_ref ? Subscribed(*as_ref) : nullptr;
+  if (sub == nullptr) return std::nullopt;
+  return sub->keep;
 }
 
 std::string SourceConfig::ImageRef(const std::string& repo, const std::string& digest) const {
