@@ -133,6 +133,7 @@ class CollectTest : public ::testing::Test {
     config_.state_dir = dir_.path() / "state";
     config_.target = storage::Reference::Parse("oci:" + target_.string());
     fs::create_directories(config_.state_dir / "spool");
+    fs::create_directories(dir_.path() / "scratch");
     auto source = Layout(source_);
     for (int i = 0; i < 3; ++i) outpost::testing::WriteImage(*source, versions_[i], "app:" + std::to_string(i + 1));
   }
