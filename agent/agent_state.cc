@@ -6,7 +6,7 @@ namespace outpost::agent {
 namespace {
 
 constexpr const char* kColumns =
-    "id, bundle, head_bytes, file_bytes, as_ref, durable_bytes, state, reported, manifest, tag, error, updated_at";
+    "id, bundle, head_bytes, file_bytes, as_ref, durable_bytes, state, reported, manifest, tag, error, updated_at, keep";
 
 TransferState ParseState(const std::string& s) {
   for (TransferState t : {TransferState::kFetching, TransferState::kReceived, TransferState::kApplied,
@@ -26,6 +26,7 @@ TransferRow ReadRow(const link::Statement& st) {
   r.tag = st.Text(9);
   r.error = st.Text(10);
   r.updated_at = st.Int(11);
+  if (!st.IsNull(12)) r.item.keep = static_cast<uint32_t>(st.Int(12));
   return r;
 }
 
@@ -63,7 +64,14 @@ const std::vector<std::string>& AgentState::Migrations() {
            tag TEXT NOT NULL,
            bundle TEXT NOT NULL,
            transfer INTEGER NOT NULL REFERENCES transfers(id),
-           applied_at INTEGER NOT NULL);)"};
+           applied_at INTEGER NOT NULL);)",
+      R"(ALTER TABLE transfers ADD COLUMN keep INTEGER;
+         CREATE TABLE removed (
+           transfer INTEGER NOT NULL REFERENCES transfers(id),
+           as_ref TEXT NOT NULL,
+           manifest TEXT NOT NULL,
+           how TEXT NOT NULL CHECK (how IN ('removed', 'deleted', 'gone')),
+           removed_at INTEGER NOT NULL);)"};
   return migrations;
 }
 
@@ -85,15 +93,17 @@ std::optional<TransferRow> AgentState::Find(int64_t id) {
 TransferRow AgentState::Begin(const WorkItem& item) {
   link::Database::Transaction tx(db_);
   if (std::optional<TransferRow> row = Find(item.id)) return *row;
-  db_.Prepare("INSERT INTO transfers (id, bundle, head_bytes, file_bytes, as_ref, created_at, updated_at) "
-              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6)")
-      .Bind(1, item.id)
+  link::Statement insert =
+      db_.Prepare("INSERT INTO transfers (id, bundle, head_bytes, file_bytes, as_ref, created_at, updated_at, keep) "
+                  "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)");
+  insert.Bind(1, item.id)
       .Bind(2, item.bundle)
       .Bind(3, static_cast<int64_t>(item.head_bytes))
       .Bind(4, static_cast<int64_t>(item.file_bytes))
       .Bind(5, item.as)
-      .Bind(6, Now())
-      .Run();
+      .Bind(6, Now());
+  if (item.keep) insert.Bind(7, int64_t{*item.keep});
+  insert.Run();
   tx.Commit();
   TransferRow row;
   row.item = item;
@@ -165,6 +175,40 @@ std::vector<TransferRow> AgentState::Recent(int limit) {
                         " FROM transfers ORDER BY state IN ('fetching', 'received') DESC, updated_at DESC, id DESC"
                         " LIMIT ?");
   st.Bind(1, int64_t{limit});
+  std::vector<TransferRow> rows;
+  while (st.Step()) rows.push_back(ReadRow(st));
+  return rows;
+}
+
+std::vector<PublishedVersion> AgentState::Published() {
+  auto lock = db_.Lock();
+  auto st = db_.Prepare(
+      "SELECT a.transfer, t.as_ref, a.manifest, t.keep FROM applied a JOIN transfers t ON t.id = a.transfer "
+      "WHERE t.as_ref != '' AND a.transfer NOT IN (SELECT transfer FROM removed) ORDER BY a.applied_at, a.rowid");
+  std::vector<PublishedVersion> rows;
+  while (st.Step()) {
+    PublishedVersion v{st.Int(0), st.Text(1), st.Text(2), std::nullopt};
+    if (!st.IsNull(3)) v.keep = static_cast<uint32_t>(st.Int(3));
+    rows.push_back(std::move(v));
+  }
+  return rows;
+}
+
+void AgentState::SetRemoved(const PublishedVersion& version, const std::string& how) {
+  auto lock = db_.Lock();
+  db_.Prepare("INSERT INTO removed (transfer, as_ref, manifest, how, removed_at) VALUES (?, ?, ?, ?, ?)")
+      .Bind(1, version.transfer)
+      .Bind(2, version.as)
+      .Bind(3, version.manifest)
+      .Bind(4, how)
+      .Bind(5, Now())
+      .Run();
+}
+
+std::vector<TransferRow> AgentState::Pending() {
+  auto lock = db_.Lock();
+  auto st = db_.Prepare(std::string("SELECT ") + kColumns +
+                        " FROM transfers WHERE state IN ('fetching', 'received') ORDER BY id");
   std::vector<TransferRow> rows;
   while (st.Step()) rows.push_back(ReadRow(st));
   return rows;

@@ -26,6 +26,18 @@ struct WorkItem {
   uint64_t head_bytes = 0;
   uint64_t file_bytes = 0;
   std::string as;           // "REPO:TAG" the operator queued it as, "" for none
+  // How many versions of `as`'s repository the site keeps (the hub's subscription); nullopt:
+  // the hub said nothing (a carried part, an older hub, no subscription). 0: never remove.
+  std::optional<uint32_t> keep = std::nullopt;
+};
+
+// A version of a repository at this site: a transfer with an `as` that the agent applied and
+// has not removed since.
+struct PublishedVersion {
+  int64_t transfer = 0;
+  std::string as;        // "REPO:TAG"
+  std::string manifest;  // the manifest published
+  std::optional<uint32_t> keep = std::nullopt;
 };
 
 struct TransferRow {
@@ -63,6 +75,14 @@ class AgentState {
   std::vector<TransferRow> Unreported();
   // Manifests published, oldest first (for tests and operators): "manifest tag" pairs.
   std::vector<std::pair<std::string, std::string>> Applied();
+  // Versions published with an `as` and not removed since, in the order they were applied
+  // (oldest first).
+  std::vector<PublishedVersion> Published();
+  // Records that the garbage collector removed `version` from the target (`how`: "removed",
+  // "deleted", "gone" when the tag no longer named that manifest).
+  void SetRemoved(const PublishedVersion& version, const std::string& how);
+  // Transfers fetching or received, oldest first.
+  std::vector<TransferRow> Pending();
   // Transfers still in progress, then the most recently changed; at most `limit`.
   std::vector<TransferRow> Recent(int limit);
 

@@ -19,10 +19,48 @@ class AgentStateTest : public ::testing::Test {
   std::filesystem::path db_ = dir_.path() / "agent.db";
 };
 
-TEST_F(AgentStateTest, CreatesSchemaVersionOne) {
+TEST_F(AgentStateTest, CreatesSchemaVersionTwo) {
   AgentState state(db_, clock_);
-  EXPECT_EQ(state.schema_version(), 1);
-  EXPECT_EQ(AgentState::Migrations().size(), 1u);
+  EXPECT_EQ(state.schema_version(), 2);
+  EXPECT_EQ(AgentState::Migrations().size(), 2u);
+}
+
+TEST_F(AgentStateTest, AVersionOneDatabaseKeepsItsRowsWithNoKeepKnown) {
+  {
+    link::Database v1(db_, {AgentState::Migrations()[0]}, "agent state");
+    v1.Exec("INSERT INTO transfers (id, bundle, head_bytes, file_bytes, as_ref, created_at, updated_at) "
+            "VALUES (4, 'sha256:b', 10, 20, 'app:1.0', 0, 0)");
+  }
+  AgentState state(db_, clock_);
+  EXPECT_EQ(state.schema_version(), 2);
+  ASSERT_TRUE(state.Find(4));
+  EXPECT_EQ(state.Find(4)->item.keep, std::nullopt);
+}
+
+TEST_F(AgentStateTest, PublishedListsAppliedVersionsWithAnAsUntilTheyAreRemoved) {
+  AgentState state(db_, clock_);
+  WorkItem told = Item(1);
+  told.keep = 3;
+  state.Begin(told);
+  state.Begin(Item(2));
+  WorkItem untagged = Item(3);
+  untagged.as = "";
+  state.Begin(untagged);
+  state.Begin(Item(4));
+  state.SetApplied(1, "sha256:m1", "app:2.0");
+  state.SetApplied(2, "sha256:m2", "app:2.0");
+  state.SetApplied(3, "sha256:m3", "x");
+  std::vector<PublishedVersion> published = state.Published();
+  ASSERT_EQ(published.size(), 2u);
+  EXPECT_EQ(published[0].transfer, 1);
+  EXPECT_EQ(published[0].keep, 3u);
+  EXPECT_EQ(published[1].manifest, "sha256:m2");
+  EXPECT_EQ(published[1].keep, std::nullopt);
+  state.SetRemoved(published[0], "removed");
+  ASSERT_EQ(state.Published().size(), 1u);
+  EXPECT_EQ(state.Published()[0].transfer, 2);
+  ASSERT_EQ(state.Pending().size(), 1u);
+  EXPECT_EQ(state.Pending()[0].item.id, 4);
 }
 
 TEST_F(AgentStateTest, BeginInsertsOnceAndKeepsProgressAcrossARestart) {

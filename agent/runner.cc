@@ -17,6 +17,7 @@
 #include "agent/applier.h"
 #include "agent/connector.h"
 #include "agent/fetcher.h"
+#include "agent/gc.h"
 #include "agent/hub_client.h"
 #include "agent/inventory.h"
 #include "agent/metrics.h"
@@ -85,6 +86,7 @@ class Runner {
   asio::awaitable<void> Apply(const TransferRow& row);
   asio::awaitable<void> Report(const TransferRow& row);
   asio::awaitable<void> SendInventory();
+  void CollectGarbage();
   asio::awaitable<void> Sleep(std::chrono::milliseconds d);
 
   const AgentConfig& config_;
@@ -101,6 +103,7 @@ class Runner {
   bool stopping_ = false;
   bool apply_cut_short_ = false;
   bool inventory_due_ = true;  // on each connection and after each apply
+  std::vector<WorkItem> work_;  // the hub's last work list: its transfers' bases are protected
 };
 
 asio::awaitable<void> Runner::Connect(HubStream& stream) {
@@ -150,7 +153,8 @@ asio::awaitable<void> Runner::Session() {
     HubResponse work = co_await client_.Send(http::verb::get, target, body, poll);
     ThrowUnlessSuccess(work, "GET /v1/work");
     backoff_.Reset();
-    for (const WorkItem& item : ParseWorkList(work.body)) {
+    work_ = ParseWorkList(work.body);
+    for (const WorkItem& item : work_) {
       if (stopping_) co_return;
       co_await Handle(item);
     }
@@ -170,7 +174,19 @@ asio::awaitable<void> Runner::Handle(const WorkItem& item) {
   if (row.state == TransferState::kApplied || row.state == TransferState::kFailed) {
     std::error_code ignored;
     std::filesystem::remove(SpoolPath(config_, item.id), ignored);
+    CollectGarbage();
     co_await Report(row);
+  }
+}
+
+// On the io thread, as the inventory: a layout's index and a few registry requests. Whatever
+// fails is logged and tried again after the next transfer.
+void Runner::CollectGarbage() {
+  try {
+    if (agent::CollectGarbage(config_, state_, *stores_, work_) > 0) inventory_due_ = true;
+  } catch (const std::exception& e) {  // Error, and the filesystem's errors on the target's disk
+    spdlog::warn("site {}: garbage collection failed (the target is unchanged or partly collected; tried again after "
+                 "the next transfer): {}", config_.site, e.what());
   }
 }
 

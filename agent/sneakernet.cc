@@ -7,6 +7,7 @@
 #include "agent/agent_state.h"
 #include "agent/applier.h"
 #include "agent/fetcher.h"
+#include "agent/gc.h"
 #include "agent/inventory.h"
 #include "common/error.h"
 #include "common/file.h"
@@ -108,6 +109,11 @@ std::vector<ImportOutcome> ImportParts(const AgentConfig& config, const std::vec
       continue;
     }
     outcomes.push_back(ApplyCarried(config, state, b, key, stores));
+  }
+  try {
+    CollectGarbage(config, state, *stores, {});
+  } catch (const std::exception& e) {  // the imports stand; the daemon collects after its next transfer
+    spdlog::warn("site {}: garbage collection failed after the import: {}", config.site, e.what());
   }
   return outcomes;
 }

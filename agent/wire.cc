@@ -81,6 +81,7 @@ std::vector<WorkItem> ParseWorkList(std::string_view body) {
       w.head_bytes = t.at("head_bytes").get<uint64_t>();
       w.file_bytes = t.at("file_bytes").get<uint64_t>();
       if (t.contains("as") && !t["as"].is_null()) w.as = t["as"].get<std::string>();
+      if (t.contains("keep") && !t["keep"].is_null()) w.keep = t["keep"].get<uint32_t>();
       if (w.head_bytes == 0 || w.file_bytes < w.head_bytes) {
         throw NetworkError("work list: transfer ", std::to_string(w.id), " has impossible sizes");
       }

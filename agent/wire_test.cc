@@ -75,13 +75,15 @@ TEST(ContentRangeHeader, ParsesTheGrantedRange) {
 
 TEST(WorkListBody, ReadsTheTransfersInOrder) {
   std::vector<WorkItem> items = ParseWorkList(R"({"site":"oslo","transfers":[
-      {"id":7,"bundle":"sha256:ab","head_bytes":4310,"file_bytes":20975842,"priority":0,"as":"test:2.0.0","acked":0},
+      {"id":7,"bundle":"sha256:ab","head_bytes":4310,"file_bytes":20975842,"priority":0,"as":"test:2.0.0","acked":0,"keep":2},
       {"id":3,"bundle":"sha256:cd","head_bytes":10,"file_bytes":10,"priority":0,"as":null,"acked":0}],
       "window":{"open":true,"rate":null,"next_change":null}})");
   ASSERT_EQ(items.size(), 2u);
   EXPECT_EQ(items[0].id, 7);
   EXPECT_EQ(items[0].as, "test:2.0.0");
   EXPECT_EQ(items[1].as, "");
+  EXPECT_EQ(items[0].keep, 2u);
+  EXPECT_EQ(items[1].keep, std::nullopt);  // an older hub, or no subscription
   EXPECT_THAT([] { ParseWorkList(R"({"transfers":[{"id":1}]})"); }, ThrowsKind(Error::Kind::kNetwork));
   EXPECT_THAT([] { ParseWorkList("<html>"); }, ThrowsKind(Error::Kind::kNetwork));
 }

@@ -44,7 +44,7 @@ link::Window ParseWindow(const link::ConfigMap& map) {
 }
 
 Subscription ParseSubscription(const link::ConfigMap& map) {
-  map.AllowOnly({"images", "priority", "max_bundle_bytes", "platforms"});
+  map.AllowOnly({"images", "priority", "max_bundle_bytes", "platforms", "keep"});
   Subscription sub;
   sub.images = map.StringList("images");
   if (sub.images.empty()) throw map.ErrorAt("images", "a subscription needs at least one REPO:TAG glob (e.g. \"test:*\")");
@@ -58,6 +58,7 @@ Subscription ParseSubscription(const link::ConfigMap& map) {
   sub.max_bundle_bytes = map.OptionalBytes("max_bundle_bytes").value_or(UINT64_MAX);
   sub.platforms = map.StringList("platforms");
   for (const std::string& platform : sub.platforms) At(map, "platforms", [&] { return image::Platform::Parse(platform); });
+  sub.keep = static_cast<uint32_t>(map.OptionalInt("keep", 0, 1000).value_or(Subscription::kDefaultKeep));
   return sub;
 }
 
@@ -124,6 +125,12 @@ const Subscription* SiteConfig::Subscribed(std::string_view repo_tag) const {
     if (sub.Matches(repo_tag)) return &sub;
   }
   return nullptr;
+}
+
+std::optional<uint32_t> SiteConfig::KeepFor(const std::optional<std::string>& as_ref) const {
+  const Subscription* sub = as_ref ? Subscribed(*as_ref) : nullptr;
+  if (sub == nullptr) return std::nullopt;
+  return sub->keep;
 }
 
 std::string SourceConfig::ImageRef(const std::string& repo, const std::string& digest) const {

@@ -23,6 +23,12 @@ struct Subscription {
   // Of a tag that names a multi-platform index, the platforms sent ("os/arch[/variant]", a
   // variant-less entry matches every variant); empty: all of them.
   std::vector<std::string> platforms;
+  // How many versions (tags published by outpost) of each matching repository the site keeps;
+  // older ones are removed after each publish (docs/agent-state.md, "Garbage collection").
+  // 0: never remove. Sent to the agent with each transfer (docs/protocol.md, GET /v1/work).
+  uint32_t keep = kDefaultKeep;
+  // The newest and the one before it: a rollback and a delta base for the next version.
+  static constexpr uint32_t kDefaultKeep = 2;
 
   // True when "REPO:TAG" matches one of `images`.
   bool Matches(std::string_view repo_tag) const;
@@ -50,6 +56,9 @@ struct SiteConfig {
 
   // The first subscription that matches "REPO:TAG", or nullptr.
   const Subscription* Subscribed(std::string_view repo_tag) const;
+  // The `keep` of the subscription a transfer published as `as_ref` ("REPO:TAG") falls under;
+  // nullopt for none (no `as`, or no subscription matches: the agent then removes nothing).
+  std::optional<uint32_t> KeepFor(const std::optional<std::string>& as_ref) const;
 };
 
 struct HubConfig {

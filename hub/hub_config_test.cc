@@ -132,6 +132,20 @@ TEST(HubConfig, ReadsTheSourceThePollIntervalAndEachSitesSubscriptions) {
   EXPECT_EQ(c.sites[1].Subscribed("test:1"), nullptr);
 }
 
+TEST(HubConfig, ASubscriptionKeepsTwoVersionsUnlessToldAndOnlyItsTransfersCarryKeep) {
+  HubConfig c = Parse(kWatching);
+  EXPECT_EQ(c.sites[0].subscriptions[0].keep, 2u);
+  EXPECT_EQ(c.sites[0].KeepFor(std::string("test:3")), 2u);
+  EXPECT_EQ(c.sites[0].KeepFor(std::string("other:1")), std::nullopt);
+  EXPECT_EQ(c.sites[0].KeepFor(std::nullopt), std::nullopt);
+  std::string never = kWatching;
+  never.replace(never.find("priority: 5"), 11, "keep: 0");
+  EXPECT_EQ(Parse(never).sites[0].KeepFor(std::string("test:3")), 0u);
+  std::string negative = kWatching;
+  negative.replace(negative.find("priority: 5"), 11, "keep: -1");
+  EXPECT_THAT([&] { Parse(negative); }, ThrowsKind(Error::Kind::kInvalidArgument, HasSubstr("keep")));
+}
+
 TEST(HubConfig, AnOciSourceIsTakenFromTheConfigFilesFolderAndPollsEveryMinuteByDefault) {
   std::string yaml = kWatching;
   yaml.replace(yaml.find("docker://registry.home:5000"), 27, "oci:images");

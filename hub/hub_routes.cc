@@ -74,14 +74,17 @@ std::optional<json> ParseBody(const Request& request) {
   return body;
 }
 
-json TransferJson(const Transfer& t) {
-  return {{"id", t.id},
-          {"bundle", t.bundle_digest},
-          {"head_bytes", t.head_bytes},
-          {"file_bytes", t.file_bytes},
-          {"priority", t.priority},
-          {"as", t.as_ref ? json(*t.as_ref) : json(nullptr)},
-          {"acked", t.bytes_acked}};
+// `keep`: the subscription's (SiteConfig::KeepFor), left out when none applies.
+json TransferJson(const Transfer& t, std::optional<uint32_t> keep) {
+  json j = {{"id", t.id},
+            {"bundle", t.bundle_digest},
+            {"head_bytes", t.head_bytes},
+            {"file_bytes", t.file_bytes},
+            {"priority", t.priority},
+            {"as", t.as_ref ? json(*t.as_ref) : json(nullptr)},
+            {"acked", t.bytes_acked}};
+  if (keep) j["keep"] = *keep;
+  return j;
 }
 
 // {"images": {"REPO:TAG": "sha256:..."}, "blobs": ["sha256:..."]}, or nullopt.
@@ -194,7 +197,7 @@ Reply Routes::Work(const std::string& site, const Request& request) {
   link::WallTime now = clock_.Now();
   uint64_t rate = std::min(pacing.schedule.RateAt(now), config_.rate);
   json transfers = json::array();
-  for (const Transfer& t : state_.OpenTransfers(site)) transfers.push_back(TransferJson(t));
+  for (const Transfer& t : state_.OpenTransfers(site)) transfers.push_back(TransferJson(t, pacing.config.KeepFor(t.as_ref)));
   Reply r;
   if (transfers.empty() && wait > 0) r.poll = std::chrono::seconds(wait);
   r.content_type = "application/json";

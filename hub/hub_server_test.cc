@@ -110,6 +110,7 @@ class HubServerTest : public ::testing::Test {
     SiteConfig paced = Site("molde");
     paced.rate = 100'000;
     config_.sites = {Site("oslo"), closed, paced};
+    config_.sites[0].subscriptions.push_back(Subscription{{"test:*"}, 0, UINT64_MAX, 3});
     oslo_id_ = EnqueueBundle(config_, {"oslo", dir_.path() / "u.bundle", 0, "test:2.0.0"}, clock_);
     bergen_id_ = EnqueueBundle(config_, {"bergen", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
     molde_id_ = EnqueueBundle(config_, {"molde", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
@@ -148,6 +149,7 @@ TEST_F(HubServerTest, TheWorkListHoldsOnlyTheSitesOwnTransfers) {
   ASSERT_EQ(work["transfers"].size(), 1u);
   EXPECT_EQ(work["transfers"][0]["id"], oslo_id_);
   EXPECT_EQ(work["transfers"][0]["as"], "test:2.0.0");
+  EXPECT_EQ(work["transfers"][0]["keep"], 3);  // its subscription's
   EXPECT_EQ(work["transfers"][0]["file_bytes"], bundle_.size());
   EXPECT_EQ(work["transfers"][0]["bundle"], Digest::Of(bundle_).str());
   EXPECT_EQ(work["window"]["open"], true);
@@ -224,6 +226,7 @@ TEST_F(HubServerTest, OutsideEveryWindowHeadAndPayloadAre503WithRetryAfter) {
   EXPECT_EQ(bergen.Get(Path(bergen_id_, "payload"), {{"Outpost-Protocol", "1"}, {"Range", "bytes=0-"}}).status, 503u);
   EXPECT_EQ(HubState(config_.state_dir, clock_).Find(bergen_id_)->bytes_sent, 0u);
   json work = json::parse(bergen.Get("/v1/work").body);
+  EXPECT_FALSE(work["transfers"][0].contains("keep"));  // no `as`, no subscription: no keep
   EXPECT_EQ(work["window"]["open"], false);
   EXPECT_EQ(work["window"]["next_change"], "2026-12-07T10:00:00Z");
 }
