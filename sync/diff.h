@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "delta/layer_delta.h"
+#include "sync/delta_cache.h"
 #include "sync/image_source.h"
 #include "sync/progress.h"
 #include "protocol/bundle.h"
@@ -43,6 +44,10 @@ struct DiffOptions {
   // Where proven recipes and tar indexes are kept across runs (LayerCache); empty: probe and
   // index every layer afresh.
   std::filesystem::path cache;
+  // Where tar and raw deltas are kept across runs, by (base, target, method, encoder options);
+  // nullptr: every delta is encoded afresh. The bundle's bytes are the same either way. Must
+  // outlive the call.
+  DeltaCache* delta_cache = nullptr;
 };
 
 struct LayerReport {
@@ -59,6 +64,8 @@ struct DiffReport {
   uint64_t registry_bytes = 0;  // what a registry would ship for the same update
   std::vector<LayerReport> layers;
   std::vector<std::string> warnings;  // nothing failed, but an operator should know (cache)
+  uint64_t delta_cache_hits = 0;    // deltas read from DiffOptions::delta_cache
+  uint64_t delta_cache_misses = 0;  // deltas encoded (and stored) because it had none
 };
 
 // Writes the bundle to options.output (atomically). Throws what the stores throw, Corruption for
