@@ -34,7 +34,9 @@ bool Lists(const SourceImages& listed, const std::string& push) {
 }  // namespace
 
 Watcher::Watcher(const HubConfig& config, HubState& state, const link::Clock& clock)
-    : config_(config), state_(state), clock_(clock), key_(LoadSignKey(config)), stores_(registry::AccessOptions{}) {}
+    : config_(config), state_(state), clock_(clock), key_(LoadSignKey(config)),
+      stores_(registry::AccessOptions{}),
+      delta_cache_(config.state_dir / "delta-cache") {}
 
 Watcher::~Watcher() {
   Stop();
@@ -130,6 +132,7 @@ int64_t Watcher::Queue(const PlannedImage& image) {
   sync::DiffOptions o = PlannedDiffOptions(config_, image, stores_, work,
                                            work / (image.site + "-" + Digest::Parse(image.manifest).hex() + ".bundle"));
   o.sign_key = key_.get();
+  o.delta_cache = &delta_cache_;
   spdlog::info("site {}: planning {} ({}) against {} base(s) it holds", image.site, image.ref, image.manifest, image.bases.size());
   sync::DiffReport report = sync::Diff(o);
   NewTransfer t = StoreBundle(config_, {image.site, o.output, image.subscription->priority, image.ref});
@@ -137,9 +140,10 @@ int64_t Watcher::Queue(const PlannedImage& image) {
   t.held = t.file_bytes > image.subscription->max_bundle_bytes;
   t.planned_manifest = image.manifest;
   int64_t id = state_.Add(t);
-  spdlog::info("site {}: transfer {} (bundle {}) {}: {} as {}; {}", image.site, id, t.bundle_digest,
-               t.held ? "held for `outpost hub approve` (over max_bundle_bytes)" : "queued", image.manifest, image.ref,
-               sync::SummaryLine(report.bundle_bytes, report.registry_bytes));
+  spdlog::info("site {}: transfer {} (bundle {}) {}: {} as {}; {}; delta cache {} hit(s), {} miss(es)", image.site, id,
+               t.bundle_digest, t.held ? "held for `outpost hub approve` (over max_bundle_bytes)" : "queued", image.manifest,
+               image.ref, sync::SummaryLine(report.bundle_bytes, report.registry_bytes), report.delta_cache_hits,
+               report.delta_cache_misses);
   return id;
 }
 

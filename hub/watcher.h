@@ -20,6 +20,7 @@
 #include "link/clock.h"
 #include "protocol/signing.h"
 #include "registry/store_factory.h"
+#include "sync/delta_cache.h"
 
 namespace outpost::hub {
 
@@ -66,6 +67,7 @@ class Watcher {
   const link::Clock& clock_;
   std::unique_ptr<protocol::SigningKey> key_;
   registry::RegistryStoreFactory stores_;
+  sync::DirDeltaCache delta_cache_;  // STATE_DIR/delta-cache: one encode per delta for the fleet
   std::mutex mu_;
   std::condition_variable wake_;
   bool woken_ = false;

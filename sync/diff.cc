@@ -104,6 +104,7 @@ class Planner {
   Candidate EncodeTarDelta(const LayerRef& t, const TargetFiles& files, const delta::TarIndex& index,
                            BaseCandidate& base);
   Candidate EncodeRawDelta(const TargetFiles& files, BaseCandidate& base);
+  Candidate CachedDelta(Method method, const LayerRef& t, BaseCandidate& base, const std::function<Candidate()>& encode);
   void Ship(const Candidate& c, protocol::LayerEntry* entry);
   void Prove(const protocol::LayerEntry& entry, BaseCandidate* base);
   Progress& progress() { return o_.progress ? *o_.progress : null_progress_; }
@@ -120,6 +121,8 @@ class Planner {
   NullProgress null_progress_;
   LayerCache cache_;
   std::vector<std::string> warnings_;
+  uint64_t delta_cache_hits_ = 0;
+  uint64_t delta_cache_misses_ = 0;
   int scratch_counter_ = 0;
 
   std::filesystem::path NewScratch(const char* name) {
@@ -310,6 +313,25 @@ Candidate Planner::EncodeRawDelta(const TargetFiles& files, BaseCandidate& base)
   return {Method::kRawDelta, &base, out->path(), out->size(), protocol::Encoding::kRaw, out};
 }
 
+// The delta `encode` makes of target `t` against `base` with `method`, read from the delta cache
+// when it holds it (the same bytes), else encoded and stored there. Signature-mode bases are
+// not cached: their deltas depend on the far side's signature, not only on its layer.
+Candidate Planner::CachedDelta(Method method, const LayerRef& t, BaseCandidate& base,
+                               const std::function<Candidate()>& encode) {
+  if (o_.delta_cache == nullptr || base.signature) return encode();
+  DeltaKey key{base.layer->desc.digest, t.desc.digest, method, EncoderFingerprint(o_.delta_options)};
+  auto cached = std::make_shared<ScratchFile>(NewScratch("cached-delta"));
+  if (o_.delta_cache->Fetch(key, cached->writer())) {
+    ++delta_cache_hits_;
+    return {method, &base, cached->path(), cached->size(), protocol::Encoding::kRaw, cached};
+  }
+  cached.reset();
+  ++delta_cache_misses_;
+  Candidate encoded = encode();
+  Remember([&] { o_.delta_cache->Store(key, encoded.file); });
+  return encoded;
+}
+
 void Planner::Ship(const Candidate& c, protocol::LayerEntry* entry) {
   entry->method = c.method;
   entry->base.reset();
@@ -380,7 +402,9 @@ std::vector<Candidate> Planner::Candidates(const LayerRef& t, const TargetFiles&
   BaseCandidate* best = same_tar ? nullptr : BestBase(t, files, &index);
   // Encoded while the recipe is probed: wasted only when no recipe rebuilds the blob.
   std::optional<Candidate> tar_delta;
-  if (best) tar_delta = EncodeTarDelta(t, files, *index, *best);
+  if (best) {
+    tar_delta = CachedDelta(Method::kTarDelta, t, *best, [&] { return EncodeTarDelta(t, files, *index, *best); });
+  }
   std::optional<std::string> recipe = FinishRecipe(t, pending, report);
   entry->recipe = recipe.value_or("");
   if (recipe && same_tar) {
@@ -390,7 +414,7 @@ std::vector<Candidate> Planner::Candidates(const LayerRef& t, const TargetFiles&
   } else if (!recipe) {
     if (same_tar) best = BestBase(t, files, &index);
     if (best && !best->signature && best->layer->compression != image::Compression::kNone) {
-      candidates.push_back(EncodeRawDelta(files, *best));
+      candidates.push_back(CachedDelta(Method::kRawDelta, t, *best, [&] { return EncodeRawDelta(files, *best); }));
     }
   }
   std::sort(candidates.begin(), candidates.end(), [](const Candidate& a, const Candidate& b) { return a.bytes < b.bytes; });
@@ -472,6 +496,8 @@ DiffReport Planner::Run() {
   report.registry_bytes = header_.registry_bytes;
   report.bundle_bytes = FileSize(o_.output);
   report.warnings = std::move(warnings_);
+  report.delta_cache_hits = delta_cache_hits_;
+  report.delta_cache_misses = delta_cache_misses_;
   return report;
 }
 

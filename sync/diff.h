@@ -18,6 +18,7 @@
 
 #include "delta/layer_delta.h"
 #include "sync/carry.h"
+#include "sync/delta_cache.h"
 #include "sync/image_source.h"
 #include "sync/progress.h"
 #include "protocol/bundle.h"
@@ -47,6 +48,10 @@ struct DiffOptions {
   // Manifests carried along whole and published after the target (sync/carry.h): the target's
   // cosign-style signatures, its multi-platform index. None: nothing carried.
   std::vector<Carry> carry;
+  // Where tar and raw deltas are kept across runs, by (base, target, method, encoder options);
+  // nullptr: every delta is encoded afresh. The bundle's bytes are the same either way. Must
+  // outlive the call.
+  DeltaCache* delta_cache = nullptr;
 };
 
 struct LayerReport {
@@ -63,6 +68,8 @@ struct DiffReport {
   uint64_t registry_bytes = 0;  // what a registry would ship for the same update
   std::vector<LayerReport> layers;
   std::vector<std::string> warnings;  // nothing failed, but an operator should know (cache)
+  uint64_t delta_cache_hits = 0;    // deltas read from DiffOptions::delta_cache
+  uint64_t delta_cache_misses = 0;  // deltas encoded (and stored) because it had none
 };
 
 // Writes the bundle to options.output (atomically). Throws what the stores throw, Corruption for
