@@ -110,7 +110,7 @@ class HubServerTest : public ::testing::Test {
     SiteConfig paced = Site("molde");
     paced.rate = 100'000;
     config_.sites = {Site("oslo"), closed, paced};
-    config_.sites[0].subscriptions.push_back(Subscription{{"test:*"}, 0, UINT64_MAX, 3});
+    config_.sites[0].subscriptions.push_back(Subscription{{"test:*"}, 0, UINT64_MAX, {}, 3});
     oslo_id_ = EnqueueBundle(config_, {"oslo", dir_.path() / "u.bundle", 0, "test:2.0.0"}, clock_);
     bergen_id_ = EnqueueBundle(config_, {"bergen", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
     molde_id_ = EnqueueBundle(config_, {"molde", dir_.path() / "u.bundle", 0, std::nullopt}, clock_);
