@@ -270,7 +270,8 @@ std::vector<CarriedBundle> GroupParts(const std::vector<std::filesystem::path>& 
     }
   }
   for (const auto& [file, h] : headers) {
-    auto it = std::find_if(bundles.begin(), bundles.end(), [&](const CarriedBundle& b) { return b.carriage.bundle == h.carriage.bundle; });
+    const Digest& id = h.carriage.bundle;  // clang 14 cannot capture a structured binding
+    auto it = std::find_if(bundles.begin(), bundles.end(), [&](const CarriedBundle& b) { return b.carriage.bundle == id; });
     if (it == bundles.end()) {
       CarriedBundle b;
       b.carriage = h.carriage;
