@@ -30,10 +30,11 @@ uint64_t Records(uint64_t bytes, uint64_t slice) {
 
 // Measured with the link simulator (tests/link/watch_test.cc): the status line and headers of
 // a head (200) or payload (206, with Content-Range) response; of a 204 answer (ack, result,
-// inventory); and what one transfer adds to a work list's JSON.
+// inventory); and the work list that announces the transfer (its headers, the site and window,
+// the transfer's entry).
 constexpr uint64_t kFileHeaderBytes = 150;
 constexpr uint64_t kShortAnswerBytes = 50;
-constexpr uint64_t kWorkEntryBytes = 190;
+constexpr uint64_t kWorkListBytes = 400;
 
 }  // namespace
 
@@ -42,9 +43,9 @@ uint64_t LinkBytes(uint64_t bundle_bytes, uint64_t rate) {
   const uint64_t payload_responses = (bundle_bytes + grant - 1) / grant;
   const uint64_t file_responses = 1 + payload_responses;  // the head, then the payload
   const uint64_t short_answers = payload_responses + 2;    // acks, the result, the inventory
-  const uint64_t records = Records(bundle_bytes, SliceBytes(rate)) + file_responses + short_answers;
+  const uint64_t records = Records(bundle_bytes, SliceBytes(rate)) + file_responses + short_answers + 1;
   return bundle_bytes + records * kTlsRecordOverhead + file_responses * kFileHeaderBytes +
-         short_answers * kShortAnswerBytes + kWorkEntryBytes;
+         short_answers * kShortAnswerBytes + kWorkListBytes;
 }
 
 uint64_t SliceBytes(uint64_t rate) {

@@ -24,8 +24,8 @@ uint64_t GrantBytes(uint64_t asked, uint64_t rate, std::chrono::milliseconds unt
 // per second without a cut: the bundle itself, the TLS 1.3 framing of every record the hub
 // writes (a record per slice of SliceBytes(rate), at most 16 KiB each, kTlsRecordOverhead
 // bytes each), the HTTP headers of the head and of each payload response (one per GrantBytes of
-// kMaxSliceTime), and the short answers of the exchange (the work-list entry, an ack per payload
-// response, the result, the inventory after it). Not counted: TLS handshakes of new
+// kMaxSliceTime), and the short answers of the exchange (the work list announcing it, an ack
+// per payload response, the result, the inventory after it). Not counted: TLS handshakes of new
 // connections (after a cut), idle long polls, and retries. docs/protocol.md, "Bytes on the link".
 uint64_t LinkBytes(uint64_t bundle_bytes, uint64_t rate);
 

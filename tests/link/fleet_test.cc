@@ -62,11 +62,12 @@ double Value(const std::string& text, const std::string& prefix) {
 class Fleet {
  public:
   Fleet() : home_(TestRegistry::Mode::kHttp), rig_(Options()) {
-    Push("1.0.0");
+    const TestImage v1 = Version("1.0.0");  // built once: every copy has the same digests
+    Push("1.0.0", v1);
     storage::FileStoreFactory files;
     for (const std::string& site : SiteNames()) {
       storage::Reference ref = storage::Reference::Parse("oci:" + Layout(site));
-      WriteImage(*storage::OpenStore(ref, &files, /*for_write=*/true), Version("1.0.0"), "test:1.0.0");
+      WriteImage(*storage::OpenStore(ref, &files, /*for_write=*/true), v1, "test:1.0.0");
     }
   }
 
@@ -89,12 +90,12 @@ class Fleet {
     ASSERT_TRUE(WaitUntil(all_reported, seconds(120))) << "not every site reported its inventory:\n" << rig_.HubLog();
   }
 
-  // Builds test:`version` and copies it into home with skopeo.
-  void Push(const std::string& version) {
+  // Copies `image` into home as test:`version` with skopeo.
+  void Push(const std::string& version, const TestImage& image) {
     std::string layout = rig_.Path("images").string();
     storage::FileStoreFactory files;
     storage::Reference ref = storage::Reference::Parse("oci:" + layout + ":" + version);
-    WriteImage(*storage::OpenStore(ref, &files, /*for_write=*/true), Version(version), version);
+    WriteImage(*storage::OpenStore(ref, &files, /*for_write=*/true), image, version);
     RunResult r = RunCommand("skopeo copy --quiet --dest-tls-verify=false oci:" + layout + ":" + version + " docker://" +
                              home_.host() + "/test:" + version);
     ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -157,7 +158,8 @@ TEST(FleetStory, TenSitesOnOneVersionCostOneDeltaEncodePerChangedLayerAndEveryOn
   Fleet fleet;
   fleet.Start();
   ASSERT_FALSE(HasFailure());
-  fleet.Push("2.0.0");
+  ASSERT_EQ(fleet.SiteDigest("site0", "1.0.0"), SkopeoDigest(fleet.Home("1.0.0"))) << "the sites do not hold home's base";
+  fleet.Push("2.0.0", Version("2.0.0"));
   ASSERT_FALSE(HasFailure());
   const std::string home = SkopeoDigest(fleet.Home("2.0.0"));
   ASSERT_FALSE(home.empty());
