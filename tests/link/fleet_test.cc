@@ -147,7 +147,8 @@ size_t ChangedLayers(const std::string& from, const std::string& to) {
     RunResult r = RunCommand("skopeo inspect --raw --tls-verify=false " + ref);
     std::set<std::string> digests;
     if (r.exit_code != 0) return digests;
-    for (const auto& layer : nlohmann::json::parse(r.out)["layers"]) digests.insert(layer["digest"].get<std::string>());
+    const nlohmann::json manifest = nlohmann::json::parse(r.out);
+    for (const auto& layer : manifest["layers"]) digests.insert(layer["digest"].get<std::string>());
     return digests;
   };
   std::set<std::string> old = layers(from), now = layers(to);
