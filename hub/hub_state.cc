@@ -142,6 +142,10 @@ const std::vector<std::string>& HubState::Migrations() {
       "DROP TABLE transfers;"
       "ALTER TABLE transfers_v2 RENAME TO transfers;"
       "CREATE INDEX transfers_by_site ON transfers (site, state, priority DESC, id);",
+      // Version 3: counters that outlive restarts (the delta cache's hits and misses).
+      "CREATE TABLE counters ("
+      "  name TEXT PRIMARY KEY,"
+      "  value INTEGER NOT NULL DEFAULT 0);",
   };
   return kMigrations;
 }
@@ -193,8 +197,22 @@ int64_t HubState::Add(const NewTransfer& t) {
         .Bind(5, now)
         .Run();
   }
+  for (const auto& [name, n] : t.counts) {
+    db_.Prepare("INSERT INTO counters (name, value) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET value = value + ?2")
+        .Bind(1, name)
+        .Bind(2, I64(n))
+        .Run();
+  }
   tx.Commit();
   return id;
+}
+
+std::map<std::string, uint64_t> HubState::Counters() {
+  auto lock = db_.Lock();
+  link::Statement st = db_.Prepare("SELECT name, value FROM counters");
+  std::map<std::string, uint64_t> counters;
+  while (st.Step()) counters.emplace(st.Text(0), U64(st, 1));
+  return counters;
 }
 
 bool HubState::Approve(const std::string& site, int64_t id) {

@@ -63,6 +63,10 @@ struct NewTransfer {
   // supersedes the site's queued or held transfers of the same as_ref, and the plan is recorded
   // (Planned) in the same transaction.
   std::optional<std::string> planned_manifest = std::nullopt;
+  // Added to the `counters` table (HubState::Counters) in the same transaction as the row, so a
+  // count and the transfer it paid for are recorded together or not at all; e.g. the planning
+  // diff's "delta_cache_hits" and "delta_cache_misses".
+  std::map<std::string, uint64_t> counts = {};
 };
 
 // What a site's target holds (PUT /v1/inventory).
@@ -94,7 +98,7 @@ std::string UtcDay(link::WallTime t);
 // Thread-safe (the Database's lock). Times come from `clock`, which must outlive this.
 class HubState {
  public:
-  // The schema: migrations[i] brings version i to i + 1 (version 2 today).
+  // The schema: migrations[i] brings version i to i + 1 (version 3 today).
   static const std::vector<std::string>& Migrations();
 
   // Opens or creates STATE_DIR/hub.db (creating STATE_DIR) and migrates it. Throws IOError,
@@ -114,6 +118,8 @@ class HubState {
 
   // Replaces what `site` reported its target holds.
   void SetInventory(const std::string& site, const SiteInventory& inventory);
+  // Every counter ever added (NewTransfer::counts), by name; a name never counted is absent.
+  std::map<std::string, uint64_t> Counters();
   // The site's last report, nullopt before its first.
   std::optional<SiteInventory> Inventory(const std::string& site);
   // The transfer `id`, or nullopt.

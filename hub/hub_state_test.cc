@@ -39,9 +39,9 @@ class HubStateTest : public ::testing::Test {
   testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
 };
 
-TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionTwo) {
+TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionThree) {
   HubState state(dir_.path() / "state", clock_);
-  EXPECT_EQ(state.database().schema_version(), 2);
+  EXPECT_EQ(state.database().schema_version(), 3);
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "state" / "hub.db"));
 }
 
@@ -186,7 +186,7 @@ TEST_F(HubStateTest, AVersionOneDatabaseKeepsItsTransfersThroughTheMigration) {
             " VALUES ('oslo', 'sha256:aa', '/b', 10, 20, 'sending', '2026-12-07T08:00:00Z')");
   }
   HubState state(dir_.path(), clock_);
-  EXPECT_EQ(state.database().schema_version(), 2);
+  EXPECT_EQ(state.database().schema_version(), 3);
   ASSERT_TRUE(state.Find(1).has_value());
   EXPECT_EQ(state.Find(1)->state, TransferState::kSending);
   EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{1}));
@@ -236,6 +236,34 @@ TEST_F(HubStateTest, AnInventoryReplacesTheSitesLastAndIsAbsentBeforeTheFirst) {
   EXPECT_EQ(got->images, (std::map<std::string, std::string>{{"test:1.0.0", "sha256:01"}}));
   EXPECT_EQ(got->blobs, (std::set<std::string>{"sha256:b1"}));
   EXPECT_FALSE(state.Inventory("bergen").has_value());
+}
+
+TEST_F(HubStateTest, CountsAddUpWithTheirTransfersAndSurviveARestart) {
+  {
+    HubState state(dir_.path(), clock_);
+    EXPECT_TRUE(state.Counters().empty());
+    NewTransfer a = Row("oslo", 0);
+    a.counts = {{"delta_cache_misses", 2}};
+    NewTransfer b = Row("bergen", 0);
+    b.counts = {{"delta_cache_hits", 2}, {"delta_cache_misses", 0}};
+    state.Add(a);
+    state.Add(b);
+    state.Add(b);
+  }
+  HubState again(dir_.path(), clock_);
+  EXPECT_EQ(again.Counters(), (std::map<std::string, uint64_t>{{"delta_cache_hits", 4}, {"delta_cache_misses", 2}}));
+}
+
+TEST_F(HubStateTest, AVersionTwoDatabaseGainsItsCountersAndKeepsItsTransfers) {
+  {
+    link::Database v2(dir_.path() / "hub.db", {HubState::Migrations()[0], HubState::Migrations()[1]}, "hub state");
+    v2.Exec("INSERT INTO transfers (site, bundle_digest, path, head_bytes, file_bytes, state, queued_at)"
+            " VALUES ('oslo', 'sha256:aa', '/b', 10, 20, 'held', '2026-12-07T08:00:00Z')");
+  }
+  HubState state(dir_.path(), clock_);
+  EXPECT_EQ(state.database().schema_version(), 3);
+  EXPECT_EQ(state.Find(1)->state, TransferState::kHeld);
+  EXPECT_TRUE(state.Counters().empty());
 }
 
 }  // namespace

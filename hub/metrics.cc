@@ -94,6 +94,11 @@ std::string HubMetrics::Render() {
   m.Family("outpost_hub_errors_total", "counter",
            "Errors by kind: transfer_failed (from the database) and, since start, refused requests and failed plans.");
   for (const auto& [kind, n] : errors) m.Sample("outpost_hub_errors_total", {{"kind", kind}}, static_cast<double>(n));
+  std::map<std::string, uint64_t> counters = state_.Counters();
+  m.Family("outpost_hub_delta_cache_hits_total", "counter", "Layer deltas the planner read from the delta cache instead of encoding.");
+  m.Sample("outpost_hub_delta_cache_hits_total", {}, static_cast<double>(counters["delta_cache_hits"]));
+  m.Family("outpost_hub_delta_cache_misses_total", "counter", "Layer deltas the planner encoded (and stored in the delta cache).");
+  m.Sample("outpost_hub_delta_cache_misses_total", {}, static_cast<double>(counters["delta_cache_misses"]));
   m.Family("outpost_hub_connected_agents", "gauge", "Agent connections open now.");
   m.Sample("outpost_hub_connected_agents", {}, static_cast<double>(connections_()));
   return m.str();

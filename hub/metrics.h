@@ -23,7 +23,8 @@ class HubMetrics {
   // The exposition (format 0.0.4): outpost_hub_link_bytes_sent_total{site},
   // outpost_hub_bytes_saved_total{site}, outpost_hub_transfers{site,state},
   // outpost_hub_last_sync_timestamp_seconds{site}, outpost_hub_last_contact_timestamp_seconds{site},
-  // outpost_hub_errors_total{kind}, outpost_hub_connected_agents. Thread-safe.
+  // outpost_hub_errors_total{kind}, outpost_hub_delta_cache_hits_total,
+  // outpost_hub_delta_cache_misses_total, outpost_hub_connected_agents. Thread-safe.
   std::string Render();
 
  private:

@@ -90,5 +90,26 @@ TEST_F(HubMetricsTest, BytesSavedAreTheRegistryPullLessTheBundleOfEachAppliedTra
   EXPECT_THAT(Render(), HasSubstr("outpost_hub_bytes_saved_total{site=\"bergen\"} 0\n"));
 }
 
+TEST_F(HubMetricsTest, DeltaCacheHitsAndMissesAreTheCountsThePlannedTransfersRecorded) {
+  EXPECT_THAT(Render(), HasSubstr("outpost_hub_delta_cache_hits_total 0\n"));
+  {
+    HubState state(config_.state_dir, clock_);
+    NewTransfer first;
+    first.site = "oslo";
+    first.bundle_digest = "sha256:" + std::string(64, 'b');
+    first.path = "/b";
+    first.counts = {{"delta_cache_hits", 0}, {"delta_cache_misses", 2}};
+    NewTransfer second = first;
+    second.site = "bergen";
+    second.counts = {{"delta_cache_hits", 2}, {"delta_cache_misses", 0}};
+    state.Add(first);
+    state.Add(second);
+  }
+  std::string text = Render();
+  EXPECT_THAT(text, HasSubstr("outpost_hub_delta_cache_hits_total 2\n"));
+  EXPECT_THAT(text, HasSubstr("outpost_hub_delta_cache_misses_total 2\n"));
+  EXPECT_THAT(link::ExpositionProblems(text), IsEmpty());
+}
+
 }  // namespace
 }  // namespace outpost::hub

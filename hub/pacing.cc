@@ -21,7 +21,32 @@ uint64_t BytesIn(uint64_t rate, std::chrono::milliseconds d) {
   return bytes > kMax - part ? kMax : bytes + part;
 }
 
+// TLS records of at most 16 KiB for `bytes` written in writes of at most `slice` bytes.
+uint64_t Records(uint64_t bytes, uint64_t slice) {
+  constexpr uint64_t kMaxRecord = 16 * 1024;
+  auto per_write = [](uint64_t n) { return (n + kMaxRecord - 1) / kMaxRecord; };
+  return bytes / slice * per_write(slice) + per_write(bytes % slice);
+}
+
+// Measured with the link simulator (tests/link/watch_test.cc): the status line and headers of
+// a head (200) or payload (206, with Content-Range) response; of a 204 answer (ack, result,
+// inventory); and the work list that announces the transfer (its headers, the site and window,
+// the transfer's entry).
+constexpr uint64_t kFileHeaderBytes = 150;
+constexpr uint64_t kShortAnswerBytes = 50;
+constexpr uint64_t kWorkListBytes = 400;
+
 }  // namespace
+
+uint64_t LinkBytes(uint64_t bundle_bytes, uint64_t rate) {
+  const uint64_t grant = GrantBytes(std::max<uint64_t>(bundle_bytes, 1), rate, std::chrono::hours(24));
+  const uint64_t payload_responses = (bundle_bytes + grant - 1) / grant;
+  const uint64_t file_responses = 1 + payload_responses;  // the head, then the payload
+  const uint64_t short_answers = payload_responses + 2;    // acks, the result, the inventory
+  const uint64_t records = Records(bundle_bytes, SliceBytes(rate)) + file_responses + short_answers + 1;
+  return bundle_bytes + records * kTlsRecordOverhead + file_responses * kFileHeaderBytes +
+         short_answers * kShortAnswerBytes + kWorkListBytes;
+}
 
 uint64_t SliceBytes(uint64_t rate) {
   if (rate == link::kUnlimitedRate) return 64 * 1024;

@@ -49,5 +49,26 @@ TEST(RetryAfterSeconds, RoundsUpAndStaysWithinOneSecondAndADay) {
   EXPECT_EQ(RetryAfterSeconds(seconds(86400 * 3)), 86400u);
 }
 
+TEST(LinkBytes, CountsTheTlsFramingOfEverySliceTheHubWritesBesideTheBundle) {
+  // At 32000 B/s the hub writes 1600-byte slices: 100 records for 160000 bytes.
+  const uint64_t overhead = LinkBytes(160'000, 32'000) - 160'000;
+  EXPECT_GE(overhead, 100 * kTlsRecordOverhead);
+  EXPECT_LT(overhead, 100 * kTlsRecordOverhead + 2048);  // plus the exchange's few headers
+  // Unlimited, 64 KiB slices of four 16 KiB records each: the framing is far smaller.
+  EXPECT_LT(LinkBytes(160'000, link::kUnlimitedRate), LinkBytes(160'000, 32'000) - 80 * kTlsRecordOverhead);
+}
+
+TEST(LinkBytes, CountsTheHeadersOfOneMorePayloadResponseForEachThirtySecondsOfLinkTime) {
+  const uint64_t thirty_seconds = 30 * 32'000;
+  const uint64_t one_response = LinkBytes(thirty_seconds, 32'000);
+  const uint64_t two_responses = LinkBytes(thirty_seconds + 1, 32'000);
+  EXPECT_GT(two_responses - one_response, 1 + 2 * kTlsRecordOverhead);  // a header, an ack, their records
+}
+
+TEST(LinkBytes, OfAnEmptyBundleIsTheExchangeAlone) {
+  EXPECT_GT(LinkBytes(0, 32'000), 0u);
+  EXPECT_LT(LinkBytes(0, 32'000), 1024u);
+}
+
 }  // namespace
 }  // namespace outpost::hub

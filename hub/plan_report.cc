@@ -2,10 +2,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include <nlohmann/json.hpp>
 
 #include "common/error.h"
 #include "hub/hub_state.h"
+#include "hub/pacing.h"
 #include "hub/planner.h"
 #include "link/schedule.h"
 #include "registry/store_factory.h"
@@ -16,11 +19,15 @@ namespace {
 using nlohmann::json;
 
 ImagePlan DiffOne(const HubConfig& config, const PlannedImage& image, registry::RegistryStoreFactory& stores,
-                  const std::filesystem::path& scratch) {
-  ImagePlan plan{image.ref, image.manifest, image.bases, {}, {}};
+                  const std::filesystem::path& scratch, uint64_t rate) {
+  ImagePlan plan;
+  plan.ref = image.ref;
+  plan.manifest = image.manifest;
+  plan.bases = image.bases;
   sync::DiffOptions o = PlannedDiffOptions(config, image, stores, scratch, scratch / "plan.bundle");
   try {
     plan.report = sync::Diff(o);
+    plan.link_bytes = LinkBytes(plan.report.bundle_bytes, rate);
   } catch (const Error& e) {
     plan.error = e.what();
   }
@@ -61,7 +68,7 @@ std::vector<SitePlan> PlanDryRun(const HubConfig& config, const std::optional<st
   std::filesystem::create_directories(scratch);
   for (const PlannedImage& image : PlanImages(config, source, inventories, anew)) {
     for (SitePlan& plan : out) {
-      if (plan.site == image.site) plan.images.push_back(DiffOne(config, image, stores, scratch));
+      if (plan.site == image.site) plan.images.push_back(DiffOne(config, image, stores, scratch, std::min(plan.rate, config.rate)));
     }
   }
   std::error_code ignored;
@@ -88,7 +95,7 @@ std::string PlanText(const std::vector<SitePlan>& plans) {
                            layer.note.empty() ? "" : " (" + layer.note + ")");
       }
       out += "    " + sync::SummaryLine(image.report.bundle_bytes, image.report.registry_bytes) +
-             TimeAt(image.report.bundle_bytes, site.rate) + "\n";
+             fmt::format("; {} bytes on the link", image.link_bytes) + TimeAt(image.link_bytes, site.rate) + "\n";
     }
   }
   return out;
@@ -115,7 +122,8 @@ std::string PlanJson(const std::vector<SitePlan>& plans) {
            {"error", image.error.empty() ? json(nullptr) : json(image.error)},
            {"bundle_bytes", image.report.bundle_bytes},
            {"registry_bytes", image.report.registry_bytes},
-           {"seconds", timed ? json(static_cast<double>(image.report.bundle_bytes) / static_cast<double>(site.rate)) : json(nullptr)},
+           {"link_bytes", image.link_bytes},
+           {"seconds", timed ? json(static_cast<double>(image.link_bytes) / static_cast<double>(site.rate)) : json(nullptr)},
            {"layers", layers}});
     }
     sites.push_back({{"site", site.site},

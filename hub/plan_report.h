@@ -18,6 +18,7 @@ struct ImagePlan {
   std::string manifest;            // the source's manifest digest
   std::vector<std::string> bases;  // manifest digests of the site's images diffed against
   sync::DiffReport report;         // empty when `error` is set
+  uint64_t link_bytes = 0;         // LinkBytes(report.bundle_bytes, the site's rate): what crosses the link
   std::string error;               // the diff failed: why
 };
 

@@ -139,6 +139,7 @@ int64_t Watcher::Queue(const PlannedImage& image) {
   std::filesystem::remove(o.output);
   t.held = t.file_bytes > image.subscription->max_bundle_bytes;
   t.planned_manifest = image.manifest;
+  t.counts = {{"delta_cache_hits", report.delta_cache_hits}, {"delta_cache_misses", report.delta_cache_misses}};
   int64_t id = state_.Add(t);
   spdlog::info("site {}: transfer {} (bundle {}) {}: {} as {}; {}; delta cache {} hit(s), {} miss(es)", image.site, id,
                t.bundle_digest, t.held ? "held for `outpost hub approve` (over max_bundle_bytes)" : "queued", image.manifest,

@@ -52,8 +52,7 @@ void LinkRig::MakePki() {
   std::string pki = Path("pki").string();
   MustRun(OutpostBinary() + " pki init " + pki);
   MustRun(OutpostBinary() + " pki issue " + pki + " hub --host 127.0.0.1 --host localhost");
-  MustRun(OutpostBinary() + " pki issue " + pki + " oslo");
-  MustRun(OutpostBinary() + " pki issue " + pki + " bergen");
+  for (const std::string& site : options_.site_names) MustRun(OutpostBinary() + " pki issue " + pki + " " + site);
   MustRun(OutpostBinary() + " keygen -o " + Path("sign.key").string());
 }
 
@@ -87,14 +86,16 @@ void LinkRig::WriteConfigs() {
   if (!options_.hub_rate.empty()) hub << "rate: " << options_.hub_rate << "\n";
   hub << "sign_key: " << Path("sign.key").string() << "\n" << options_.hub_extra;
   hub << "sites:\n" << (options_.sites_yaml.empty() ? kDefaultSites : options_.sites_yaml);
-  for (const char* site : {"oslo", "bergen"}) {
-    std::ofstream agent(Path(std::string("agent-") + site + ".yaml"));
+  for (const std::string& site : options_.site_names) {
+    std::string target = options_.agent_target.empty() ? "oci:" + Path("site").string() : options_.agent_target;
+    for (size_t at = target.find("{site}"); at != std::string::npos; at = target.find("{site}")) target.replace(at, 6, site);
+    std::ofstream agent(Path("agent-" + site + ".yaml"));
     agent << "site: " << site << "\n"
           << "hub: 127.0.0.1:" << hub_port_ << "\n"  // rewritten to the simulator's port at start
-          << "state_dir: " << Path(std::string("agent-state-") + site).string() << "\n"
+          << "state_dir: " << Path("agent-state-" + site).string() << "\n"
           << "tls: {ca: " << pki << "/ca.pem, cert: " << pki << "/" << site << ".pem, key: " << pki << "/" << site
           << ".key}\n"
-          << "target: " << (options_.agent_target.empty() ? "oci:" + Path("site").string() : options_.agent_target) << "\n"
+          << "target: " << target << "\n"
           << "verify_key: " << Path("sign.key.pub").string() << "\n"
           << "checkpoint: " << options_.checkpoint << "\n"
           << "stall_timeout: " << options_.stall_timeout << "\n"

@@ -34,7 +34,9 @@ struct RigOptions {
   std::vector<std::string> agent_env;
   bool agent_via_proxy = false;            // the simulator runs as a CONNECT proxy
   std::string hub_extra;                   // top-level hub.yaml lines (e.g. "source: ...\n")
-  std::string agent_target;                // the agents' `target` ("": oci: the rig's site layout)
+  std::string agent_target;                // the agents' `target` ("": oci: the rig's site layout);
+                                           // "{site}" in it becomes the agent's site name
+  std::vector<std::string> site_names = {"oslo", "bergen"};  // certificates and agent configs made
   std::string agent_extra;                 // agent.yaml lines (e.g. "metrics_listen: ...\n")
 };
 
@@ -46,7 +48,7 @@ struct LinkStats {
 
 class LinkRig {
  public:
-  // Makes the CA and certificates (hub, oslo, bergen), the images, the signed bundle and the
+  // Makes the CA and certificates (hub and each of site_names), the images, the signed bundle and the
   // configs in a fresh temporary folder. Starts nothing.
   explicit LinkRig(RigOptions options = {});
   ~LinkRig();
