@@ -96,8 +96,9 @@ TEST(MetricsScrape, MidTransferTheMetricsAndBothStatusesShowTheTransferUnderWay)
     hub = Scrape(rig.Path("hub-state") / "http_port");
     return Value(hub, "outpost_hub_link_bytes_sent_total{site=\"oslo\"} ") > 0;
   }, seconds(10))) << hub;
+  // Bytes the hub wrote into its socket: the kernel's and the simulator's buffers take a 1 MiB
+  // bundle at once, so this is not a measure of progress (bytes_acked below is).
   EXPECT_EQ(Value(hub, "outpost_hub_transfers{site=\"oslo\",state=\"sending\"} "), 1) << hub;
-  EXPECT_LT(Value(hub, "outpost_hub_link_bytes_sent_total{site=\"oslo\"} "), total) << hub;
   EXPECT_EQ(Value(hub, "outpost_hub_transfers{site=\"oslo\",state=\"applied\"} "), 0) << hub;
   EXPECT_GE(Value(hub, "outpost_hub_connected_agents "), 1) << hub;
 
@@ -112,11 +113,14 @@ TEST(MetricsScrape, MidTransferTheMetricsAndBothStatusesShowTheTransferUnderWay)
   nlohmann::json oslo;
   ASSERT_TRUE(WaitUntil([&] {
     oslo = StatusJson(rig, "hub")["sites"][0];
-    return !oslo["transfers"].empty() && oslo["transfers"][0]["bytes_sent"].get<uint64_t>() > 0;
+    return !oslo.is_null() && !oslo["transfers"].empty() && oslo["transfers"][0]["bytes_sent"].get<uint64_t>() > 0;
   }, seconds(10))) << oslo.dump(1);
+  // The hub learns how far the agent is only from its next request or its result, so what it
+  // shows of a transfer under way is its state, the bytes written and the bytes remaining.
   nlohmann::json sending = oslo["transfers"][0];
   EXPECT_EQ(sending["state"], "sending") << oslo.dump(1);
-  EXPECT_LT(sending["bytes_sent"].get<double>(), total) << oslo.dump(1);
+  EXPECT_GT(sending["bytes_sent"].get<uint64_t>(), 0u) << oslo.dump(1);
+  EXPECT_LT(sending["bytes_acked"], sending["payload_bytes"]) << oslo.dump(1);
   EXPECT_GT(oslo["remaining"].get<uint64_t>(), 0u) << oslo.dump(1);
 
   nlohmann::json fetching;

@@ -46,10 +46,12 @@ std::string SkopeoDigest(const std::string& ref) {
 uint64_t ChangedLayerBytes(const std::vector<std::string>& held, const std::string& to) {
   std::set<std::string> have;
   for (const std::string& ref : held) {
-    for (const auto& layer : nlohmann::json::parse(SkopeoManifest(ref))["layers"]) have.insert(layer["digest"]);
+    const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(ref));
+    for (const auto& layer : manifest["layers"]) have.insert(layer["digest"]);
   }
   uint64_t bytes = 0;
-  for (const auto& layer : nlohmann::json::parse(SkopeoManifest(to))["layers"]) {
+  const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(to));
+  for (const auto& layer : manifest["layers"]) {
     if (!have.contains(layer["digest"])) bytes += layer["size"].get<uint64_t>();
   }
   return bytes;
@@ -88,7 +90,7 @@ struct StoryOptions {
 // registries.
 class Story {
  public:
-  explicit Story(const std::string& max_bundle = "") : Story(StoryOptions{.max_bundle = max_bundle}) {}
+  explicit Story(const std::string& max_bundle = "") : Story(WithMaxBundle(max_bundle)) {}
   explicit Story(StoryOptions options)
       : options_(std::move(options)),
         home_(TestRegistry::Mode::kHttp),
@@ -175,6 +177,11 @@ class Story {
   std::string Logs() const { return "hub log:\n" + rig_.HubLog() + "\nagent log:\n" + rig_.AgentLog(); }
 
  private:
+  static StoryOptions WithMaxBundle(const std::string& max_bundle) {
+    StoryOptions o;
+    o.max_bundle = max_bundle;
+    return o;
+  }
   RigOptions Options(const std::string& max_bundle) const {
     RigOptions o;
     o.payload_bytes = 4096;  // the rig's own bundle is not used here
@@ -268,7 +275,10 @@ TEST(WatchStory, DebianUpdatesThroughCutsAndAKilledAgentArriveExactInOrderInATen
     std::vector<std::string> missing = MissingDebs(StoryDebs(version));
     if (!missing.empty()) GTEST_SKIP() << "apt's cache lacks " << missing[0] << " (set OUTPOST_DEBS to a folder of them)";
   }
-  Story story(StoryOptions{.images = StoryImage, .link_args = {"--cut-every", "2000000"}});
+  StoryOptions options;
+  options.images = StoryImage;
+  options.link_args = {"--cut-every", "2000000"};
+  Story story(options);
   story.Build("2.0.0");
   story.Build("3.0.0");
   story.Start();
