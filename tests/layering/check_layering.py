@@ -8,7 +8,8 @@ form "folder/file.h", and fails (exit 1) listing file:line and the broken rule f
 of a folder the table below does not allow. A top-level folder with sources that the table does
 not name fails too: a new folder states what it may use here and in docs/architecture.md.
 Files whose name contains "test", and the test-only fuzz/ and bench/ folders, may also include
-the test helpers in tests/support/ (matchers, builders) and tests/link/ (daemon processes).
+the test helpers in tests/support/ (matchers, builders), tests/link/ (daemon processes) and
+tests/registry/ (real docker-registry instances).
 """
 import argparse
 import pathlib
@@ -70,7 +71,7 @@ def violations(root):
                 used = m.group(1)
                 if used in allowed:
                     continue
-                if used == "tests" and is_test and re.search(r'"tests/(support|link)/', text):
+                if used == "tests" and is_test and re.search(r'"tests/(support|link|registry)/', text):
                     continue
                 may = ", ".join(sorted(ALLOWED[name])) or "nothing"
                 yield (path.relative_to(root), number,

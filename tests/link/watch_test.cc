@@ -6,12 +6,15 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <functional>
+#include <map>
 #include <set>
 #include <thread>
 
 #include "common/digest.h"
 #include "common/error.h"
 #include "storage/image_store.h"
+#include "tests/link/debian_image.h"
 #include "tests/link/link_rig.h"
 #include "tests/registry/test_registry.h"
 #include "tests/support/bytes.h"
@@ -38,19 +41,27 @@ std::string SkopeoDigest(const std::string& ref) {
   return raw.empty() ? "" : Digest::Of(raw).str();
 }
 
+// The compressed size of the layers of `to` that none of `held` has, as `to`'s manifest names
+// them: what a registry pull ships of `to`'s layers to a holder of `held`.
+uint64_t ChangedLayerBytes(const std::vector<std::string>& held, const std::string& to) {
+  std::set<std::string> have;
+  for (const std::string& ref : held) {
+    const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(ref));
+    for (const auto& layer : manifest["layers"]) have.insert(layer["digest"]);
+  }
+  uint64_t bytes = 0;
+  const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(to));
+  for (const auto& layer : manifest["layers"]) {
+    if (!have.contains(layer["digest"])) bytes += layer["size"].get<uint64_t>();
+  }
+  return bytes;
+}
+
 // What a registry pull of `to` ships to a holder of `from`: the manifest, the config and the
 // layers `from` lacks, at the compressed sizes `to`'s manifest names.
 uint64_t RegistryPullBytes(const std::string& from, const std::string& to) {
-  nlohmann::json old = nlohmann::json::parse(SkopeoManifest(from));
   std::string raw = SkopeoManifest(to);
-  nlohmann::json now = nlohmann::json::parse(raw);
-  std::set<std::string> held;
-  for (const auto& layer : old["layers"]) held.insert(layer["digest"]);
-  uint64_t bytes = raw.size() + now["config"]["size"].get<uint64_t>();
-  for (const auto& layer : now["layers"]) {
-    if (!held.contains(layer["digest"])) bytes += layer["size"].get<uint64_t>();
-  }
-  return bytes;
+  return raw.size() + nlohmann::json::parse(raw)["config"]["size"].get<uint64_t>() + ChangedLayerBytes({from}, to);
 }
 
 // A realistic pair of versions: a base layer of ~3 MB of "binaries" both share, and an app
@@ -68,19 +79,34 @@ TestImage AppImage(const std::string& version, size_t fresh = 0) {
   return BuildImage({TestLayer(base, true), TestLayer(app, true)});
 }
 
+// test:VERSION of a story, built with `scratch` for work files.
+using ImageMaker = std::function<TestImage(const std::string& version, const std::filesystem::path& scratch)>;
+
+struct StoryOptions {
+  std::string max_bundle;  // the subscription's max_bundle_bytes ("" none)
+  ImageMaker images = [](const std::string& version, const std::filesystem::path&) { return AppImage(version); };
+  std::vector<std::string> link_args;  // the simulator's, besides its 256 kbit/s each way
+};
+
 // Hub (watching home), simulator (256 kbit/s) and agent (publishing into site) over two real
-// registries; the subscription's max_bundle_bytes is `max_bundle` ("" none).
+// registries.
 class Story {
  public:
-  explicit Story(const std::string& max_bundle = "")
-      : home_(TestRegistry::Mode::kHttp), site_(TestRegistry::Mode::kHttp), rig_(Options(max_bundle)) {
+  explicit Story(const std::string& max_bundle = "") : Story(WithMaxBundle(max_bundle)) {}
+  explicit Story(StoryOptions options)
+      : options_(std::move(options)),
+        home_(TestRegistry::Mode::kHttp),
+        site_(TestRegistry::Mode::kHttp),
+        rig_(Options(options_.max_bundle)) {
     Push("1.0.0", {home_.host(), site_.host()});
   }
 
   // Hub, simulator, agent; returns once the hub holds the site's inventory.
   void Start() {
     rig_.StartHub();
-    rig_.StartLinksim({"--rate-down", kLinkRate, "--rate-up", kLinkRate});
+    std::vector<std::string> link{"--rate-down", kLinkRate, "--rate-up", kLinkRate};
+    link.insert(link.end(), options_.link_args.begin(), options_.link_args.end());
+    rig_.StartLinksim(link);
     rig_.StartAgent();
     auto has_inventory = [&] {
       try {
@@ -93,13 +119,19 @@ class Story {
         << "the hub never received the site's inventory:\n" << rig_.HubLog() << rig_.AgentLog();
   }
 
-  // Builds test:`version` (AppImage(version, fresh)) and copies it with skopeo into each
-  // registry of `hosts`.
-  void Push(const std::string& version, const std::vector<std::string>& hosts, size_t fresh = 0) {
-    std::string layout = rig_.Path("images").string();
+  // Builds test:`version` into the story's OCI layout, once.
+  void Build(const std::string& version) {
+    if (!built_.insert(version).second) return;
     storage::FileStoreFactory files;
-    storage::Reference ref = storage::Reference::Parse("oci:" + layout + ":" + version);
-    WriteImage(*storage::OpenStore(ref, &files, /*for_write=*/true), AppImage(version, fresh), version);
+    storage::Reference ref = storage::Reference::Parse("oci:" + rig_.Path("images").string() + ":" + version);
+    WriteImage(*storage::OpenStore(ref, &files, /*for_write=*/true), options_.images(version, rig_.Path("scratch")),
+               version);
+  }
+
+  // Builds test:`version` (unless built) and copies it with skopeo into each registry of `hosts`.
+  void Push(const std::string& version, const std::vector<std::string>& hosts) {
+    Build(version);
+    std::string layout = rig_.Path("images").string();
     for (const std::string& host : hosts) {
       RunResult r = RunCommand("skopeo copy --quiet --dest-tls-verify=false oci:" + layout + ":" + version +
                                " docker://" + host + "/test:" + version);
@@ -107,7 +139,7 @@ class Story {
     }
   }
 
-  void PushHome(const std::string& version, size_t fresh = 0) { Push(version, {home_.host()}, fresh); }
+  void PushHome(const std::string& version) { Push(version, {home_.host()}); }
 
   std::string Home(const std::string& tag) const { return "docker://" + home_.host() + "/test:" + tag; }
   std::string Site(const std::string& tag) const { return "docker://" + site_.host() + "/test:" + tag; }
@@ -137,10 +169,21 @@ class Story {
   RunResult Hub(const std::string& args) const {
     return RunCommand(OutpostBinary() + " hub " + args + " --config " + rig_.Path("hub.yaml").string());
   }
+  // The site's transfers as `outpost agent status --json` lists them.
+  nlohmann::json AgentTransfers() const {
+    RunResult r = RunCommand(OutpostBinary() + " agent status --json --config " + rig_.Path("agent-oslo.yaml").string());
+    if (r.exit_code != 0) return nlohmann::json::array();
+    return nlohmann::json::parse(r.out)["transfers"];
+  }
   LinkRig& rig() { return rig_; }
   std::string Logs() const { return "hub log:\n" + rig_.HubLog() + "\nagent log:\n" + rig_.AgentLog(); }
 
  private:
+  static StoryOptions WithMaxBundle(const std::string& max_bundle) {
+    StoryOptions o;
+    o.max_bundle = max_bundle;
+    return o;
+  }
   RigOptions Options(const std::string& max_bundle) const {
     RigOptions o;
     o.payload_bytes = 4096;  // the rig's own bundle is not used here
@@ -152,8 +195,10 @@ class Story {
     return o;
   }
 
+  StoryOptions options_;
   TestRegistry home_, site_;
   LinkRig rig_;
+  std::set<std::string> built_;
 };
 
 TEST(WatchStory, APushAtHomeArrivesAtTheSiteRegistryExactAsADeltaFarBelowARegistryPull) {
@@ -225,10 +270,15 @@ TEST(WatchStory, HubPlanNamesTheLayerMethodsAndATotalFarBelowARegistryPull) {
 // An update with 256 KiB of new bytes (~8 s at 256 kbit/s): a few hundred bytes of polls more
 // or less do not decide the percent, the TLS framing of 1600-byte slices (1.4%) does.
 TEST(WatchStory, HubPlanPredictsTheBytesThatCrossTheLinkWithinOnePercent) {
-  Story story("1KiB");  // held: the plan is read before anything moves
+  StoryOptions options;
+  options.max_bundle = "1KiB";  // held: the plan is read before anything moves
+  options.images = [](const std::string& version, const std::filesystem::path&) {
+    return AppImage(version, version == "1.0.0" ? 0 : 256 << 10);
+  };
+  Story story(options);
   story.Start();
   ASSERT_FALSE(HasFailure());
-  story.PushHome("2.0.0", 256 << 10);
+  story.PushHome("2.0.0");
   nlohmann::json held = story.WaitTransfer("held", seconds(60));
   ASSERT_FALSE(held.is_null()) << story.Logs();
   RunResult plan = story.Hub("plan --json --site oslo");
@@ -246,6 +296,88 @@ TEST(WatchStory, HubPlanPredictsTheBytesThatCrossTheLinkWithinOnePercent) {
               static_cast<unsigned long long>(predicted), static_cast<unsigned long long>(image["bundle_bytes"].get<uint64_t>()),
               static_cast<unsigned long long>(crossed));
   EXPECT_NEAR(static_cast<double>(crossed), static_cast<double>(predicted), 0.01 * static_cast<double>(predicted)) << plan.out;
+}
+
+// Issue 14's first acceptance point. Real Debian packages (apt's cache) make test:1.0.0 (~9 MB
+// base, ~27 MB app layer) and its updates: 2.0.0 takes two security updates and a new package,
+// 3.0.0 one more update. The simulator cuts the connection every 2 MB of the ~2.7 MB both
+// bundles carry, the agent is killed with kill -9 while 2.0.0 crosses, and 3.0.0 is pushed
+// while 2.0.0 is still in flight: both end exact at the site, 2.0.0 first, and the link carried
+// at most a tenth of the changed layers' compressed size.
+TEST(WatchStory, DebianUpdatesThroughCutsAndAKilledAgentArriveExactInOrderInATenthOfTheChangedLayers) {
+  for (const char* version : {"1.0.0", "2.0.0", "3.0.0"}) {
+    std::vector<std::string> missing = MissingDebs(StoryDebs(version));
+    if (!missing.empty()) GTEST_SKIP() << "apt's cache lacks " << missing[0] << " (set OUTPOST_DEBS to a folder of them)";
+  }
+  StoryOptions options;
+  options.images = StoryImage;
+  options.link_args = {"--cut-every", "2000000"};
+  Story story(options);
+  story.Build("2.0.0");
+  story.Build("3.0.0");
+  story.Start();
+  ASSERT_FALSE(HasFailure());
+  auto link_bytes = [&] { return story.rig().Stats().bytes_down + story.rig().Stats().bytes_up; };
+  const uint64_t before = link_bytes();
+  const uint64_t down_before = story.rig().Stats().bytes_down;
+  story.PushHome("2.0.0");
+
+  // kill -9 once 300 KB of 2.0.0's bundle have crossed, and restart.
+  ASSERT_TRUE(WaitUntil([&] { return story.rig().Stats().bytes_down >= down_before + 300'000; }, seconds(180)))
+      << story.Logs();
+  story.rig().KillAgent();
+  story.rig().StartAgent();
+  ASSERT_FALSE(story.Arrived("2.0.0")) << "2.0.0 arrived before the second update was pushed";
+  story.PushHome("3.0.0");
+
+  // Watch the site until both have arrived: 3.0.0 read before 2.0.0, so that 3.0.0 served
+  // while 2.0.0 is not proves them out of order.
+  bool two_alone = false, three_before_two = false;
+  ASSERT_TRUE(WaitUntil([&] {
+    const bool three = story.Arrived("3.0.0"), two = story.Arrived("2.0.0");
+    two_alone = two_alone || (two && !three);
+    three_before_two = three_before_two || (three && !two);
+    return two && three;
+  }, seconds(300))) << story.Logs();
+  EXPECT_TRUE(two_alone) << "the site never served 2.0.0 without 3.0.0";
+  EXPECT_FALSE(three_before_two) << "the site served 3.0.0 before 2.0.0";
+
+  const uint64_t link = link_bytes() - before;
+  for (const char* version : {"2.0.0", "3.0.0"}) {
+    std::string home = SkopeoDigest(story.Home(version));
+    EXPECT_FALSE(home.empty());
+    EXPECT_EQ(SkopeoDigest(story.Site(version)), home) << version;
+  }
+  // Both as the hub and the agent record them: applied, 2.0.0 queued and applied first.
+  nlohmann::json hub = story.Transfers();
+  ASSERT_TRUE(WaitUntil([&] {
+    hub = story.Transfers();
+    int applied = 0;
+    for (const auto& t : hub) applied += t["state"] == "applied" ? 1 : 0;
+    return applied >= 2;
+  }, seconds(30))) << hub.dump(1);
+  std::map<std::string, nlohmann::json> by_tag;
+  for (const auto& t : hub) by_tag[t["as"]] = t;
+  ASSERT_TRUE(by_tag.contains("test:2.0.0") && by_tag.contains("test:3.0.0")) << hub.dump(1);
+  EXPECT_LT(by_tag["test:2.0.0"]["id"], by_tag["test:3.0.0"]["id"]);
+  EXPECT_LE(by_tag["test:2.0.0"]["finished_at"], by_tag["test:3.0.0"]["finished_at"]);
+  std::map<std::string, nlohmann::json> agent;
+  for (const auto& t : story.AgentTransfers()) agent[t["as"]] = t;
+  for (const char* ref : {"test:2.0.0", "test:3.0.0"}) {
+    EXPECT_EQ(agent[ref]["state"], "applied") << ref;
+    EXPECT_EQ(agent[ref]["manifest"], by_tag[ref]["manifest"]) << ref;
+  }
+
+  LinkStats stats = story.rig().Stats();
+  EXPECT_GE(stats.cuts, 1u) << "the bundles never reached a 2 MB boundary";
+  const uint64_t changed = ChangedLayerBytes({story.Home("1.0.0")}, story.Home("2.0.0")) +
+                           ChangedLayerBytes({story.Home("1.0.0"), story.Home("2.0.0")}, story.Home("3.0.0"));
+  std::printf("debian story: %llu B crossed the link (%llu connections, %llu cuts, one kill -9) for changed layers "
+              "of %llu B compressed: %.2f%%\n",
+              static_cast<unsigned long long>(link), static_cast<unsigned long long>(stats.connections),
+              static_cast<unsigned long long>(stats.cuts), static_cast<unsigned long long>(changed),
+              100.0 * link / changed);
+  EXPECT_LE(link * 10, changed) << "the link carried more than 10% of the changed layers";
 }
 
 }  // namespace
