@@ -21,6 +21,7 @@ using outpost::testing::TestLayer;
 const std::string kD1 = "sha256:" + std::string(64, '1');
 const std::string kD2 = "sha256:" + std::string(64, '2');
 const std::string kD3 = "sha256:" + std::string(64, '3');
+const std::string kD4 = "sha256:" + std::string(64, '4');
 
 SiteConfig Subscribed(const std::string& name, std::vector<std::string> images, uint64_t max_bytes = UINT64_MAX) {
   SiteConfig site = testing::Site(name);
@@ -79,7 +80,7 @@ TEST(PlanImages, WithNoBaseTheSourceHoldsTheSitesLastImageOfTheRepositoryStandsI
   SourceImages source = {{"test:3.0.0", kD3}};
   const std::string cosign = "test:sha256-" + std::string(64, 'a') + ".sig";
   std::map<std::string, SiteInventory> inventories = {
-      {"oslo", {{{"test:0.9", kD1}, {"test:1.0", kD2}, {cosign, kD3}, {"app:1", kD3}}, {}}}};
+      {"oslo", {{{"test:0.9", kD1}, {"test:1.0", kD2}, {cosign, kD4}, {"app:1", kD4}}, {}}}};
   std::vector<PlannedImage> plan = PlanImages(config, source, inventories, NothingPlanned);
   ASSERT_EQ(plan.size(), 1u);
   EXPECT_TRUE(plan[0].bases.empty());
@@ -102,8 +103,14 @@ class WatcherTest : public ::testing::Test {
   // An image of a large base layer every version shares and a small one of its own, in `layout`
   // (default: the source's).
   Digest WriteAt(const std::string& tag, const std::string& version, std::filesystem::path layout = {}) {
-    std::string base(400000, '\0');
-    for (size_t i = 0; i < base.size(); ++i) base[i] = static_cast<char>((i * 2654435761u) >> 13);
+    std::string base(400000, '\0');  // incompressible (xorshift), so it is ~400 kB whole in a bundle
+    uint64_t x = 88172645463325252ull;
+    for (char& c : base) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      c = static_cast<char>(x >> 32);
+    }
     if (layout.empty()) layout = layout_;
     return outpost::testing::WriteImage("oci:" + layout.string() + ":" + tag,
                                         {TestLayer({{"base.bin", base}}, true), TestLayer({{"version", version}}, true)});
