@@ -5,6 +5,7 @@
 #include "common/error.h"
 #include "link/http.h"
 #include "registry/catalog.h"
+#include "sync/image_signature.h"
 
 namespace outpost::agent {
 namespace {
@@ -44,7 +45,7 @@ Inventory TakeInventory(const AgentConfig& config, registry::RegistryStoreFactor
 }
 
 std::string InventoryBody(const Inventory& inventory) {
-  nlohmann::json body = {{"images", inventory.images}, {"blobs", inventory.blobs}};
+  nlohmann::json body = {{"images", inventory.images}, {"blobs", inventory.blobs}, {"signatures", sync::kImageSignatureVersion}};
   std::string text = body.dump();
   if (text.size() <= link::kMaxInventoryBytes) return text;
   body["blobs"] = nlohmann::json::array();

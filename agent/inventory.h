@@ -20,7 +20,8 @@ struct Inventory {
 // reading each manifest. Blocking (registry requests). Throws what the stores throw.
 Inventory TakeInventory(const AgentConfig& config, registry::RegistryStoreFactory& stores);
 
-// The request body: {"images": {...}, "blobs": [...]}. When it would exceed
+// The request body: {"images": {...}, "blobs": [...], "signatures": 1}, the last member saying
+// which image-signature version this agent sends when the hub asks for one. When it would exceed
 // link::kMaxInventoryBytes the blobs are left out (the hub plans by manifest digests).
 std::string InventoryBody(const Inventory& inventory);
 

@@ -10,7 +10,9 @@
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <algorithm>
 #include <mutex>
+#include <set>
 #include <thread>
 
 #include "agent/agent_state.h"
@@ -21,6 +23,7 @@
 #include "agent/hub_client.h"
 #include "agent/inventory.h"
 #include "agent/metrics.h"
+#include "agent/signer.h"
 #include "agent/wire.h"
 #include "link/backoff.h"
 #include "link/metrics_text.h"
@@ -86,6 +89,7 @@ class Runner {
   asio::awaitable<void> Apply(const TransferRow& row);
   asio::awaitable<void> Report(const TransferRow& row);
   asio::awaitable<void> SendInventory();
+  asio::awaitable<void> SendSignature(const SignatureWanted& wanted);
   void CollectGarbage();
   asio::awaitable<void> Sleep(std::chrono::milliseconds d);
 
@@ -104,6 +108,9 @@ class Runner {
   bool apply_cut_short_ = false;
   bool inventory_due_ = true;  // on each connection and after each apply
   std::vector<WorkItem> work_;  // the hub's last work list: its transfers' bases are protected
+  // Manifests the hub asked a signature of that this agent could not sign or the hub refused:
+  // not tried again before the next inventory.
+  std::set<std::string> signatures_tried_;
 };
 
 asio::awaitable<void> Runner::Connect(HubStream& stream) {
@@ -154,10 +161,20 @@ asio::awaitable<void> Runner::Session() {
     ThrowUnlessSuccess(work, "GET /v1/work");
     backoff_.Reset();
     work_ = ParseWorkList(work.body);
+    const std::vector<SignatureWanted> wanted = ParseWantedSignatures(work.body);
+    for (const SignatureWanted& w : wanted) {  // first: the hub's plan waits for them
+      if (stopping_) co_return;
+      co_await SendSignature(w);
+    }
     for (const WorkItem& item : work_) {
       if (stopping_) co_return;
       co_await Handle(item);
     }
+    // The hub answers at once while it lists signatures; those tried already must not make
+    // this loop spin.
+    bool all_tried = std::all_of(wanted.begin(), wanted.end(),
+                                 [&](const SignatureWanted& w) { return signatures_tried_.contains(w.manifest); });
+    if (work_.empty() && !wanted.empty() && all_tried && !stopping_) co_await Sleep(poll);
   }
 }
 
@@ -271,7 +288,33 @@ asio::awaitable<void> Runner::SendInventory() {
     co_return;
   }
   ThrowUnlessSuccess(response, "PUT /v1/inventory");
+  signatures_tried_.clear();
   spdlog::info("site {}: inventory sent ({} bytes)", config_.site, body.size());
+}
+
+// Signed on the io thread, as the inventory is listed: the runner has nothing else to do until
+// the hub has it, and a signature costs a read of the image's layers (seconds for hundreds of MB).
+asio::awaitable<void> Runner::SendSignature(const SignatureWanted& wanted) {
+  if (signatures_tried_.contains(wanted.manifest)) co_return;
+  std::string body;
+  try {
+    body = SignTargetImage(config_, *stores_, wanted);
+  } catch (const std::exception& e) {  // Error, and the filesystem's errors on the scratch disk
+    signatures_tried_.insert(wanted.manifest);
+    spdlog::warn("site {}: cannot sign {} ({}) for the hub: {}; the hub sends whole blobs once its wait is over",
+                 config_.site, wanted.image, wanted.manifest, e.what());
+    co_return;
+  }
+  const std::string target = "/v1/signatures/" + wanted.manifest;
+  HubResponse response = co_await client_.Send(http::verb::put, target, body);
+  if (ClassifyResultStatus(response.status) == ResultAnswer::kRefused) {
+    signatures_tried_.insert(wanted.manifest);
+    spdlog::warn("site {}: the hub refused the signature of {} ({}): {}: {}", config_.site, wanted.image,
+                 wanted.manifest, response.status, ErrorText(response.body));
+    co_return;
+  }
+  ThrowUnlessSuccess(response, "PUT " + target);
+  spdlog::info("site {}: signature of {} ({}) sent: {} bytes", config_.site, wanted.image, wanted.manifest, body.size());
 }
 
 }  // namespace

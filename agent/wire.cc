@@ -4,6 +4,7 @@
 
 #include <charconv>
 
+#include "common/digest.h"
 #include "common/error.h"
 #include "link/http.h"
 
@@ -91,6 +92,22 @@ std::vector<WorkItem> ParseWorkList(std::string_view body) {
     throw NetworkError("the hub's work list is not the protocol's: ", e.what());
   }
   return items;
+}
+
+std::vector<SignatureWanted> ParseWantedSignatures(std::string_view body) {
+  std::vector<SignatureWanted> wanted;
+  try {
+    nlohmann::json j = nlohmann::json::parse(body);
+    if (!j.contains("signatures")) return wanted;
+    for (const nlohmann::json& s : j.at("signatures")) {
+      SignatureWanted w{s.at("image").get<std::string>(), s.at("manifest").get<std::string>()};
+      if (!Digest::IsValid(w.manifest)) throw NetworkError("work list: signature of ", w.image, " names no digest");
+      wanted.push_back(std::move(w));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    throw NetworkError("the hub's work list is not the protocol's: ", e.what());
+  }
+  return wanted;
 }
 
 std::string ErrorText(std::string_view body) {

@@ -41,6 +41,17 @@ std::optional<ContentRange> ParseContentRange(std::string_view value);
 // the member for a body that is not the protocol's.
 std::vector<WorkItem> ParseWorkList(std::string_view body);
 
+// A signature the hub asks for (GET /v1/work's `signatures`): of the target's image `image`
+// ("REPO:TAG", as the inventory named it) at `manifest` ("sha256:<hex>").
+struct SignatureWanted {
+  std::string image;
+  std::string manifest;
+};
+
+// GET /v1/work's `signatures` (none when the member is absent: an older hub). Throws
+// NetworkError for a member that is not the protocol's.
+std::vector<SignatureWanted> ParseWantedSignatures(std::string_view body);
+
 // The `error` member of an error body, or the body itself (cut to 200 bytes) when it has none.
 std::string ErrorText(std::string_view body);
 

@@ -88,6 +88,19 @@ TEST(WorkListBody, ReadsTheTransfersInOrder) {
   EXPECT_THAT([] { ParseWorkList("<html>"); }, ThrowsKind(Error::Kind::kNetwork));
 }
 
+TEST(WorkListBody, ReadsTheSignaturesTheHubWantsAndNoneFromAnOlderHub) {
+  const std::string digest = "sha256:" + std::string(64, 'a');
+  std::vector<SignatureWanted> wanted = ParseWantedSignatures(
+      R"({"site":"oslo","transfers":[],"signatures":[{"image":"test:1.0.0","manifest":")" + digest + R"("}]})");
+  ASSERT_EQ(wanted.size(), 1u);
+  EXPECT_EQ(wanted[0].image, "test:1.0.0");
+  EXPECT_EQ(wanted[0].manifest, digest);
+  EXPECT_TRUE(ParseWantedSignatures(R"({"site":"oslo","transfers":[]})").empty());
+  EXPECT_THAT([] { ParseWantedSignatures(R"({"signatures":[{"image":"test:1","manifest":"latest"}]})"); },
+              ThrowsKind(Error::Kind::kNetwork));
+  EXPECT_THAT([] { ParseWantedSignatures(R"({"signatures":[{"image":7}]})"); }, ThrowsKind(Error::Kind::kNetwork));
+}
+
 TEST(Bodies, AckAndResultAreTheProtocolsJson) {
   EXPECT_EQ(AckBody(1048576), R"({"received":1048576})");
   TransferRow applied;

@@ -42,6 +42,7 @@ HubDaemon::HubDaemon(const HubConfig& config, const link::Clock& clock) : parts_
   if (config.source) {
     parts_->watcher = std::make_unique<Watcher>(config, parts_->state, clock);
     parts_->routes.OnInventory([watcher = parts_->watcher.get()](const std::string&) { watcher->Wake(); });
+    parts_->routes.OnSignature([watcher = parts_->watcher.get()](const std::string&) { watcher->Wake(); });
   }
   if (config.http_listen) {
     Notifications::Wake wake;

@@ -8,8 +8,10 @@
 
 #include "common/digest.h"
 #include "common/error.h"
+#include "common/file.h"
 #include "hub/pacing.h"
 #include "link/http.h"
+#include "sync/image_signature.h"
 
 namespace outpost::hub {
 namespace {
@@ -101,7 +103,25 @@ std::optional<SiteInventory> ParseInventory(const Request& request) {
     if (!blob.is_string() || !Digest::IsValid(blob.get<std::string>())) return std::nullopt;
     out.blobs.insert(blob.get<std::string>());
   }
+  if (body->contains("signatures")) {
+    const json& version = (*body)["signatures"];
+    if (!version.is_number_unsigned() || version.get<uint64_t>() > UINT32_MAX) return std::nullopt;
+    out.signatures = version.get<uint32_t>();
+  }
   return out;
+}
+
+// Checks a stored upload: a signature file whose layers the site's inventory holds (when it
+// listed blobs). Returns the layer count; throws Error saying what is wrong.
+size_t CheckSignature(const std::filesystem::path& file, const std::optional<SiteInventory>& inventory) {
+  sync::ImageBlockSignature sig = sync::ImageBlockSignature::Load(file);
+  if (sig.layers.empty()) throw Corruption("it signs no layer");
+  for (const sync::LayerBlockSignature& layer : sig.layers) {
+    if (inventory && !inventory->blobs.empty() && !inventory->blobs.contains(layer.digest.str())) {
+      throw Corruption("its layer ", layer.digest.str(), " is not in the site's inventory");
+    }
+  }
+  return sig.layers.size();
 }
 
 Reply NoContent() {
@@ -122,7 +142,9 @@ Reply ErrorReply(unsigned status, std::string_view message) {
 
 uint64_t BodyLimit(std::string_view target) {
   std::string_view path = target.substr(0, target.find('?'));
-  return path == "/v1/inventory" ? link::kMaxInventoryBytes : link::kMaxBodyBytes;
+  if (path == "/v1/inventory") return link::kMaxInventoryBytes;
+  if (path.starts_with("/v1/signatures/")) return link::kMaxSignatureBytes;
+  return link::kMaxBodyBytes;
 }
 
 SitePacing::SitePacing(const SiteConfig& c)
@@ -167,6 +189,9 @@ Reply Routes::Route(const std::string& site, const Request& request) {
   if (path.size() == 2 && path[0] == "v1" && path[1] == "inventory" && request.method() == http::verb::put) {
     return Inventory(site, request);
   }
+  if (path.size() == 3 && path[0] == "v1" && path[1] == "signatures" && request.method() == http::verb::put) {
+    return Signature(site, path[2], request);
+  }
   if (path.size() != 4 || path[0] != "v1" || path[1] != "transfers") return ErrorReply(404, "no such endpoint");
   std::optional<uint64_t> id = ParseU64(path[2]);
   std::optional<Transfer> t;
@@ -198,11 +223,14 @@ Reply Routes::Work(const std::string& site, const Request& request) {
   uint64_t rate = std::min(pacing.schedule.RateAt(now), config_.rate);
   json transfers = json::array();
   for (const Transfer& t : state_.OpenTransfers(site)) transfers.push_back(TransferJson(t, pacing.config.KeepFor(t.as_ref)));
+  json signatures = json::array();
+  for (const SignatureRow& s : state_.WantedSignatures(site)) signatures.push_back({{"image", s.ref}, {"manifest", s.manifest}});
   Reply r;
-  if (transfers.empty() && wait > 0) r.poll = std::chrono::seconds(wait);
+  if (transfers.empty() && signatures.empty() && wait > 0) r.poll = std::chrono::seconds(wait);
   r.content_type = "application/json";
   r.body = json{{"site", site},
                 {"transfers", transfers},
+                {"signatures", signatures},
                 {"window",
                  {{"open", rate > 0},
                   {"rate", rate == link::kUnlimitedRate ? json(nullptr) : json(rate)},
@@ -319,6 +347,43 @@ Reply Routes::Inventory(const std::string& site, const Request& request) {
   state_.SetInventory(site, *inventory);
   spdlog::info("site {}: inventory of {} images, {} blobs", site, inventory->images.size(), inventory->blobs.size());
   if (on_inventory_) on_inventory_(site);
+  return NoContent();
+}
+
+Reply Routes::Signature(const std::string& site, std::string_view manifest, const Request& request) {
+  if (!Digest::IsValid(manifest)) return ErrorReply(400, "PUT /v1/signatures/DIGEST names a manifest digest (sha256:<hex>)");
+  const std::string digest(manifest);
+  std::optional<SignatureRow> wanted = state_.Signature(site, digest);
+  if (!wanted) return ErrorReply(404, "the hub asked site " + site + " for no signature of " + digest);
+  if (wanted->path) return NoContent();  // received before: the first stands
+  const std::filesystem::path dir = config_.state_dir / "signatures" / site;
+  std::filesystem::create_directories(dir);
+  const std::string hex = Digest::Parse(digest).hex();
+  const std::filesystem::path upload = dir / (hex + ".upload"), stored = dir / (hex + ".sig");
+  size_t layers = 0;
+  {
+    AtomicFile out(upload);
+    out.Write(request.body());
+    out.Commit();
+  }
+  try {
+    layers = CheckSignature(upload, state_.Inventory(site));
+  } catch (const Error& e) {
+    std::filesystem::remove(upload);
+    std::string why = e.what();  // names the upload's file, which is the hub's business
+    for (size_t at = why.find(upload.string()); at != std::string::npos; at = why.find(upload.string())) {
+      why.replace(at, upload.string().size(), "the body");
+    }
+    spdlog::warn("site {}: signature of {} ({}) refused: {}", site, wanted->ref, digest, why);
+    return ErrorReply(400, "signature of " + digest + " refused: " + why +
+                               "; send the file `outpost signature` writes (image signature version " +
+                               std::to_string(sync::kImageSignatureVersion) + ")");
+  }
+  std::filesystem::rename(upload, stored);
+  state_.ReceiveSignature(site, digest, stored, request.body().size());
+  spdlog::info("site {}: signature of {} ({}) received: {} bytes, {} layer(s)", site, wanted->ref, digest,
+               request.body().size(), layers);
+  if (on_signature_) on_signature_(site);
   return NoContent();
 }
 

@@ -72,6 +72,8 @@ class Routes {
 
   // Called (on the serving thread) with the site's name after it reported a new inventory.
   void OnInventory(std::function<void(const std::string&)> callback) { on_inventory_ = std::move(callback); }
+  // Called (on the serving thread) with the site's name after it sent a signature the hub asked for.
+  void OnSignature(std::function<void(const std::string&)> callback) { on_signature_ = std::move(callback); }
 
   // The site's pacing, nullptr for a site not configured.
   SitePacing* Pacing(const std::string& site);
@@ -84,6 +86,7 @@ class Routes {
   Reply Ack(const Transfer& t, const Request& request);
   Reply Result(const Transfer& t, const Request& request);
   Reply Inventory(const std::string& site, const Request& request);
+  Reply Signature(const std::string& site, std::string_view manifest, const Request& request);
   // Outside every window: 503. Otherwise nullopt and the site's bucket at the current rate.
   std::optional<Reply> Closed(SitePacing& site);
   // The rate for a response now: the window's rate capped by the hub's.
@@ -95,10 +98,12 @@ class Routes {
   std::map<std::string, std::unique_ptr<SitePacing>, std::less<>> sites_;
   link::TokenBucket hub_bucket_;
   std::function<void(const std::string&)> on_inventory_;
+  std::function<void(const std::string&)> on_signature_;
 };
 
 // The largest request body the hub reads for `target` (the request line's target):
-// link::kMaxInventoryBytes for /v1/inventory, link::kMaxBodyBytes for everything else.
+// link::kMaxInventoryBytes for /v1/inventory, link::kMaxSignatureBytes for /v1/signatures/...,
+// link::kMaxBodyBytes for everything else.
 uint64_t BodyLimit(std::string_view target);
 
 // A JSON error reply: {"error": message}.

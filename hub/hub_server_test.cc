@@ -21,6 +21,8 @@
 #include "link/pki.h"
 #include "link/tls.h"
 #include "protocol/test_bundle.h"
+#include "sync/image_signature.h"
+#include "sync/test_images.h"
 
 namespace outpost::hub {
 namespace {
@@ -316,8 +318,9 @@ TEST_F(HubServerTest, AnInventoryIsRecordedAndMayBeLargerThanOtherBodies) {
   EXPECT_FALSE(HubState(config_.state_dir, clock_).Inventory("bergen").has_value());
 }
 
-TEST(BodyLimit, OnlyTheInventoryMayExceed64KiB) {
+TEST(BodyLimit, OnlyTheInventoryAndSignaturesMayExceed64KiB) {
   EXPECT_EQ(BodyLimit("/v1/inventory"), link::kMaxInventoryBytes);
+  EXPECT_EQ(BodyLimit("/v1/signatures/sha256:01"), link::kMaxSignatureBytes);
   EXPECT_EQ(BodyLimit("/v1/inventory?x=1"), link::kMaxInventoryBytes);
   EXPECT_EQ(BodyLimit("/v1/transfers/1/ack"), link::kMaxBodyBytes);
   EXPECT_EQ(BodyLimit("/v1/inventoryx"), link::kMaxBodyBytes);
@@ -327,6 +330,86 @@ TEST_F(HubServerTest, ABodyOver64KiBElsewhereIs413AndAMalformedInventory400) {
   std::string ack = R"({"received": 1, "pad": ")" + std::string(70 * 1024, 'x') + "\"}";
   EXPECT_EQ(SiteClient(pki_, "oslo", daemon_->port()).Post(Path(oslo_id_, "ack"), ack).status, 413u);
   EXPECT_EQ(SiteClient(pki_, "oslo", daemon_->port()).Post("/v1/inventory", R"({"images": []})", http::verb::put).status, 400u);
+}
+
+// The site's image test:1.0.0 (an OCI layout of its own), the bytes of its signature file, and
+// the inventory of an agent that sends signatures naming it with its blobs.
+struct SiteImage {
+  Digest manifest;
+  std::string signature;
+  SiteInventory inventory;
+};
+SiteImage MakeSiteImage(const std::filesystem::path& dir) {
+  const std::string ref = "oci:" + (dir / "site").string() + ":test:1.0.0";
+  SiteImage image;
+  image.manifest = outpost::testing::WriteImage(ref, {outpost::testing::TestLayer({{"lib.so", std::string(100000, 'x')}}, true)});
+  sync::ImageBlockSignature sig = sync::ComputeImageBlockSignature(storage::Reference::Parse(ref), nullptr, dir);
+  sig.Save(dir / "site.sig");
+  image.signature = ReadFileToString(dir / "site.sig");
+  image.inventory.images = {{"test:1.0.0", image.manifest.str()}};
+  for (const sync::LayerBlockSignature& l : sig.layers) image.inventory.blobs.insert(l.digest.str());
+  image.inventory.signatures = sync::kImageSignatureVersion;
+  return image;
+}
+
+TEST_F(HubServerTest, AWantedSignatureIsInTheWorkListAndStoredOnceItParses) {
+  SiteImage image = MakeSiteImage(dir_.path());
+  {
+    HubState state(config_.state_dir, clock_);
+    state.SetInventory("oslo", image.inventory);
+    state.RequestSignature("oslo", "test:1.0.0", image.manifest.str());
+  }
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  json work = json::parse(oslo.Get("/v1/work").body);
+  ASSERT_EQ(work["signatures"].size(), 1u) << work;
+  EXPECT_EQ(work["signatures"][0]["image"], "test:1.0.0");
+  EXPECT_EQ(work["signatures"][0]["manifest"], image.manifest.str());
+  EXPECT_TRUE(json::parse(SiteClient(pki_, "bergen", daemon_->port()).Get("/v1/work").body)["signatures"].empty());
+
+  const std::string target = "/v1/signatures/" + image.manifest.str();
+  EXPECT_EQ(oslo.Post(target, image.signature, http::verb::put).status, 204u);
+  std::optional<SignatureRow> got = HubState(config_.state_dir, clock_).Signature("oslo", image.manifest.str());
+  ASSERT_TRUE(got && got->path);
+  EXPECT_EQ(ReadFileToString(*got->path), image.signature);
+  EXPECT_EQ(got->bytes, image.signature.size());
+  EXPECT_TRUE(json::parse(oslo.Get("/v1/work").body)["signatures"].empty());
+  EXPECT_EQ(oslo.Post(target, "again", http::verb::put).status, 204u) << "the first signature stands";
+  EXPECT_EQ(ReadFileToString(*got->path), image.signature);
+}
+
+TEST_F(HubServerTest, AGarbageTamperedOrUnaskedSignatureIsRefusedClearlyAndChangesNothing) {
+  SiteImage image = MakeSiteImage(dir_.path());
+  {
+    HubState state(config_.state_dir, clock_);
+    state.SetInventory("oslo", image.inventory);
+    state.RequestSignature("oslo", "test:1.0.0", image.manifest.str());
+  }
+  SiteClient oslo(pki_, "oslo", daemon_->port());
+  const std::string target = "/v1/signatures/" + image.manifest.str();
+  Response garbage = oslo.Post(target, "not a signature at all", http::verb::put);
+  EXPECT_EQ(garbage.status, 400u);
+  EXPECT_THAT(garbage.body, HasSubstr("not an outpost image signature"));
+  EXPECT_THAT(garbage.body, HasSubstr("send the file `outpost signature` writes"));
+  EXPECT_EQ(oslo.Post(target, image.signature.substr(0, image.signature.size() / 2), http::verb::put).status, 400u);
+
+  // A signature of some other image: its layer is not one the site reported holding.
+  std::string tampered = image.signature;
+  const std::string layer = *image.inventory.blobs.begin();
+  size_t at = tampered.find(layer);
+  ASSERT_NE(at, std::string::npos);
+  tampered.replace(at + 7, 4, "0000");
+  Response other = oslo.Post(target, tampered, http::verb::put);
+  EXPECT_EQ(other.status, 400u);
+  EXPECT_THAT(other.body, HasSubstr("is not in the site's inventory"));
+
+  EXPECT_EQ(oslo.Post("/v1/signatures/sha256:" + std::string(64, 'f'), image.signature, http::verb::put).status, 404u);
+  EXPECT_EQ(SiteClient(pki_, "bergen", daemon_->port()).Post(target, image.signature, http::verb::put).status, 404u);
+  EXPECT_EQ(oslo.Post("/v1/signatures/latest", image.signature, http::verb::put).status, 400u);
+
+  HubState state(config_.state_dir, clock_);
+  EXPECT_FALSE(state.Signature("oslo", image.manifest.str())->path.has_value());
+  EXPECT_EQ(state.WantedSignatures("oslo").size(), 1u) << "a refused upload closed the request";
+  EXPECT_TRUE(std::filesystem::is_empty(config_.state_dir / "signatures" / "oslo"));
 }
 
 }  // namespace

@@ -133,7 +133,7 @@ asio::awaitable<bool> Session::Handshake() {
 asio::awaitable<bool> Session::Serve() {
   http::request_parser<http::string_body> parser;
   parser.header_limit(link::kMaxHeaderBytes);
-  parser.body_limit(link::kMaxInventoryBytes);  // the largest any route reads; cut to the route's below
+  parser.body_limit(link::kMaxSignatureBytes);  // the largest any route reads; cut to the route's below
   beast::error_code ec;
   beast::get_lowest_layer(stream_).expires_after(link::kIoTimeout);
   co_await http::async_read_header(stream_, buffer_, parser, redirect_error(use_awaitable, ec));

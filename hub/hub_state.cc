@@ -54,6 +54,21 @@ Transfer ReadTransfer(const link::Statement& s) {
 
 int64_t I64(uint64_t v) { return static_cast<int64_t>(v); }
 
+constexpr std::string_view kSignatureColumns = "site, manifest, ref, requested_at, path, bytes, gave_up_at, uses";
+
+SignatureRow ReadSignature(const link::Statement& s) {
+  SignatureRow row;
+  row.site = s.Text(0);
+  row.manifest = s.Text(1);
+  row.ref = s.Text(2);
+  row.requested_at = s.Text(3);
+  if (!s.IsNull(4)) row.path = s.Text(4);
+  row.bytes = U64(s, 5);
+  row.gave_up = !s.IsNull(6);
+  row.uses = U64(s, 7);
+  return row;
+}
+
 }  // namespace
 
 std::string_view StateName(TransferState state) {
@@ -146,6 +161,19 @@ const std::vector<std::string>& HubState::Migrations() {
       "CREATE TABLE counters ("
       "  name TEXT PRIMARY KEY,"
       "  value INTEGER NOT NULL DEFAULT 0);",
+      // Version 4: signatures of site images the source no longer holds.
+      "ALTER TABLE sites ADD COLUMN signatures INTEGER NOT NULL DEFAULT 0;"
+      "CREATE TABLE signatures ("
+      "  site TEXT NOT NULL,"
+      "  manifest TEXT NOT NULL,"
+      "  ref TEXT NOT NULL,"
+      "  requested_at TEXT NOT NULL,"
+      "  received_at TEXT,"
+      "  path TEXT,"
+      "  bytes INTEGER NOT NULL DEFAULT 0,"
+      "  gave_up_at TEXT,"
+      "  uses INTEGER NOT NULL DEFAULT 0,"
+      "  PRIMARY KEY (site, manifest));",
   };
   return kMigrations;
 }
@@ -230,9 +258,12 @@ bool HubState::Planned(const std::string& site, const std::string& ref, const st
 
 void HubState::SetInventory(const std::string& site, const SiteInventory& inventory) {
   link::Database::Transaction tx(db_);
-  db_.Prepare("INSERT INTO sites (name, inventory_at) VALUES (?1, ?2) ON CONFLICT (name) DO UPDATE SET inventory_at = ?2")
+  db_.Prepare(
+         "INSERT INTO sites (name, inventory_at, signatures) VALUES (?1, ?2, ?3)"
+         " ON CONFLICT (name) DO UPDATE SET inventory_at = ?2, signatures = ?3")
       .Bind(1, site)
       .Bind(2, UtcText(clock_.Now()))
+      .Bind(3, int64_t{inventory.signatures})
       .Run();
   db_.Prepare("DELETE FROM site_images WHERE site = ?").Bind(1, site).Run();
   db_.Prepare("DELETE FROM site_blobs WHERE site = ?").Bind(1, site).Run();
@@ -247,10 +278,11 @@ void HubState::SetInventory(const std::string& site, const SiteInventory& invent
 
 std::optional<SiteInventory> HubState::Inventory(const std::string& site) {
   auto lock = db_.Lock();
-  link::Statement reported = db_.Prepare("SELECT 1 FROM sites WHERE name = ? AND inventory_at IS NOT NULL");
+  link::Statement reported = db_.Prepare("SELECT signatures FROM sites WHERE name = ? AND inventory_at IS NOT NULL");
   reported.Bind(1, site);
   if (!reported.Step()) return std::nullopt;
   SiteInventory out;
+  out.signatures = static_cast<uint32_t>(reported.Int(0));
   link::Statement images = db_.Prepare("SELECT ref, manifest FROM site_images WHERE site = ?");
   images.Bind(1, site);
   while (images.Step()) out.images.emplace(images.Text(0), images.Text(1));
@@ -258,6 +290,66 @@ std::optional<SiteInventory> HubState::Inventory(const std::string& site) {
   blobs.Bind(1, site);
   while (blobs.Step()) out.blobs.insert(blobs.Text(0));
   return out;
+}
+
+bool HubState::RequestSignature(const std::string& site, const std::string& ref, const std::string& manifest) {
+  auto lock = db_.Lock();
+  db_.Prepare("INSERT OR IGNORE INTO signatures (site, manifest, ref, requested_at) VALUES (?, ?, ?, ?)")
+      .Bind(1, site)
+      .Bind(2, manifest)
+      .Bind(3, ref)
+      .Bind(4, UtcText(clock_.Now()))
+      .Run();
+  return db_.Changes() > 0;
+}
+
+std::optional<SignatureRow> HubState::Signature(const std::string& site, const std::string& manifest) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare("SELECT " + std::string(kSignatureColumns) + " FROM signatures WHERE site = ? AND manifest = ?");
+  s.Bind(1, site).Bind(2, manifest);
+  if (!s.Step()) return std::nullopt;
+  return ReadSignature(s);
+}
+
+std::vector<SignatureRow> HubState::WantedSignatures(const std::string& site) {
+  auto lock = db_.Lock();
+  link::Statement s = db_.Prepare(
+      "SELECT " + std::string(kSignatureColumns) + " FROM signatures"
+      " WHERE site = ?1 AND received_at IS NULL AND gave_up_at IS NULL"
+      " AND manifest IN (SELECT manifest FROM site_images WHERE site = ?1) ORDER BY requested_at, manifest");
+  s.Bind(1, site);
+  std::vector<SignatureRow> out;
+  while (s.Step()) out.push_back(ReadSignature(s));
+  return out;
+}
+
+bool HubState::ReceiveSignature(const std::string& site, const std::string& manifest, const std::filesystem::path& path,
+                                uint64_t bytes) {
+  auto lock = db_.Lock();
+  db_.Prepare(
+         "UPDATE signatures SET received_at = ?1, path = ?2, bytes = ?3"
+         " WHERE site = ?4 AND manifest = ?5 AND received_at IS NULL")
+      .Bind(1, UtcText(clock_.Now()))
+      .Bind(2, path.string())
+      .Bind(3, I64(bytes))
+      .Bind(4, site)
+      .Bind(5, manifest)
+      .Run();
+  return db_.Changes() > 0;
+}
+
+void HubState::GiveUpSignature(const std::string& site, const std::string& manifest) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE signatures SET gave_up_at = ?1 WHERE site = ?2 AND manifest = ?3 AND gave_up_at IS NULL")
+      .Bind(1, UtcText(clock_.Now()))
+      .Bind(2, site)
+      .Bind(3, manifest)
+      .Run();
+}
+
+void HubState::UseSignature(const std::string& site, const std::string& manifest) {
+  auto lock = db_.Lock();
+  db_.Prepare("UPDATE signatures SET uses = uses + 1 WHERE site = ? AND manifest = ?").Bind(1, site).Bind(2, manifest).Run();
 }
 
 std::optional<Transfer> HubState::Find(int64_t id) {

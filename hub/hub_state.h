@@ -73,6 +73,22 @@ struct NewTransfer {
 struct SiteInventory {
   std::map<std::string, std::string> images;  // "REPO:TAG" -> "sha256:<hex>" of its manifest
   std::set<std::string> blobs;                // "sha256:<hex>" of the blobs those manifests name
+  // The image block-signature format version the agent sends when asked (its inventory's
+  // `signatures`; docs/protocol.md); 0: an agent that sends none, so the hub never waits for one.
+  uint32_t signatures = 0;
+};
+
+// A signature of a site's image the hub asked for, because its source no longer holds that
+// image (docs/hub-state.md, "Signatures").
+struct SignatureRow {
+  std::string site;
+  std::string manifest;      // "sha256:<hex>" of the site's manifest
+  std::string ref;           // "REPO:TAG" the site holds it as (its inventory's name)
+  std::string requested_at;  // UTC
+  std::optional<std::filesystem::path> path;  // once received: STATE_DIR/signatures/SITE/<hex>.sig
+  uint64_t bytes = 0;        // the received file's size
+  bool gave_up = false;      // not received in time: the hub planned whole blobs instead
+  uint64_t uses = 0;         // transfers diffed against it
 };
 
 // What a site reported for a transfer (POST /v1/transfers/ID/result).
@@ -98,7 +114,7 @@ std::string UtcDay(link::WallTime t);
 // Thread-safe (the Database's lock). Times come from `clock`, which must outlive this.
 class HubState {
  public:
-  // The schema: migrations[i] brings version i to i + 1 (version 3 today).
+  // The schema: migrations[i] brings version i to i + 1 (version 4 today).
   static const std::vector<std::string>& Migrations();
 
   // Opens or creates STATE_DIR/hub.db (creating STATE_DIR) and migrates it. Throws IOError,
@@ -122,6 +138,23 @@ class HubState {
   std::map<std::string, uint64_t> Counters();
   // The site's last report, nullopt before its first.
   std::optional<SiteInventory> Inventory(const std::string& site);
+
+  // Records that the hub waits for `site`'s signature of its image `manifest` (held as `ref`).
+  // Returns false (nothing changed) when it was asked for before.
+  bool RequestSignature(const std::string& site, const std::string& ref, const std::string& manifest);
+  // The request for (site, manifest), nullopt when there is none.
+  std::optional<SignatureRow> Signature(const std::string& site, const std::string& manifest);
+  // The site's requests neither received nor given up whose manifest its last inventory still
+  // holds: what the work list asks it for.
+  std::vector<SignatureRow> WantedSignatures(const std::string& site);
+  // The signature arrived and is stored at `path` (`bytes` long). Returns false (nothing
+  // changed) when there is no such request or it was received before.
+  bool ReceiveSignature(const std::string& site, const std::string& manifest, const std::filesystem::path& path,
+                        uint64_t bytes);
+  // The hub stops waiting for the request (and plans whole blobs).
+  void GiveUpSignature(const std::string& site, const std::string& manifest);
+  // A transfer was diffed against the received signature: uses + 1.
+  void UseSignature(const std::string& site, const std::string& manifest);
   // The transfer `id`, or nullopt.
   std::optional<Transfer> Find(int64_t id);
   // The site's queued and sending transfers: priority (higher first), then id.

@@ -261,9 +261,74 @@ TEST_F(HubStateTest, AVersionTwoDatabaseGainsItsCountersAndKeepsItsTransfers) {
             " VALUES ('oslo', 'sha256:aa', '/b', 10, 20, 'held', '2026-12-07T08:00:00Z')");
   }
   HubState state(dir_.path(), clock_);
-  EXPECT_EQ(state.database().schema_version(), 3);
+  EXPECT_EQ(state.database().schema_version(), 4);
   EXPECT_EQ(state.Find(1)->state, TransferState::kHeld);
   EXPECT_TRUE(state.Counters().empty());
+}
+
+TEST_F(HubStateTest, AVersionTwoDatabaseKeepsItsInventoryAndReadsAsASiteSendingNoSignatures) {
+  {
+    link::Database v2(dir_.path() / "hub.db", {HubState::Migrations()[0], HubState::Migrations()[1]}, "hub state");
+    v2.Exec("INSERT INTO sites (name, inventory_at) VALUES ('oslo', '2026-12-07T08:00:00Z');"
+            "INSERT INTO site_images (site, ref, manifest) VALUES ('oslo', 'test:1.0.0', 'sha256:01')");
+  }
+  HubState state(dir_.path(), clock_);
+  EXPECT_EQ(state.database().schema_version(), 4);
+  std::optional<SiteInventory> got = state.Inventory("oslo");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->images.at("test:1.0.0"), "sha256:01");
+  EXPECT_EQ(got->signatures, 0u);
+  EXPECT_TRUE(state.WantedSignatures("oslo").empty());
+}
+
+TEST_F(HubStateTest, AnInventoryRecordsTheSignatureVersionItsAgentSends) {
+  HubState state(dir_.path(), clock_);
+  SiteInventory inventory{{{"test:1.0.0", "sha256:01"}}, {}};
+  inventory.signatures = 1;
+  state.SetInventory("oslo", inventory);
+  EXPECT_EQ(state.Inventory("oslo")->signatures, 1u);
+  state.SetInventory("oslo", {{{"test:1.0.0", "sha256:01"}}, {}});
+  EXPECT_EQ(state.Inventory("oslo")->signatures, 0u);
+}
+
+TEST_F(HubStateTest, ASignatureIsWantedOnceUntilReceivedAndOnlyWhileTheSiteHoldsItsImage) {
+  HubState state(dir_.path(), clock_);
+  state.SetInventory("oslo", {{{"test:1.0.0", "sha256:01"}, {"app:1", "sha256:02"}}, {}});
+  EXPECT_TRUE(state.RequestSignature("oslo", "test:1.0.0", "sha256:01"));
+  EXPECT_FALSE(state.RequestSignature("oslo", "test:1.0.0", "sha256:01"));
+  EXPECT_TRUE(state.RequestSignature("oslo", "app:1", "sha256:02"));
+  ASSERT_EQ(state.WantedSignatures("oslo").size(), 2u);
+  EXPECT_EQ(state.WantedSignatures("oslo")[0].ref, "test:1.0.0");
+  EXPECT_EQ(state.WantedSignatures("oslo")[0].requested_at, "2026-12-07T08:59:50Z");
+  EXPECT_TRUE(state.WantedSignatures("bergen").empty());
+
+  EXPECT_TRUE(state.ReceiveSignature("oslo", "sha256:01", dir_.path() / "01.sig", 1234));
+  EXPECT_FALSE(state.ReceiveSignature("oslo", "sha256:01", dir_.path() / "other.sig", 1));  // the first stands
+  EXPECT_FALSE(state.ReceiveSignature("oslo", "sha256:99", dir_.path() / "99.sig", 1));     // never asked
+  std::optional<SignatureRow> got = state.Signature("oslo", "sha256:01");
+  ASSERT_TRUE(got.has_value());
+  EXPECT_EQ(got->path, dir_.path() / "01.sig");
+  EXPECT_EQ(got->bytes, 1234u);
+  state.UseSignature("oslo", "sha256:01");
+  EXPECT_EQ(state.Signature("oslo", "sha256:01")->uses, 1u);
+
+  ASSERT_EQ(state.WantedSignatures("oslo").size(), 1u);
+  state.SetInventory("oslo", {{{"test:1.0.0", "sha256:01"}}, {}});  // app:1 is gone from the site
+  EXPECT_TRUE(state.WantedSignatures("oslo").empty());
+}
+
+TEST_F(HubStateTest, AGivenUpSignatureIsNoLongerWantedAndARestartKeepsEveryRequest) {
+  {
+    HubState state(dir_.path(), clock_);
+    state.SetInventory("oslo", {{{"test:1.0.0", "sha256:01"}, {"app:1", "sha256:02"}}, {}});
+    state.RequestSignature("oslo", "test:1.0.0", "sha256:01");
+    state.RequestSignature("oslo", "app:1", "sha256:02");
+    state.GiveUpSignature("oslo", "sha256:02");
+  }
+  HubState restarted(dir_.path(), clock_);
+  ASSERT_EQ(restarted.WantedSignatures("oslo").size(), 1u);
+  EXPECT_EQ(restarted.WantedSignatures("oslo")[0].manifest, "sha256:01");
+  EXPECT_TRUE(restarted.Signature("oslo", "sha256:02")->gave_up);
 }
 
 }  // namespace

@@ -81,6 +81,15 @@ std::string HubMetrics::Render() {
       m.Sample("outpost_hub_transfers", {{"site", site.name}, {"state", state}}, static_cast<double>(depth[{site.name, state}]));
     }
   }
+  std::map<std::string, int64_t> awaited, signed_deltas;
+  for (const Row& r : Query(db, "SELECT site, '', SUM(received_at IS NULL AND gave_up_at IS NULL) FROM signatures GROUP BY site")) awaited[r.a] = r.n;
+  for (const Row& r : Query(db, "SELECT site, '', SUM(uses) FROM signatures GROUP BY site")) signed_deltas[r.a] = r.n;
+  m.Family("outpost_hub_signatures_awaited", "gauge", "Signatures of site images the source no longer holds, asked for and not yet received.");
+  for (const SiteConfig& site : config_.sites) m.Sample("outpost_hub_signatures_awaited", {{"site", site.name}}, static_cast<double>(awaited[site.name]));
+  m.Family("outpost_hub_signature_deltas_total", "counter", "Transfers diffed against a site's signature instead of a base the hub holds.");
+  for (const SiteConfig& site : config_.sites) {
+    m.Sample("outpost_hub_signature_deltas_total", {{"site", site.name}}, static_cast<double>(signed_deltas[site.name]));
+  }
   m.Family("outpost_hub_last_sync_timestamp_seconds", "gauge", "Unix time of each site's last applied transfer.");
   for (const Row& r : Query(db, "SELECT site, MAX(finished_at), 0 FROM transfers WHERE state = 'applied' GROUP BY site")) {
     m.Sample("outpost_hub_last_sync_timestamp_seconds", {{"site", r.a}}, UnixSeconds(r.b));

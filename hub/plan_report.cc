@@ -66,7 +66,10 @@ std::vector<SitePlan> PlanDryRun(const HubConfig& config, const std::optional<st
   auto anew = [](const std::string&, const std::string&, const std::string&) { return false; };
   std::filesystem::path scratch = config.state_dir / "planning" / "dry-run";
   std::filesystem::create_directories(scratch);
-  for (const PlannedImage& image : PlanImages(config, source, inventories, anew)) {
+  for (PlannedImage image : PlanImages(config, source, inventories, anew)) {
+    std::optional<SignatureRow> sig;
+    if (!image.signature_manifest.empty()) sig = state.Signature(image.site, image.signature_manifest);
+    if (sig && sig->path && std::filesystem::exists(*sig->path)) image.signature = *sig->path;  // as the watcher diffs
     for (SitePlan& plan : out) {
       if (plan.site == image.site) plan.images.push_back(DiffOne(config, image, stores, scratch, std::min(plan.rate, config.rate)));
     }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "registry/catalog.h"
 
@@ -116,9 +117,19 @@ class SitePlanner {
   }
 
   PlannedImage Image(const std::string& as, const std::string& repo, const std::string& manifest, const Subscription& sub) const {
-    PlannedImage image{site_.name, as, repo, manifest, {}, &sub, {}};
+    PlannedImage image;
+    image.site = site_.name;
+    image.ref = as;
+    image.repo = repo;
+    image.manifest = manifest;
+    image.subscription = &sub;
+    std::pair<std::string, std::string> unknown_to_source;  // the last such image by name
     for (const auto& [held_ref, held] : inventory_.images) {
-      if (RepoOf(held_ref) != repo || !held_by_source_.contains({repo, held})) continue;
+      if (RepoOf(held_ref) != repo) continue;
+      if (!held_by_source_.contains({repo, held})) {
+        if (!IsCosignTag(TagOf(held_ref))) unknown_to_source = {held_ref, held};
+        continue;
+      }
       std::vector<std::string> bases{held};
       if (source_.indexes.contains(held)) {
         bases.clear();
@@ -130,6 +141,7 @@ class SitePlanner {
         if (std::find(image.bases.begin(), image.bases.end(), base) == image.bases.end()) image.bases.push_back(base);
       }
     }
+    if (image.bases.empty()) std::tie(image.signature_ref, image.signature_manifest) = unknown_to_source;
     AddCosignTags(repo, manifest, image.carry);
     return image;
   }
@@ -198,6 +210,7 @@ sync::DiffOptions PlannedDiffOptions(const HubConfig& config, const PlannedImage
   for (const std::string& base : image.bases) {
     o.from.push_back(storage::Reference::Parse(config.source->ImageRef(image.repo, base)));
   }
+  o.from_signature = image.signature;
   o.to = storage::Reference::Parse(config.source->ImageRef(image.repo, image.manifest));
   o.output = output;
   o.stores = &stores;

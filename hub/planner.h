@@ -40,6 +40,14 @@ struct PlannedImage {
   std::string repo;       // REPO
   std::string manifest;   // the source's manifest digest of `ref`
   std::vector<std::string> bases;  // manifest digests the site holds of REPO that the source holds too
+  // Only when `bases` is empty: the site's image of REPO that the source does not hold (the last
+  // by name), "REPO:TAG" and its manifest digest, whose signature the hub may diff against
+  // instead of sending whole blobs (docs/hub-state.md, "Signatures"). "" when there is none.
+  std::string signature_ref;
+  std::string signature_manifest;
+  // Set by the caller when it holds the site's signature of signature_manifest: the diff is
+  // against that file (sync::DiffOptions::from_signature). Empty: against `bases` only.
+  std::filesystem::path signature;
   const Subscription* subscription = nullptr;  // points into the HubConfig
   // Carried along (docs/hub-state.md, "Carried along"): the cosign-style tags
   // `sha256-<hex>.sig/.att/.sbom` of `manifest` and, when the site takes every platform of the
@@ -70,8 +78,8 @@ std::vector<PlannedImage> PlanImages(const HubConfig& config, const SourceImages
                                      const std::map<std::string, SiteInventory>& inventories,
                                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& planned);
 
-// The diff that makes `image`'s bundle: from its bases to its manifest, both read from the
-// source through `stores`, written to `output`, with `scratch` for work files and the hub's
+// The diff that makes `image`'s bundle: from its bases (and its signature file, when set) to its
+// manifest, both read from the source through `stores`, written to `output`, with `scratch` for work files and the hub's
 // layer cache under state_dir. Unsigned: a caller that ships the bundle sets sign_key.
 sync::DiffOptions PlannedDiffOptions(const HubConfig& config, const PlannedImage& image,
                                      registry::RegistryStoreFactory& stores, const std::filesystem::path& scratch,

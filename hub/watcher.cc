@@ -8,6 +8,7 @@
 #include "hub/hub.h"
 #include "link/metrics_text.h"
 #include "sync/diff.h"
+#include "sync/image_signature.h"
 
 namespace outpost::hub {
 namespace {
@@ -117,7 +118,7 @@ std::vector<int64_t> Watcher::Pass(std::optional<SourceImages>& listed) {
       if (stopping_) break;
     }
     try {
-      queued.push_back(Queue(image));
+      if (std::optional<int64_t> id = Queue(image, inventories.at(image.site))) queued.push_back(*id);
     } catch (const Error& e) {
       link::ProcessErrors().Add("plan_failed");
       spdlog::error("site {}: cannot plan {} ({}): {}; trying again next pass", image.site, image.ref, image.manifest, e.what());
@@ -126,14 +127,52 @@ std::vector<int64_t> Watcher::Pass(std::optional<SourceImages>& listed) {
   return queued;
 }
 
-int64_t Watcher::Queue(const PlannedImage& image) {
+bool Watcher::AwaitSignature(PlannedImage& image, const SiteInventory& inventory) {
+  std::optional<SignatureRow> sig = state_.Signature(image.site, image.signature_manifest);
+  const std::string base = image.signature_ref + " (" + image.signature_manifest + ")";
+  if (sig && sig->path && std::filesystem::exists(*sig->path)) {
+    image.signature = *sig->path;
+    return true;
+  }
+  if (sig && sig->path) {
+    spdlog::warn("site {}: its signature of {} is gone from {}; planning {} with whole blobs", image.site, base,
+                 sig->path->string(), image.ref);
+    return true;
+  }
+  if (sig && sig->gave_up) return true;
+  if (inventory.signatures != sync::kImageSignatureVersion) {
+    spdlog::info("site {}: the source no longer holds {}, its base of {}, and its agent sends no signatures "
+                 "(version {}); planning with whole blobs", image.site, base, image.ref, inventory.signatures);
+    return true;
+  }
+  if (!sig) {
+    state_.RequestSignature(image.site, image.signature_ref, image.signature_manifest);
+    spdlog::info("site {}: the source no longer holds {}, its base of {}: asked the site for its signature; {} waits for it "
+                 "(at most {} min)", image.site, base, image.ref, image.ref, kSignatureWait.count());
+    return false;
+  }
+  if (clock_.Now() - link::ParseUtcTime(sig->requested_at) < kSignatureWait) return false;
+  state_.GiveUpSignature(image.site, image.signature_manifest);
+  link::ProcessErrors().Add("signature_overdue");
+  spdlog::warn("site {}: no signature of {} arrived within {} min of asking; planning {} with whole blobs", image.site,
+               base, kSignatureWait.count(), image.ref);
+  return true;
+}
+
+std::optional<int64_t> Watcher::Queue(PlannedImage image, const SiteInventory& inventory) {
+  if (!image.signature_manifest.empty() && !AwaitSignature(image, inventory)) return std::nullopt;
   std::filesystem::path work = config_.state_dir / "planning";
   std::filesystem::create_directories(work);
   sync::DiffOptions o = PlannedDiffOptions(config_, image, stores_, work,
                                            work / (image.site + "-" + Digest::Parse(image.manifest).hex() + ".bundle"));
   o.sign_key = key_.get();
   o.delta_cache = &delta_cache_;
-  spdlog::info("site {}: planning {} ({}) against {} base(s) it holds", image.site, image.ref, image.manifest, image.bases.size());
+  if (image.signature.empty()) {
+    spdlog::info("site {}: planning {} ({}) against {} base(s) it holds", image.site, image.ref, image.manifest, image.bases.size());
+  } else {
+    spdlog::info("site {}: planning {} ({}) against the site's signature of {} ({})", image.site, image.ref, image.manifest,
+                 image.signature_ref, image.signature_manifest);
+  }
   sync::DiffReport report = sync::Diff(o);
   NewTransfer t = StoreBundle(config_, {image.site, o.output, image.subscription->priority, image.ref});
   std::filesystem::remove(o.output);
@@ -141,9 +180,11 @@ int64_t Watcher::Queue(const PlannedImage& image) {
   t.planned_manifest = image.manifest;
   t.counts = {{"delta_cache_hits", report.delta_cache_hits}, {"delta_cache_misses", report.delta_cache_misses}};
   int64_t id = state_.Add(t);
-  spdlog::info("site {}: transfer {} (bundle {}) {}: {} as {}; {}; delta cache {} hit(s), {} miss(es)", image.site, id,
+  if (!image.signature.empty()) state_.UseSignature(image.site, image.signature_manifest);
+  spdlog::info("site {}: transfer {} (bundle {}) {}: {} as {}{}; {}; delta cache {} hit(s), {} miss(es)", image.site, id,
                t.bundle_digest, t.held ? "held for `outpost hub approve` (over max_bundle_bytes)" : "queued", image.manifest,
-               image.ref, sync::SummaryLine(report.bundle_bytes, report.registry_bytes), report.delta_cache_hits,
+               image.ref, image.signature.empty() ? "" : " (signature-based delta)",
+               sync::SummaryLine(report.bundle_bytes, report.registry_bytes), report.delta_cache_hits,
                report.delta_cache_misses);
   return id;
 }

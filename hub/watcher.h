@@ -1,6 +1,8 @@
-// The hub's own queue filler: every poll_interval (and whenever a site reports a new inventory)
-// it lists the source, plans (planner.h), diffs each planned image on its own thread (never on
-// the serving io_context) and queues the bundle as `hub enqueue` does, with `as` = REPO:TAG.
+// The hub's own queue filler: every poll_interval (and whenever a site reports a new inventory
+// or sends a signature) it lists the source, plans (planner.h), diffs each planned image on its
+// own thread (never on the serving io_context) and queues the bundle as `hub enqueue` does, with
+// `as` = REPO:TAG. An image for which the site holds only a base the source no longer has waits
+// for the site's signature of that base (docs/hub-state.md, "Signatures").
 #pragma once
 
 #include <chrono>
@@ -50,6 +52,10 @@ class Watcher {
 
   // How long a notified push is waited for in the source's listing.
   static constexpr std::chrono::seconds kPushSettle{30};
+  // How long (by the hub's clock) an image waits for the site's signature of its base before it
+  // is planned with whole blobs: a signature of a few hundred MB of layers takes the agent
+  // seconds to compute and well under a minute to send at 256 kbit/s.
+  static constexpr std::chrono::minutes kSignatureWait{10};
 
  private:
   void Run();
@@ -59,8 +65,14 @@ class Watcher {
   // pushes the listing shows and those past their deadline; returns the wait before the next
   // pass (a second while some push is still awaited, else `interval`).
   std::chrono::milliseconds Settle(const std::optional<SourceImages>& listed, std::chrono::milliseconds interval);
-  // Diffs `image` into a bundle and queues it (held when over its max_bundle_bytes).
-  int64_t Queue(const PlannedImage& image);
+  // Diffs `image` into a bundle and queues it (held when over its max_bundle_bytes); nullopt
+  // while it waits for the site's signature (AwaitSignature).
+  std::optional<int64_t> Queue(PlannedImage image, const SiteInventory& inventory);
+  // For an image with a signature base (PlannedImage::signature_ref): false while it waits for
+  // the site's signature (asking for it the first time); true to diff now, against the
+  // signature (image.signature set) or with whole blobs (the site's agent sends none, or the
+  // signature is overdue).
+  bool AwaitSignature(PlannedImage& image, const SiteInventory& inventory);
 
   const HubConfig& config_;
   HubState& state_;

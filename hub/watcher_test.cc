@@ -10,6 +10,7 @@
 #include "hub/hub.h"
 #include "hub/planner.h"
 #include "hub/test_support.h"
+#include "sync/image_signature.h"
 #include "sync/test_images.h"
 
 namespace outpost::hub {
@@ -20,6 +21,7 @@ using outpost::testing::TestLayer;
 const std::string kD1 = "sha256:" + std::string(64, '1');
 const std::string kD2 = "sha256:" + std::string(64, '2');
 const std::string kD3 = "sha256:" + std::string(64, '3');
+const std::string kD4 = "sha256:" + std::string(64, '4');
 
 SiteConfig Subscribed(const std::string& name, std::vector<std::string> images, uint64_t max_bytes = UINT64_MAX) {
   SiteConfig site = testing::Site(name);
@@ -69,6 +71,21 @@ TEST(PlanImages, AnImageTheSiteHoldsUnderAnotherTagIsNotSentAndABaseTheSourceLac
   ASSERT_EQ(plan.size(), 1u);
   EXPECT_EQ(plan[0].ref, "test:3.0.0");
   EXPECT_EQ(plan[0].bases, (std::vector<std::string>{kD2}));
+  EXPECT_EQ(plan[0].signature_ref, "") << "a base the source holds needs no signature";
+}
+
+TEST(PlanImages, WithNoBaseTheSourceHoldsTheSitesLastImageOfTheRepositoryStandsInForItsSignature) {
+  HubConfig config;
+  config.sites = {Subscribed("oslo", {"test:*"})};
+  SourceImages source = {{"test:3.0.0", kD3}};
+  const std::string cosign = "test:sha256-" + std::string(64, 'a') + ".sig";
+  std::map<std::string, SiteInventory> inventories = {
+      {"oslo", {{{"test:0.9", kD1}, {"test:1.0", kD2}, {cosign, kD4}, {"app:1", kD4}}, {}}}};
+  std::vector<PlannedImage> plan = PlanImages(config, source, inventories, NothingPlanned);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_TRUE(plan[0].bases.empty());
+  EXPECT_EQ(plan[0].signature_ref, "test:1.0");
+  EXPECT_EQ(plan[0].signature_manifest, kD2);
 }
 
 class WatcherTest : public ::testing::Test {
@@ -83,12 +100,30 @@ class WatcherTest : public ::testing::Test {
     config_.sites = {Subscribed("oslo", {"test:*"}), Subscribed("bergen", {"test:*"}, 1000)};
   }
 
-  // An image of a large base layer every version shares and a small one of its own.
-  Digest WriteAt(const std::string& tag, const std::string& version) {
-    std::string base(400000, '\0');
-    for (size_t i = 0; i < base.size(); ++i) base[i] = static_cast<char>((i * 2654435761u) >> 13);
-    return outpost::testing::WriteImage("oci:" + layout_.string() + ":" + tag,
+  // An image of a large base layer every version shares and a small one of its own, in `layout`
+  // (default: the source's).
+  Digest WriteAt(const std::string& tag, const std::string& version, std::filesystem::path layout = {}) {
+    std::string base(400000, '\0');  // incompressible (xorshift), so it is ~400 kB whole in a bundle
+    uint64_t x = 88172645463325252ull;
+    for (char& c : base) {
+      x ^= x << 13;
+      x ^= x >> 7;
+      x ^= x << 17;
+      c = static_cast<char>(x >> 32);
+    }
+    if (layout.empty()) layout = layout_;
+    return outpost::testing::WriteImage("oci:" + layout.string() + ":" + tag,
                                         {TestLayer({{"base.bin", base}}, true), TestLayer({{"version", version}}, true)});
+  }
+
+  // The site holds test:0.9, which the source never had; its agent sends signatures when
+  // `signs`. Returns its manifest digest.
+  Digest SiteHoldsAnImageTheSourceLacks(HubState& state, bool signs) {
+    Digest v09 = WriteAt("test:0.9", "zero", dir_.path() / "site");
+    SiteInventory inventory{{{"test:0.9", v09.str()}}, {}};
+    inventory.signatures = signs ? sync::kImageSignatureVersion : 0;
+    state.SetInventory("oslo", inventory);
+    return v09;
   }
 
   TempDir dir_;
@@ -152,6 +187,48 @@ TEST_F(WatcherTest, ANotifiedPushTheSourceDoesNotListYetIsPlannedAsSoonAsItIsLis
   auto planned = [&] { return HubState(config_.state_dir, clock_).Planned("oslo", "test:3.0.0", v3.str()); };
   for (int i = 0; i < 100 && !planned(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   EXPECT_TRUE(planned()) << "the watcher slept for its poll_interval";
+}
+
+TEST_F(WatcherTest, ABaseTheSourceLacksWaitsForTheSitesSignatureThenEveryTagIsADeltaAgainstIt) {
+  HubState state(config_.state_dir, clock_);
+  Digest v09 = SiteHoldsAnImageTheSourceLacks(state, true);
+  EXPECT_TRUE(Watcher(config_, state, clock_).PollOnce().empty()) << "planned before the signature came";
+  ASSERT_EQ(state.WantedSignatures("oslo").size(), 1u);
+  EXPECT_EQ(state.WantedSignatures("oslo")[0].ref, "test:0.9");
+  EXPECT_EQ(state.WantedSignatures("oslo")[0].manifest, v09.str());
+  EXPECT_TRUE(Watcher(config_, state, clock_).PollOnce().empty()) << "a second pass did not wait";
+
+  std::filesystem::path sig = dir_.path() / "0.9.sig";
+  sync::ComputeImageBlockSignature(storage::Reference::Parse("oci:" + (dir_.path() / "site").string() + ":test:0.9"),
+                                   nullptr, dir_.path())
+      .Save(sig);
+  ASSERT_TRUE(state.ReceiveSignature("oslo", v09.str(), sig, FileSize(sig)));
+  std::vector<int64_t> queued = Watcher(config_, state, clock_).PollOnce();
+  ASSERT_EQ(queued.size(), 2u);  // test:1.0.0 and test:2.0.0
+  for (int64_t id : queued) EXPECT_LT(state.Find(id)->file_bytes, 100'000u) << "the shared 400 kB base travelled";
+  EXPECT_EQ(state.Signature("oslo", v09.str())->uses, 2u);
+  EXPECT_TRUE(state.WantedSignatures("oslo").empty());
+}
+
+TEST_F(WatcherTest, AnAgentThatSendsNoSignaturesGetsWholeBlobsAtOnce) {
+  HubState state(config_.state_dir, clock_);
+  SiteHoldsAnImageTheSourceLacks(state, false);
+  std::vector<int64_t> queued = Watcher(config_, state, clock_).PollOnce();
+  ASSERT_EQ(queued.size(), 2u);
+  for (int64_t id : queued) EXPECT_GT(state.Find(id)->file_bytes, 100'000u) << "the base was not sent whole";
+  EXPECT_TRUE(state.WantedSignatures("oslo").empty());
+}
+
+TEST_F(WatcherTest, ASignatureThatDoesNotArriveWithinTheWaitGivesWayToWholeBlobs) {
+  HubState state(config_.state_dir, clock_);
+  Digest v09 = SiteHoldsAnImageTheSourceLacks(state, true);
+  EXPECT_TRUE(Watcher(config_, state, clock_).PollOnce().empty());
+  clock_.Set(clock_.Now() + Watcher::kSignatureWait - std::chrono::seconds(1));
+  EXPECT_TRUE(Watcher(config_, state, clock_).PollOnce().empty());
+  clock_.Set(clock_.Now() + std::chrono::seconds(2));
+  EXPECT_EQ(Watcher(config_, state, clock_).PollOnce().size(), 2u);
+  EXPECT_TRUE(state.Signature("oslo", v09.str())->gave_up);
+  EXPECT_TRUE(state.WantedSignatures("oslo").empty());
 }
 
 }  // namespace

@@ -12,7 +12,6 @@ namespace outpost::sync {
 namespace {
 
 constexpr std::string_view kMagic = "OUTPOSTS";
-constexpr uint32_t kVersion = 1;
 // The header names each layer with four short fields: 1 MiB is room for thousands of layers.
 constexpr uint32_t kMaxHeaderBytes = 1 << 20;
 constexpr int kMaxHeaderDepth = 4;  // the header's own deepest value is at depth 2
@@ -50,7 +49,7 @@ void ImageBlockSignature::Save(const std::filesystem::path& path) const {
   std::string header = nlohmann::json{{"reference", reference}, {"layers", layers_json}}.dump();
   AtomicFile out(path);
   out.Write(kMagic);
-  PutU32(out, kVersion);
+  PutU32(out, kImageSignatureVersion);
   PutU32(out, static_cast<uint32_t>(header.size()));
   out.Write(header);
   for (const LayerBlockSignature& l : layers) {
@@ -69,7 +68,7 @@ ImageBlockSignature ImageBlockSignature::Load(const std::filesystem::path& path)
   ReadFull(in, reinterpret_cast<uint8_t*>(magic.data()), magic.size(), what);
   if (magic != kMagic) throw Corruption(path.string(), " is not an outpost image signature (no OUTPOSTS magic)");
   uint32_t version = GetU32(in, what);
-  if (version != kVersion) {
+  if (version != kImageSignatureVersion) {
     throw Unsupported(what, " is version ", std::to_string(version), "; this outpost reads version 1: upgrade outpost");
   }
   uint32_t header_len = GetU32(in, what);

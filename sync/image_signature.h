@@ -5,6 +5,7 @@
 // files").
 #pragma once
 
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <vector>
@@ -14,6 +15,9 @@
 #include "storage/image_store.h"
 
 namespace outpost::sync {
+
+// The version of the file format Save writes and Load reads.
+inline constexpr uint32_t kImageSignatureVersion = 1;
 
 struct LayerBlockSignature {
   Digest digest;   // the blob as the far side's store holds it
