@@ -5,7 +5,9 @@
 #   install-deps.sh --test   also the real components the tests use: docker-registry, skopeo,
 #                            umoci, the encoder oracles (Go, pgzip, pigz, gzip, zstd) and the
 #                            generic differs the benchmark compares against, and what
-#                            packaging/deb_test.sh checks the .deb with (systemd, man-db).
+#                            packaging/deb_test.sh checks the .deb with (systemd, man-db),
+#                            and the Debian packages a story test builds its images from
+#                            (tests/link/fetch_debs.sh).
 set -euo pipefail
 
 build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
@@ -26,11 +28,14 @@ missing=()
 for p in "${want[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
-[[ ${#missing[@]} -eq 0 ]] && exit 0
-
-sudo=""
-[[ $(id -u) -ne 0 ]] && sudo="sudo"
-echo "outpost: installing ${missing[*]}" >&2
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+if [[ ${#missing[@]} -gt 0 ]]; then
+  sudo=""
+  [[ $(id -u) -ne 0 ]] && sudo="sudo"
+  echo "outpost: installing ${missing[*]}" >&2
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get update -q
+  $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+if [[ "${1:-}" == "--test" ]]; then
+  bash "$(dirname "$0")/../tests/link/fetch_debs.sh" >&2
+fi

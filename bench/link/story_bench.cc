@@ -153,7 +153,7 @@ int main(int argc, char** argv) {
   for (const char* version : {"1.0.0", "2.0.0", "3.0.0"}) {
     auto missing = outpost::testing::MissingDebs(outpost::testing::StoryDebs(version));
     if (!missing.empty()) {
-      std::fprintf(stderr, "story_bench: apt's cache lacks %s (set OUTPOST_DEBS to a folder of the .debs)\n",
+      std::fprintf(stderr, "story_bench: %s is missing: run tests/link/fetch_debs.sh\n",
                    missing[0].c_str());
       return 2;
     }

@@ -15,27 +15,37 @@ constexpr const char* kBuildTime = "@1790812800";
 
 std::filesystem::path Cache() {
   const char* dir = std::getenv("OUTPOST_DEBS");
-  return dir != nullptr ? dir : "/var/cache/apt/archives";
+  return dir != nullptr ? dir : "/var/cache/outpost/debs";
 }
 
 std::string Quoted(const std::filesystem::path& p) { return "'" + p.string() + "'"; }
 
+// The .deb of `package` in the cache's `folder` (new/ or old/): the one file named
+// PACKAGE_*.deb, or the pattern itself when there is none (MissingDebs names it).
+std::string Deb(const std::string& folder, const std::string& package) {
+  std::filesystem::path dir = Cache() / folder;
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
+    std::string name = entry.path().filename().string();
+    if (name.rfind(package + "_", 0) == 0 && name.ends_with(".deb")) return entry.path().string();
+  }
+  return (dir / (package + "_*.deb")).string();
+}
+
 }  // namespace
 
 std::vector<std::vector<std::string>> StoryDebs(const std::string& version) {
-  std::vector<std::string> base{"perl-base_5.36.0-7+deb12u4_amd64.deb", "perl-modules-5.36_5.36.0-7+deb12u4_all.deb",
-                                "libssl3_3.0.22-1~deb12u1_amd64.deb"};
-  std::vector<std::string> app{"haproxy_2.6.12-1+deb12u3_amd64.deb",
-                               "postgresql-client-15_15.19-0+deb12u1_amd64.deb",
-                               "libpq5_15.19-0+deb12u1_amd64.deb",
-                               "systemd_252.39-1~deb12u2_amd64.deb",
-                               "libsystemd-shared_252.39-1~deb12u2_amd64.deb",
-                               "mariadb-client_1%3a10.11.19-0+deb12u1_amd64.deb"};
+  std::vector<std::string> base{Deb("new", "perl-base"), Deb("new", "perl-modules-5.36"), Deb("new", "libssl3")};
+  std::vector<std::string> app;
+  for (const char* p : {"haproxy", "postgresql-client-15", "libpq5", "systemd", "libsystemd-shared", "mariadb-client"}) {
+    app.push_back(Deb("new", p));
+  }
   const bool v1 = version == "1.0.0";
-  app.push_back(v1 ? "apache2-utils_2.4.68-1~deb12u1_amd64.deb" : "apache2-utils_2.4.71-1~deb12u1_amd64.deb");
-  app.push_back(v1 ? "libgpgme11_1.18.0-3+b1_amd64.deb" : "libgpgme11_1.18.0-3+deb12u1_amd64.deb");
-  app.push_back(version == "3.0.0" ? "libzstd-dev_1.5.4+dfsg2-5+deb12u1_amd64.deb" : "libzstd-dev_1.5.4+dfsg2-5_amd64.deb");
-  if (!v1) app.push_back("redis-tools_5%3a7.0.15-1~deb12u10_amd64.deb");
+  const char* updated = v1 ? "old" : "new";
+  app.push_back(Deb(updated, "apache2-utils"));
+  app.push_back(Deb(updated, "libgpgme11"));
+  app.push_back(Deb(version == "3.0.0" ? "new" : "old", "libzstd-dev"));
+  if (!v1) app.push_back(Deb("new", "redis-tools"));
   return {base, app};
 }
 
@@ -43,7 +53,7 @@ std::vector<std::string> MissingDebs(const std::vector<std::vector<std::string>>
   std::vector<std::string> missing;
   for (const auto& layer : layers) {
     for (const std::string& deb : layer) {
-      if (!std::filesystem::exists(Cache() / deb)) missing.push_back((Cache() / deb).string());
+      if (!std::filesystem::exists(deb)) missing.push_back(deb);
     }
   }
   return missing;
@@ -55,7 +65,7 @@ TestLayer DebLayer(const std::vector<std::string>& debs, const std::filesystem::
   std::filesystem::remove_all(root);
   std::filesystem::create_directories(root);
   std::string command = "set -e";
-  for (const std::string& deb : debs) command += "; dpkg-deb -x " + Quoted(Cache() / deb) + " " + Quoted(root);
+  for (const std::string& deb : debs) command += "; dpkg-deb -x " + Quoted(deb) + " " + Quoted(root);
   command += std::string("; tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=") + kBuildTime +
              " --clamp-mtime -C " + Quoted(root) + " -cf " + Quoted(tar) + " $(ls -A " + Quoted(root) + ")";
   RunResult r = RunCommand(command);
