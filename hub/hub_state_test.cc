@@ -39,9 +39,9 @@ class HubStateTest : public ::testing::Test {
   testing::FixedClock clock_{link::ParseUtcTime("2026-12-07T08:59:50Z")};
 };
 
-TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionThree) {
+TEST_F(HubStateTest, ANewDatabaseIsMigratedToVersionFour) {
   HubState state(dir_.path() / "state", clock_);
-  EXPECT_EQ(state.database().schema_version(), 3);
+  EXPECT_EQ(state.database().schema_version(), 4);
   EXPECT_TRUE(std::filesystem::exists(dir_.path() / "state" / "hub.db"));
 }
 
@@ -186,7 +186,7 @@ TEST_F(HubStateTest, AVersionOneDatabaseKeepsItsTransfersThroughTheMigration) {
             " VALUES ('oslo', 'sha256:aa', '/b', 10, 20, 'sending', '2026-12-07T08:00:00Z')");
   }
   HubState state(dir_.path(), clock_);
-  EXPECT_EQ(state.database().schema_version(), 3);
+  EXPECT_EQ(state.database().schema_version(), 4);
   ASSERT_TRUE(state.Find(1).has_value());
   EXPECT_EQ(state.Find(1)->state, TransferState::kSending);
   EXPECT_EQ(Ids(state, "oslo"), (std::vector<int64_t>{1}));
