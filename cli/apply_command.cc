@@ -38,8 +38,14 @@ void RunApply(const ApplyArgs& a, storage::StoreFactory& stores) {
   o.progress = progress.get();
   sync::ApplyReport r = sync::Apply(o);
   for (const std::string& w : r.warnings) std::fprintf(stderr, "outpost: warning: %s\n", w.c_str());
-  std::printf("%s%s%s %s (config %s)\n", a.into.c_str(), r.tag.empty() || !o.into.tag.empty() ? "" : ":",
-              o.into.tag.empty() ? r.tag.c_str() : "", r.manifest.str().c_str(), r.config.short_hex().c_str());
+  std::string written = a.into + (r.tag.empty() || !o.into.tag.empty() ? "" : ":" + r.tag);
+  if (o.into.transport == storage::Reference::Transport::kDockerArchive) {
+    // A docker load archive holds its layers uncompressed and no manifest of its own: what names
+    // the image there is its config, the image ID docker shows.
+    std::printf("%s image ID %s (as docker load shows it)\n", written.c_str(), r.config.str().c_str());
+    return;
+  }
+  std::printf("%s %s (config %s)\n", written.c_str(), r.manifest.str().c_str(), r.config.short_hex().c_str());
 }
 
 }  // namespace

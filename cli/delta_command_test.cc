@@ -2,6 +2,8 @@
 // progress: a line on a terminal, nothing in scripts.
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/digest.h"
 #include "common/file.h"
 #include "sync/test_images.h"
@@ -12,6 +14,7 @@
 namespace outpost::cli {
 namespace {
 
+using Json = nlohmann::json;
 using testing::OutpostBinary;
 using testing::RunCommand;
 using testing::RunResult;
@@ -65,6 +68,18 @@ TEST_F(DeltaCommandTest, DiffInspectApplyRebuildTheManifestSkopeoReadsAtTheSourc
   RunResult raw = RunCommand("skopeo inspect --raw oci:" + Path("site") + ":v2");
   ASSERT_EQ(raw.exit_code, 0) << raw.err;
   EXPECT_EQ(Digest::Of(raw.out), source_);
+}
+
+TEST_F(DeltaCommandTest, ApplyIntoADockerArchiveNamesTheImageIdDockerLoadGivesIt) {
+  ASSERT_EQ(RunCommand(DiffCommand()).exit_code, 0);
+  std::string archive = "docker-archive:" + Path("site.tar") + ":app:v2";
+  RunResult apply =
+      RunCommand(OutpostBinary() + " apply " + Path("b.bundle") + " --base oci:" + Path("site") + ":v1 --into " + archive);
+  ASSERT_EQ(apply.exit_code, 0) << apply.err;
+  RunResult raw = RunCommand("skopeo inspect --raw " + archive);
+  ASSERT_EQ(raw.exit_code, 0) << raw.err;
+  std::string config = Json::parse(raw.out)["config"]["digest"];
+  EXPECT_EQ(apply.out, archive + " image ID " + config + " (as docker load shows it)\n");
 }
 
 TEST_F(DeltaCommandTest, SignedDiffRefusesALayerWithAnEntryHiddenBehindAPaxSizeOfZero) {

@@ -59,6 +59,10 @@ function(outpost_executable name)
   target_link_libraries(${name} PRIVATE ${ARG_DEPS})
 endfunction()
 
+# `unit_tests` builds what `ctest -L unit` runs and nothing more (CI's sanitizer build builds
+# only that); outpost_test adds the binaries labelled unit to it.
+add_custom_target(unit_tests)
+
 # outpost_test(NAME SOURCES x_test.cc DEPS lib... [LABELS l...])
 # A GoogleTest binary whose tests ctest discovers one by one (so `ctest -j` runs them in parallel).
 function(outpost_test name)
@@ -73,6 +77,9 @@ function(outpost_test name)
     set(labels ${ARG_LABELS})
   endif()
   gtest_discover_tests(${name} PROPERTIES LABELS "${labels}" DISCOVERY_TIMEOUT 60)
+  if("unit" IN_LIST labels)
+    add_dependencies(unit_tests ${name})
+  endif()
 endfunction()
 
 include(GoogleTest)

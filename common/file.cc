@@ -22,6 +22,17 @@ int OpenOrThrow(const fs::path& path, int flags, mode_t mode = 0) {
   return fd;
 }
 
+// Creates `temp`, the temporary file that becomes `path`; a missing folder is named as such.
+int CreateTemp(const fs::path& temp, const fs::path& path) {
+  int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+  if (fd >= 0) return fd;
+  if (errno == ENOENT) {
+    throw NotFound("cannot write ", path.string(), ": the folder ", path.parent_path().string(),
+                   " does not exist (create it first)");
+  }
+  throw ErrnoError("cannot write", path.string());
+}
+
 // fsyncs `path`, opened read-only with `flags`; `what` starts the error message.
 void Sync(const fs::path& path, int flags, const char* what) {
   int fd = OpenOrThrow(path, O_RDONLY | flags);
@@ -80,7 +91,7 @@ void RandomAccessFile::ReadAt(uint64_t offset, uint8_t* buf, size_t n) const {
 AtomicFile::AtomicFile(const fs::path& path)
     : path_(path),
       temp_(path.parent_path() / ("." + path.filename().string() + ".tmp-" + RandomSuffix())),
-      fd_(OpenOrThrow(temp_, O_WRONLY | O_CREAT | O_EXCL, 0644)) {}
+      fd_(CreateTemp(temp_, path)) {}
 
 AtomicFile::~AtomicFile() {
   if (fd_ >= 0) ::close(fd_);

@@ -30,6 +30,19 @@ TEST(AtomicFile, CommitReplacesTheTargetWhole) {
   EXPECT_EQ(ReadFileToString(target), "new contents");
 }
 
+TEST(AtomicFile, AMissingFolderIsNotFoundAndNamedNotTheTemporaryFile) {
+  TempDir dir;
+  fs::path target = dir.path() / "missing" / "report";
+  try {
+    WriteFileAtomic(target, "x");
+    FAIL();
+  } catch (const Error& e) {
+    EXPECT_EQ(e.kind(), Error::Kind::kNotFound);
+    EXPECT_EQ(std::string(e.what()), "cannot write " + target.string() + ": the folder " +
+                                         (dir.path() / "missing").string() + " does not exist (create it first)");
+  }
+}
+
 TEST(FileReader, MissingFileIsNotFoundAndNamesThePath) {
   try {
     FileReader r("/nonexistent/outpost/file");

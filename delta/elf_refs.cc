@@ -44,20 +44,23 @@ bool Overlaps(uint64_t at, uint64_t size, const std::vector<std::pair<uint64_t, 
 // Appends the references of file[begin, end), which belongs to `section` of `layout`: per
 // instruction its 4-byte displacement and its 4-byte first immediate, each relative (RIP-relative
 // displacement, branch displacement) or absolute (the others, references only in a fixed-address
-// file), unless the field overlaps reserved bytes.
+// file), unless the field overlaps reserved bytes or bytes a failed decode read (masking those
+// could make it succeed; the bytes a successful decode reads are never another field's).
 void Sweep(std::string_view file, const ElfLayout& layout, const ElfSection& section, uint64_t begin, uint64_t end,
            std::vector<CodeRef>* out) {
   const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
   X86Insn insn;
+  uint64_t unread = begin;  // where the bytes failed decodes read end
   for (uint64_t pos = begin; pos < end;) {
     if (!DecodeX86(bytes + pos, end - pos, &insn)) {
+      unread = std::max(unread, pos + insn.read);
       ++pos;  // no instruction here: the next byte may start one
       continue;
     }
     uint64_t next = pos + insn.length;
     auto add = [&](uint8_t offset, bool absolute) {
       uint64_t at = pos + offset;
-      if ((absolute && !layout.fixed_address) || Overlaps(at, kFieldBytes, layout.reserved)) return;
+      if ((absolute && !layout.fixed_address) || at < unread || Overlaps(at, kFieldBytes, layout.reserved)) return;
       out->push_back(CodeRef{at, section.address + (next - section.offset), Get<int32_t>(file, at), absolute});
     };
     if (insn.disp_size == kFieldBytes) add(insn.disp_offset, !insn.rip_relative);

@@ -10,8 +10,9 @@
 // keeps: the ELF header, the section headers and the section name table choose the sections, and
 // each executable section is decoded from its start, one instruction after another; where no
 // instruction decodes (data in code, or bytes cut off by the section's end) the sweep moves on
-// by one byte. Zeroing a reference field changes no instruction's length, so a masked file yields
-// the same fields as the original.
+// by one byte, and no field overlaps the bytes such a failed decode read. Zeroing a
+// reference field then changes no instruction's length and no decode's failure, so a masked file
+// yields the same fields as the original.
 #pragma once
 
 #include <cstdint>

@@ -23,7 +23,6 @@ constexpr uint8_t kModRM = 0x10;
 constexpr uint8_t kBad = 0x20;      // invalid in 64-bit mode
 constexpr uint8_t kRegOnly = 0x40;  // ModRM always names registers (MOV to/from CR/DR)
 constexpr uint8_t kImmMask = 0x0F;
-constexpr size_t kMaxLength = 15;
 
 using Table = std::array<uint8_t, 256>;
 
@@ -154,8 +153,9 @@ uint8_t XopForm(unsigned map) {
 }  // namespace
 
 bool DecodeX86(const uint8_t* code, size_t size, X86Insn* out) {
-  size_t limit = size < kMaxLength ? size : kMaxLength;
+  size_t limit = size < kMaxX86Length ? size : kMaxX86Length;
   size_t pos = 0;
+  out->read = static_cast<uint8_t>(limit);  // what a failure below may depend on
   bool opsize16 = false, addr32 = false, rex_w = false;
   for (;; ++pos) {  // legacy prefixes and REX (a legacy prefix after a REX voids it)
     if (pos >= limit) return false;
@@ -193,7 +193,10 @@ bool DecodeX86(const uint8_t* code, size_t size, X86Insn* out) {
   } else {
     form = kOneByte[opcode];
   }
-  if (form & kBad) return false;
+  if (form & kBad) {
+    out->read = static_cast<uint8_t>(pos);  // up to the invalid opcode
+    return false;
+  }
   X86Insn insn;
   uint8_t modrm = 0;
   if (form & kModRM) {
@@ -247,7 +250,7 @@ bool DecodeX86(const uint8_t* code, size_t size, X86Insn* out) {
   }
   pos += imm + extra;
   if (pos > limit) return false;
-  insn.length = static_cast<uint8_t>(pos);
+  insn.length = insn.read = static_cast<uint8_t>(pos);
   *out = insn;
   return true;
 }

@@ -18,10 +18,18 @@ struct X86Insn {
   uint8_t imm_offset = 0, imm_size = 0;    // imm_size 0: no immediate
   bool rip_relative = false;  // the displacement is RIP-relative (ModRM mod 00, r/m 101)
   bool imm_relative = false;  // the immediate is a branch displacement (E8, E9, 0F 80..8F, C7 F8)
+  // The bytes from code[0] on whose values the decision may depend: `length` when an instruction
+  // decodes; when none does, the opcode bytes for an invalid opcode, else all it was given (at
+  // most kMaxX86Length).
+  uint8_t read = 0;
 };
 
+// The longest x86-64 instruction, and so the most bytes DecodeX86 reads.
+inline constexpr size_t kMaxX86Length = 15;
+
 // Decodes the 64-bit mode instruction starting at code[0] with at most `size` bytes. False when
-// none starts there: an opcode invalid in 64-bit mode, more than 15 bytes, or cut off by `size`.
+// none starts there: an opcode invalid in 64-bit mode, more than 15 bytes, or cut off by `size`;
+// then only out->read is set.
 bool DecodeX86(const uint8_t* code, size_t size, X86Insn* out);
 
 }  // namespace outpost::delta

@@ -1,7 +1,8 @@
 // Reads arbitrary bytes as an ELF file the way the ELF_REF method does (delta/elf_refs.h): the
 // layout, every reference field, and the property the method rests on: the masked file has the
 // same fields (each at its mask value), so an applier finds what the encoder masked. Also decodes
-// the bytes as x86-64 code (delta/x86_decode.h): every field lies inside its instruction.
+// the bytes as x86-64 code (delta/x86_decode.h): every field lies inside its instruction, and a
+// failed decode read no more than it was given.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -18,10 +19,11 @@ void CheckDecoder(const uint8_t* data, size_t size) {
   for (size_t pos = 0; pos < size;) {
     outpost::delta::X86Insn insn;
     if (!outpost::delta::DecodeX86(data + pos, size - pos, &insn)) {
+      if (insn.read == 0 || insn.read > 15 || insn.read > size - pos) std::abort();
       ++pos;
       continue;
     }
-    if (insn.length == 0 || insn.length > 15 || insn.length > size - pos) std::abort();
+    if (insn.length == 0 || insn.length > 15 || insn.length > size - pos || insn.read != insn.length) std::abort();
     if (insn.disp_size != 0 && insn.disp_offset + insn.disp_size > insn.length) std::abort();
     if (insn.imm_size != 0 && insn.imm_offset + insn.imm_size > insn.length) std::abort();
     pos += insn.length;

@@ -15,6 +15,7 @@
 #include "common/file.h"
 #include "storage/image_store.h"
 #include "tests/link/link_rig.h"
+#include "tests/registry/skopeo.h"
 #include "tests/registry/test_registry.h"
 #include "tests/support/bytes.h"
 #include "tests/support/command.h"
@@ -44,12 +45,6 @@ TestImage Version(const std::string& version) {
   }
   return BuildImage({base, TestLayer({{"app/version", version + "\n"}, {"app/lib.so", lib}}, true),
                      TestLayer({{"app/data.bin", data}}, true)});
-}
-
-// The manifest digest `ref` names as skopeo reads it ("" when it cannot).
-std::string SkopeoDigest(const std::string& ref) {
-  RunResult r = RunCommand("skopeo inspect --raw --tls-verify=false " + ref);
-  return r.exit_code == 0 ? Digest::Of(r.out).str() : "";
 }
 
 // The value of the sample line starting with `prefix` ("name{labels} "), or -1.

@@ -8,6 +8,7 @@
 #include "image/image.h"
 #include "storage/image_store.h"
 #include "tests/link/link_rig.h"
+#include "tests/registry/skopeo.h"
 #include "tests/registry/test_registry.h"
 #include "tests/support/bytes.h"
 #include "tests/support/command.h"
@@ -17,11 +18,6 @@ namespace outpost::testing {
 namespace {
 
 using std::chrono::seconds;
-
-std::string Skopeo(const std::string& ref) {
-  RunResult r = RunCommand("skopeo inspect --raw --tls-verify=false " + ref);
-  return r.exit_code == 0 ? r.out : "";
-}
 
 std::string IndexEntry(const TestImage& img, const std::string& arch) {
   return "{\"mediaType\":\"" + img.manifest.media_type + "\",\"digest\":\"" + img.manifest.digest.str() +
@@ -92,9 +88,9 @@ void RunStory(TestRegistry& home, TestRegistry& site, const std::string& platfor
 
   const std::string site_repo = "docker://" + site.host() + "/test";
   auto logs = [&] { return "hub log:\n" + rig.HubLog() + "\nagent log:\n" + rig.AgentLog(); };
-  ASSERT_TRUE(WaitUntil([&] { return !Skopeo(site_repo + ":" + sig_tag).empty(); }, seconds(120))) << logs();
+  ASSERT_TRUE(WaitUntil([&] { return !SkopeoManifest(site_repo + ":" + sig_tag).empty(); }, seconds(120))) << logs();
   if (platforms == "[]") {
-    ASSERT_TRUE(WaitUntil([&] { return !Skopeo(site_repo + ":multi").empty(); }, seconds(60))) << logs();
+    ASSERT_TRUE(WaitUntil([&] { return !SkopeoManifest(site_repo + ":multi").empty(); }, seconds(60))) << logs();
   }
   p.crossed = rig.Stats().bytes_down - before;
 }
@@ -107,10 +103,10 @@ TEST(MultiArchStory, ASiteSubscribedToOnePlatformGetsOnlyItsLayersByDigestAndIts
   const TestImage &amd = p.amd, &arm = p.arm, &sig = p.sig;
   const std::string site_repo = "docker://" + site.host() + "/test";
   const std::string& sig_tag = p.sig_tag;
-  EXPECT_EQ(Skopeo(site_repo + "@" + amd.manifest.digest.str()), amd.manifest.bytes);
-  EXPECT_EQ(Digest::Of(Skopeo(site_repo + ":" + sig_tag)), sig.manifest.digest);
-  EXPECT_EQ(Skopeo(site_repo + "@" + arm.manifest.digest.str()), "") << "the unsubscribed platform crossed";
-  EXPECT_EQ(Skopeo(site_repo + ":multi"), "") << "the home tag names an index the site does not hold whole";
+  EXPECT_EQ(SkopeoManifest(site_repo + "@" + amd.manifest.digest.str()), amd.manifest.bytes);
+  EXPECT_EQ(Digest::Of(SkopeoManifest(site_repo + ":" + sig_tag)), sig.manifest.digest);
+  EXPECT_EQ(SkopeoManifest(site_repo + "@" + arm.manifest.digest.str()), "") << "the unsubscribed platform crossed";
+  EXPECT_EQ(SkopeoManifest(site_repo + ":multi"), "") << "the home tag names an index the site does not hold whole";
   uint64_t crossed = p.crossed;
   EXPECT_GT(crossed, amd.layers[0].size());
   EXPECT_LT(crossed, amd.layers[0].size() + arm.layers[0].size()) << "more than one platform's layers crossed";
@@ -121,8 +117,8 @@ TEST(MultiArchStory, ASiteTakingEveryPlatformGetsTheHomeTagOnTheSameIndex) {
   Pushed p;
   RunStory(home, site, "[]", p);
   ASSERT_FALSE(HasFailure());
-  EXPECT_EQ(Skopeo("docker://" + site.host() + "/test:multi"), Skopeo("docker://" + home.host() + "/test:multi"));
-  EXPECT_EQ(Skopeo("docker://" + site.host() + "/test@" + p.arm.manifest.digest.str()), p.arm.manifest.bytes);
+  EXPECT_EQ(SkopeoManifest("docker://" + site.host() + "/test:multi"), SkopeoManifest("docker://" + home.host() + "/test:multi"));
+  EXPECT_EQ(SkopeoManifest("docker://" + site.host() + "/test@" + p.arm.manifest.digest.str()), p.arm.manifest.bytes);
 }
 
 }  // namespace

@@ -14,6 +14,7 @@
 #include "common/file.h"
 #include "storage/image_store.h"
 #include "tests/link/link_rig.h"
+#include "tests/registry/skopeo.h"
 #include "tests/registry/test_registry.h"
 #include "tests/support/bytes.h"
 #include "tests/support/command.h"
@@ -25,32 +26,6 @@ namespace {
 using std::chrono::seconds;
 
 constexpr const char* kLinkRate = "32000";  // bytes/s: 256 kbit/s
-
-std::string SkopeoManifest(const std::string& ref) {
-  RunResult r = RunCommand("skopeo inspect --raw --tls-verify=false " + ref);
-  return r.exit_code == 0 ? r.out : "";
-}
-
-std::string SkopeoDigest(const std::string& ref) {
-  std::string raw = SkopeoManifest(ref);
-  return raw.empty() ? "" : Digest::Of(raw).str();
-}
-
-// What a registry pull of `to` ships to a holder of `from` (the manifest, the config and the
-// layers `from` lacks, compressed); `from` empty: to a holder of nothing.
-uint64_t RegistryPullBytes(const std::string& from, const std::string& to) {
-  std::set<std::string> held;
-  if (!from.empty()) {
-    for (const auto& layer : nlohmann::json::parse(SkopeoManifest(from))["layers"]) held.insert(layer["digest"]);
-  }
-  std::string raw = SkopeoManifest(to);
-  nlohmann::json now = nlohmann::json::parse(raw);
-  uint64_t bytes = raw.size() + now["config"]["size"].get<uint64_t>();
-  for (const auto& layer : now["layers"]) {
-    if (!held.contains(layer["digest"])) bytes += layer["size"].get<uint64_t>();
-  }
-  return bytes;
-}
 
 // watch_test.cc's realistic pair: a ~3 MB base layer both versions share, and an app layer with
 // a 2 MiB library in which 2.0.0 patches a few bytes.

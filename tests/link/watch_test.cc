@@ -16,6 +16,7 @@
 #include "storage/image_store.h"
 #include "tests/link/debian_image.h"
 #include "tests/link/link_rig.h"
+#include "tests/registry/skopeo.h"
 #include "tests/registry/test_registry.h"
 #include "tests/support/bytes.h"
 #include "tests/support/command.h"
@@ -28,41 +29,6 @@ using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
 
 constexpr const char* kLinkRate = "32000";  // bytes/s: 256 kbit/s
-
-// The manifest `ref` (docker://HOST/REPO:TAG on a plain-http registry) serves, as skopeo reads
-// it; "" when skopeo cannot read it (the tag is not there).
-std::string SkopeoManifest(const std::string& ref) {
-  RunResult r = RunCommand("skopeo inspect --raw --tls-verify=false " + ref);
-  return r.exit_code == 0 ? r.out : "";
-}
-
-std::string SkopeoDigest(const std::string& ref) {
-  std::string raw = SkopeoManifest(ref);
-  return raw.empty() ? "" : Digest::Of(raw).str();
-}
-
-// The compressed size of the layers of `to` that none of `held` has, as `to`'s manifest names
-// them: what a registry pull ships of `to`'s layers to a holder of `held`.
-uint64_t ChangedLayerBytes(const std::vector<std::string>& held, const std::string& to) {
-  std::set<std::string> have;
-  for (const std::string& ref : held) {
-    const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(ref));
-    for (const auto& layer : manifest["layers"]) have.insert(layer["digest"]);
-  }
-  uint64_t bytes = 0;
-  const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(to));
-  for (const auto& layer : manifest["layers"]) {
-    if (!have.contains(layer["digest"])) bytes += layer["size"].get<uint64_t>();
-  }
-  return bytes;
-}
-
-// What a registry pull of `to` ships to a holder of `from`: the manifest, the config and the
-// layers `from` lacks, at the compressed sizes `to`'s manifest names.
-uint64_t RegistryPullBytes(const std::string& from, const std::string& to) {
-  std::string raw = SkopeoManifest(to);
-  return raw.size() + nlohmann::json::parse(raw)["config"]["size"].get<uint64_t>() + ChangedLayerBytes({from}, to);
-}
 
 // A realistic pair of versions: a base layer of ~3 MB of "binaries" both share, and an app
 // layer with a 2 MiB library in which 2.0.0 patches a few bytes (and its version file); with
