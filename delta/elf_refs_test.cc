@@ -131,12 +131,13 @@ TEST(ElfRefs, AFieldInBytesAFailedDecodeReadIsNotAReference) {
   std::string file = ElfSample("nopie", 1);  // fixed addresses: an imm32 is a field
   ElfLayout layout = *ReadElfLayout(file);
   const ElfSection* text = layout.Named(".text");
-  // At 0 an EVEX prefix whose opcode (FF, map 5) is invalid; at 1 `add eax, imm32` whose field
-  // holds that opcode. Masked, the opcode would be 00 and the EVEX instruction would decode.
-  std::string code("\x62\x05\x9E\x15\xFF\x62", 6);
-  file.replace(text->offset, code.size(), code);
+  // The section ends with NOPs, then an EVEX instruction cut off by the section's end, which
+  // holds `add eax, imm32` one byte on. Masked, that field would let the EVEX one decode.
+  std::string code = std::string(16, '\x90') + std::string("\x62\x05\x9E\x15\xFF\x62", 6);
+  uint64_t at = text->offset + text->size - code.size();
+  file.replace(at, code.size(), code);
   std::vector<CodeRef> refs = FindCodeRefs(file, layout);
-  EXPECT_TRUE(std::none_of(refs.begin(), refs.end(), [&](auto& r) { return r.field == text->offset + 2; }));
+  EXPECT_TRUE(std::none_of(refs.begin(), refs.end(), [&](auto& r) { return r.field == at + 18; }));
   ExpectMaskedFieldsAreTheSame(file);
 }
 

@@ -22,10 +22,12 @@ std::string SkopeoDigest(const std::string& ref) {
 uint64_t ChangedLayerBytes(const std::vector<std::string>& held, const std::string& to) {
   std::set<std::string> have;
   for (const std::string& ref : held) {
-    for (const auto& layer : nlohmann::json::parse(SkopeoManifest(ref))["layers"]) have.insert(layer["digest"]);
+    const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(ref));
+    for (const auto& layer : manifest["layers"]) have.insert(layer["digest"]);
   }
   uint64_t bytes = 0;
-  for (const auto& layer : nlohmann::json::parse(SkopeoManifest(to))["layers"]) {
+  const nlohmann::json manifest = nlohmann::json::parse(SkopeoManifest(to));
+  for (const auto& layer : manifest["layers"]) {
     if (!have.contains(layer["digest"])) bytes += layer["size"].get<uint64_t>();
   }
   return bytes;
