@@ -109,6 +109,15 @@ class Predictor {
   // The predicted value of `ref`'s field.
   int32_t Predict(const CodeRef& ref) {
     old_target_.reset();
+    if (ref.eh == EhRole::kHdrLocation || ref.eh == EhRole::kHdrFde) {
+      // The table lists the FDEs by function address: entry i is the i-th of them.
+      if (hdr_fields_ == 0) std::stable_sort(fdes_.begin(), fdes_.end());
+      size_t entry = hdr_fields_++ / 2;
+      if (entry < fdes_.size()) {
+        uint64_t target = ref.eh == EhRole::kHdrLocation ? fdes_[entry].first : fdes_[entry].second;
+        return static_cast<int32_t>(static_cast<uint32_t>(target - ref.next_ip));
+      }
+    }
     const CodeRef* old = OldRef(ref.field);
     if (old == nullptr || old->absolute != ref.absolute || old->data != ref.data) return 0;
     if (ref.absolute && old_.SectionAt(old->Target()) == nullptr) return old->value;  // a constant
@@ -117,9 +126,12 @@ class Predictor {
     return static_cast<int32_t>(static_cast<uint32_t>(target - (ref.absolute ? 0 : ref.next_ip)));
   }
 
-  // Records the field's actual value: its old target moved to where it now points.
+  // Records the field's actual value: its old target moved to where it now points, and for an
+  // FDE's pc_begin the FDE with its function, for the .eh_frame_hdr table.
   void Learn(const CodeRef& ref, int32_t value) {
-    if (old_target_) moves_.Set(*old_target_, CodeRef{ref.field, ref.next_ip, value, ref.absolute, ref.data}.Target());
+    uint64_t target = CodeRef{ref.field, ref.next_ip, value, ref.absolute, ref.data}.Target();
+    if (old_target_) moves_.Set(*old_target_, target);
+    if (ref.eh == EhRole::kFdeBegin) fdes_.emplace_back(target, ref.next_ip - 8);  // its record's address
   }
 
  private:
@@ -197,7 +209,21 @@ class Predictor {
   std::optional<uint64_t> old_target_;  // of the field last predicted
   ptrdiff_t run_ = -1;                  // by_new_ index RunStartingBy last answered
   size_t hint_ = 0;                     // old_refs_ index FirstOldRefFrom last answered
+  std::vector<std::pair<uint64_t, uint64_t>> fdes_;  // (function, FDE address) per FDE learned
+  size_t hdr_fields_ = 0;                            // .eh_frame_hdr table fields predicted
 };
+
+// The order the predictor sees `refs` (in file order) in: file order, except that the
+// .eh_frame_hdr table entries come last (they are predicted from the .eh_frame FDEs).
+std::vector<const CodeRef*> PredictionOrder(const std::vector<CodeRef>& refs) {
+  std::vector<const CodeRef*> order;
+  order.reserve(refs.size());
+  for (const CodeRef& ref : refs) order.push_back(&ref);
+  std::stable_partition(order.begin(), order.end(), [](const CodeRef* ref) {
+    return ref->eh != EhRole::kHdrLocation && ref->eh != EhRole::kHdrFde;
+  });
+  return order;
+}
 
 ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {
   std::optional<ElfLayout> layout = ReadElfLayout(file);
@@ -217,7 +243,9 @@ std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view 
   ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file");
   Predictor predictor(old_layout, new_layout, old_refs, std::move(regions));
   size_t pos = 0;
-  for (const CodeRef& ref : FindCodeRefs(target, new_layout)) {
+  std::vector<CodeRef> new_refs = FindCodeRefs(target, new_layout);
+  for (const CodeRef* field : PredictionOrder(new_refs)) {
+    const CodeRef& ref = *field;
     int64_t correction = GetSignedVarint(corrections, &pos, kWhat);
     if (correction < INT32_MIN || correction > INT32_MAX) throw Corruption(kWhat, " has a correction out of range");
     uint32_t value = static_cast<uint32_t>(predictor.Predict(ref)) + static_cast<uint32_t>(correction);
@@ -247,7 +275,8 @@ std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target
   BsdiffApply(masked_base, raw, target.size(), &regions);
   masked_base = std::string();
   Predictor predictor(*old_layout, *new_layout, old_refs, std::move(regions));
-  for (const CodeRef& ref : new_refs) {
+  for (const CodeRef* field : PredictionOrder(new_refs)) {
+    const CodeRef& ref = *field;
     uint32_t predicted = static_cast<uint32_t>(predictor.Predict(ref));
     PutSignedVarint(&out.corrections, static_cast<int32_t>(static_cast<uint32_t>(ref.value) - predicted));
     predictor.Learn(ref, ref.value);

@@ -4,7 +4,8 @@
 // files, the bsdiff-style matcher runs on the masked files, and each target field is rebuilt as
 // a predicted value plus a correction (mostly zero): the old file's reference at the matched
 // location, its target mapped old -> new where an earlier field showed it moved (exact, so it
-// goes first), else through the matcher's difference runs, else by its section's shift.
+// goes first), else through the matcher's difference runs, else by its section's shift. The
+// .eh_frame_hdr table comes last: it lists the FDEs found by then, sorted by function.
 // Payload layout: docs/layer-delta-format.md, "ELF_REF payload".
 #pragma once
 

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <iterator>
 
 #include "delta/x86_decode.h"
 
@@ -14,7 +15,20 @@ constexpr uint16_t kMachineX86_64 = 62;
 constexpr uint32_t kTypeNull = 0, kTypeNoBits = 8;
 constexpr uint64_t kFlagAlloc = 0x2, kFlagExec = 0x4;
 constexpr uint64_t kFieldBytes = 4;
-constexpr std::string_view kEhFrameHdr = ".eh_frame_hdr";
+constexpr std::string_view kEhFrameHdr = ".eh_frame_hdr", kEhFrame = ".eh_frame";
+
+// The sections whose data pointers are references in a file loaded at any address too (PIE
+// executables, shared libraries): the linker writes link-time addresses into them.
+constexpr std::string_view kPointerSections[] = {".init_array", ".fini_array", ".data.rel.ro", ".data",
+                                                 ".got",        ".got.plt",    ".dynamic",     ".rela.dyn",
+                                                 ".rela.plt",   ".dynsym"};
+
+// True when the allocated section `s` holds data pointers in a file of `layout`: every one in a
+// fixed-address file, those of kPointerSections in the others.
+bool HoldsPointers(const ElfLayout& layout, const ElfSection& s) {
+  return layout.fixed_address || std::find(std::begin(kPointerSections), std::end(kPointerSections), s.name) !=
+                                     std::end(kPointerSections);
+}
 
 template <typename T>
 T Get(std::string_view bytes, uint64_t at) {
@@ -96,11 +110,83 @@ void ScanEhFrameHdr(std::string_view file, const ElfLayout& layout, const ElfSec
   if (section.size < kTableAt || Get<uint32_t>(file, section.offset) != 0x3B031B01) return;
   uint64_t entries = 2 * uint64_t{Get<uint32_t>(file, section.offset + 8)};
   entries = std::min(entries, (section.size - kTableAt) / kFieldBytes);
-  auto add = [&](uint64_t at, uint64_t base) {
-    if (!Overlaps(at, kFieldBytes, layout.reserved)) out->push_back(CodeRef{at, base, Get<int32_t>(file, at)});
+  auto add = [&](uint64_t at, uint64_t base, EhRole role) {
+    if (!Overlaps(at, kFieldBytes, layout.reserved)) {
+      out->push_back(CodeRef{at, base, Get<int32_t>(file, at), false, false, role});
+    }
   };
-  add(section.offset + 4, section.address + 4);
-  for (uint64_t i = 0; i < entries; ++i) add(section.offset + kTableAt + i * kFieldBytes, section.address);
+  add(section.offset + 4, section.address + 4, EhRole::kNone);
+  for (uint64_t i = 0; i < entries; ++i) {
+    add(section.offset + kTableAt + i * kFieldBytes, section.address,
+        i % 2 == 0 ? EhRole::kHdrLocation : EhRole::kHdrFde);
+  }
+}
+
+// Reads an unsigned LEB128 number of file[*at, end) and moves *at past it; false when it does
+// not end before `end` or is longer than 10 bytes.
+bool SkipLeb128(std::string_view file, uint64_t* at, uint64_t end) {
+  for (int i = 0; i < 10 && *at < end; ++i) {
+    if ((static_cast<uint8_t>(file[(*at)++]) & 0x80) == 0) return true;
+  }
+  return false;
+}
+
+// True when the CIE whose augmentation string starts at `at` (record ends at `end`) gives its
+// FDEs pc_begin as pcrel sdata4 (0x1B): version 1 or 3, augmentation "z" followed only by R, L,
+// P (with a 4- or 8-byte personality pointer), S or B.
+bool CieHasPcrelSdata4(std::string_view file, uint64_t version_at, uint64_t end) {
+  uint8_t version = static_cast<uint8_t>(file[version_at]);
+  uint64_t at = version_at + 1;
+  uint64_t nul = file.substr(0, end).find('\0', at);
+  if ((version != 1 && version != 3) || nul == std::string_view::npos) return false;
+  std::string_view augmentation = file.substr(at, nul - at);
+  at = nul + 1;
+  if (augmentation.empty() || augmentation[0] != 'z') return false;
+  if (!SkipLeb128(file, &at, end) || !SkipLeb128(file, &at, end)) return false;  // alignment factors
+  if (version == 1 ? ++at > end : !SkipLeb128(file, &at, end)) return false;      // return register
+  if (!SkipLeb128(file, &at, end)) return false;                                  // augmentation length
+  int encoding = -1;
+  for (char c : augmentation.substr(1)) {
+    if (c == 'S' || c == 'B') continue;
+    if (at >= end) return false;
+    uint8_t e = static_cast<uint8_t>(file[at++]);
+    if (c == 'R') {
+      encoding = e;
+    } else if (c == 'P') {
+      uint8_t form = e & 0x0F;
+      uint64_t size = form == 0x03 || form == 0x0B ? 4 : form == 0x00 || form == 0x04 || form == 0x0C ? 8 : 0;
+      if (size == 0 || size > end - at) return false;
+      at += size;
+    } else if (c != 'L') {
+      return false;
+    }
+  }
+  return encoding == 0x1B;
+}
+
+// Appends the pc_begin fields of the .eh_frame `section`'s FDEs whose CIE (a record before them
+// in the section) gives the pcrel sdata4 encoding, each relative to its own address: the
+// records are walked by their 4-byte lengths from the section's start to a length below 4, a
+// 64-bit length or a record past the section's end; no field overlapping reserved bytes.
+void ScanEhFrame(std::string_view file, const ElfLayout& layout, const ElfSection& section,
+                 std::vector<CodeRef>* out) {
+  std::vector<uint64_t> pcrel_cies;  // offsets of the CIEs with that encoding, ascending
+  uint64_t end = section.offset + section.size;
+  for (uint64_t at = section.offset; end - at >= 8;) {
+    uint32_t length = Get<uint32_t>(file, at);
+    if (length < 4 || length == 0xFFFFFFFF || length > end - at - 4) return;
+    uint64_t record_end = at + 4 + length;
+    uint32_t id = Get<uint32_t>(file, at + 4);
+    if (id == 0) {
+      if (length > 4 && CieHasPcrelSdata4(file, at + 8, record_end)) pcrel_cies.push_back(at);
+    } else if (id <= at + 4 - section.offset && length >= 8 &&
+               std::binary_search(pcrel_cies.begin(), pcrel_cies.end(), at + 4 - id) &&
+               !Overlaps(at + 8, kFieldBytes, layout.reserved)) {
+      uint64_t address = section.address + (at + 8 - section.offset);
+      out->push_back(CodeRef{at + 8, address, Get<int32_t>(file, at + 8), false, false, EhRole::kFdeBegin});
+    }
+    at = record_end;
+  }
 }
 
 // The spans of `sections` that `chosen` picks, keyed by `start`: each value in the result's
@@ -205,10 +291,11 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
 }
 
 std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout) {
-  // Code sections, and in a fixed-address file the other allocated ones with file bytes (data).
+  // Code sections, unwind tables and pointer sections with file bytes.
   std::vector<const ElfSection*> swept_sections;
   for (const ElfSection& s : layout.sections) {
-    if (s.in_file && (s.executable || (layout.fixed_address && s.allocated) || s.name == kEhFrameHdr)) {
+    bool unwind_table = s.name == kEhFrameHdr || s.name == kEhFrame;
+    if (s.in_file && (s.executable || unwind_table || (s.allocated && HoldsPointers(layout, s)))) {
       swept_sections.push_back(&s);
     }
   }
@@ -223,6 +310,8 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
       Sweep(file, layout, *s, begin, end, &refs);
     } else if (s->name == kEhFrameHdr) {
       if (begin == s->offset) ScanEhFrameHdr(file, layout, *s, &refs);
+    } else if (s->name == kEhFrame) {
+      if (begin == s->offset) ScanEhFrame(file, layout, *s, &refs);
     } else {
       ScanPointers(file, layout, *s, begin, end, &refs);
     }

@@ -2,9 +2,11 @@
 // operand fields found by decoding the executable sections (delta/x86_decode.h), as (field
 // offset, instruction end) pairs: rel32 operands of branches and calls and RIP-relative disp32
 // fields (relative), and in an executable loaded at fixed addresses (ET_EXEC, non-PIE) also the
-// other disp32 and imm32 fields (absolute: addresses of its sections, or constants) and the
+// other disp32 and imm32 fields (absolute: addresses of its sections, or constants); the
 // pointers in its data sections (8-byte aligned words holding an address of one of its sections,
-// 4 bytes of field: the high half must be zero).
+// 4 bytes of field: the high half must be zero), in every allocated one of a fixed-address file
+// and in the named pointer sections (.data.rel.ro, .rela.dyn, .got, ...) of the others; and the
+// unwind tables' fields (.eh_frame_hdr's table, .eh_frame's FDE pc_begin).
 //
 // The rules (docs/layer-delta-format.md, "ELF_REF payload") depend only on bytes a masked file
 // keeps: the ELF header, the section headers and the section name table choose the sections, and
@@ -62,6 +64,10 @@ struct ElfLayout {
 // name table lie inside it; nullopt for anything else (the method does not apply).
 std::optional<ElfLayout> ReadElfLayout(std::string_view file);
 
+// What an unwind-table field is, for the predictor: an .eh_frame_hdr table entry's function
+// address or FDE address, or an .eh_frame FDE's pc_begin (none: any other field).
+enum class EhRole : uint8_t { kNone, kHdrLocation, kHdrFde, kFdeBegin };
+
 // A reference: a 4-byte little-endian operand field, relative to the instruction's end or
 // absolute.
 struct CodeRef {
@@ -70,6 +76,7 @@ struct CodeRef {
   int32_t value = 0;     // the field as found
   bool absolute = false;
   bool data = false;     // a pointer in a data section (absolute; next_ip is its own address)
+  EhRole eh = EhRole::kNone;
 
   // The address (or constant) the field names: its value sign-extended, plus next_ip when
   // relative.
@@ -81,8 +88,8 @@ struct CodeRef {
 // The value a masked data pointer field holds.
 inline constexpr uint32_t kMaskedPointer = 0xFFFFFFFF;
 
-// Every reference field of `file`'s executable sections and, in a fixed-address file, its data
-// sections (rules above), in file order. Fields
+// Every reference field of `file`'s executable, pointer and unwind table sections (rules above),
+// in file order. Fields
 // never overlap each other or `layout.reserved`.
 std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout);
 

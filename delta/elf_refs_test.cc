@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <iterator>
 
 #include "delta/elf_test_files.h"
 #include "delta/test_util.h"
@@ -57,13 +58,14 @@ TEST(ElfRefs, FindsCallsBranchesAndRipRelativeOperandsPointingIntoTheFile) {
   EXPECT_GE(data_pointers, 90u);
 }
 
-TEST(ElfRefs, AbsoluteFieldsAreReferencesOnlyInAFixedAddressExecutable) {
+TEST(ElfRefs, AbsoluteCodeFieldsAreReferencesOnlyInAFixedAddressExecutable) {
   for (const char* kind : {"pie", "stripped"}) {
     std::string file = ElfSample(kind, 1);
     ElfLayout layout = *ReadElfLayout(file);
     EXPECT_FALSE(layout.fixed_address);
     std::vector<CodeRef> refs = FindCodeRefs(file, layout);
-    EXPECT_TRUE(std::none_of(refs.begin(), refs.end(), [](const CodeRef& r) { return r.absolute; })) << kind;
+    EXPECT_TRUE(std::none_of(refs.begin(), refs.end(), [](const CodeRef& r) { return r.absolute && !r.data; }))
+        << kind;
   }
   EXPECT_TRUE(ReadElfLayout(ElfSample("nopie", 1))->fixed_address);
 }
@@ -82,12 +84,13 @@ void ExpectMaskedFieldsAreTheSame(const std::string& file) {
     EXPECT_EQ(masked_refs[i].field, refs[i].field);
     EXPECT_EQ(masked_refs[i].next_ip, refs[i].next_ip);
     EXPECT_EQ(masked_refs[i].data, refs[i].data);
+    EXPECT_EQ(masked_refs[i].eh, refs[i].eh);
     EXPECT_EQ(static_cast<uint32_t>(masked_refs[i].value), refs[i].data ? kMaskedPointer : 0u);
   }
 }
 
 TEST(ElfRefs, AMaskedFileYieldsTheSameFieldsAndKeepsItsHeaders) {
-  for (const char* kind : {"stripped", "nopie"}) {
+  for (const char* kind : {"pie", "stripped", "nopie"}) {
     SCOPED_TRACE(kind);
     ExpectMaskedFieldsAreTheSame(ElfSample(kind, 2));
   }
@@ -110,6 +113,60 @@ TEST(ElfRefs, EhFrameHdrEntriesAreReferencesToFunctionsAndTheirUnwindRecords) {
   }
   EXPECT_GT(to_code, 90u);                // a table entry per function
   EXPECT_EQ(to_unwind, in_hdr - to_code);  // and its FDE (eh_frame_ptr too)
+}
+
+// The data pointer fields of `refs` inside `section` (null: none).
+std::vector<CodeRef> PointersIn(const std::vector<CodeRef>& refs, const ElfSection* section) {
+  std::vector<CodeRef> in;
+  if (section == nullptr) return in;
+  std::copy_if(refs.begin(), refs.end(), std::back_inserter(in), [&](const CodeRef& r) {
+    return r.data && r.field >= section->offset && r.field < section->offset + section->size;
+  });
+  return in;
+}
+
+TEST(ElfRefs, APieFilesInitArrayDataRelRoAndRelativeRelocationsArePointers) {
+  std::string file = ElfSample("pie", 2);
+  ElfLayout layout = *ReadElfLayout(file);
+  std::vector<CodeRef> refs = FindCodeRefs(file, layout);
+  std::vector<CodeRef> init = PointersIn(refs, layout.Named(".init_array"));
+  ASSERT_FALSE(init.empty());
+  EXPECT_TRUE(layout.SectionAt(init[0].Target())->executable);  // a constructor
+  EXPECT_GE(PointersIn(refs, layout.Named(".data.rel.ro")).size(), 90u);  // elf_sample.c's table
+  const ElfSection* rela = layout.Named(".rela.dyn");
+  ASSERT_NE(rela, nullptr);
+  size_t relative = 0, found = 0;
+  std::vector<CodeRef> pointers = PointersIn(refs, rela);
+  for (uint64_t entry = rela->offset; entry + 24 <= rela->offset + rela->size; entry += 24) {
+    if (file.substr(entry + 8, 8) != std::string("\x08\0\0\0\0\0\0\0", 8)) continue;  // R_X86_64_RELATIVE
+    ++relative;
+    auto is_field = [&](uint64_t at) {
+      return std::any_of(pointers.begin(), pointers.end(), [&](const CodeRef& r) { return r.field == at; });
+    };
+    found += is_field(entry) && is_field(entry + 16) && !is_field(entry + 8);  // r_offset, r_addend; not r_info
+  }
+  EXPECT_GE(relative, 90u);
+  EXPECT_EQ(found, relative);
+}
+
+TEST(ElfRefs, EachFdeStartIsAReferenceAndTheEhFrameHdrTableListsThemByFunction) {
+  std::string file = ElfSample("pie", 2);
+  ElfLayout layout = *ReadElfLayout(file);
+  std::vector<CodeRef> refs = FindCodeRefs(file, layout);
+  std::vector<std::pair<uint64_t, uint64_t>> fdes;  // (function, FDE address)
+  std::vector<uint64_t> table;
+  for (const CodeRef& r : refs) {
+    if (r.eh == EhRole::kFdeBegin) {
+      EXPECT_TRUE(layout.SectionAt(r.Target())->executable);
+      fdes.emplace_back(r.Target(), r.next_ip - 8);
+    }
+    if (r.eh == EhRole::kHdrLocation || r.eh == EhRole::kHdrFde) table.push_back(r.Target());
+  }
+  ASSERT_GT(fdes.size(), 90u);
+  std::sort(fdes.begin(), fdes.end());
+  std::vector<uint64_t> expected;
+  for (const auto& [function, fde] : fdes) expected.insert(expected.end(), {function, fde});
+  EXPECT_EQ(table, expected);
 }
 
 TEST(ElfRefs, BytesThatDoNotDecodeAreSkippedOneAtATime) {

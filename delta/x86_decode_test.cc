@@ -34,6 +34,7 @@ size_t ReadByFailure(std::string_view bytes) {
 TEST(X86Decode, AFailedDecodeSaysWhichBytesItRead) {
   EXPECT_EQ(ReadByFailure("\x06\x90\x90"), 1u);      // PUSH ES: invalid at its opcode
   EXPECT_EQ(ReadByFailure("\x66\x06\x90\x90"), 2u);  // a prefix, then the invalid opcode
+  EXPECT_EQ(ReadByFailure(std::string_view("\x62\x04\x9E\x15\xFF\x62", 6)), 5u);  // EVEX map 4: no opcodes
   EXPECT_EQ(ReadByFailure(std::string_view("\xE8\x00\x00", 3)), 3u);  // cut off: all it was given
   EXPECT_EQ(ReadByFailure(std::string(16, '\x66')), 15u);  // too long: the 15 bytes an instruction may have
   EXPECT_EQ(Decoded(std::string_view("\x48\x8B\x05\x00\x00\x00\x00\x90", 8)).read, 7u);  // its length

@@ -50,6 +50,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const CodeRef& b = masked_refs[i];
     uint32_t mask = a.data ? kMaskedPointer : 0;
     if (a.field != b.field || a.next_ip != b.next_ip || a.absolute != b.absolute || a.data != b.data ||
+        a.eh != b.eh ||
         static_cast<uint32_t>(b.value) != mask || (i > 0 && refs[i - 1].field + 4 > a.field)) {
       std::abort();
     }
