@@ -129,7 +129,10 @@ TEST(LinkTransfer, AChunkCorruptedBeneathTlsIsRefusedAndFetchedAgainAlone) {
   EXPECT_NE(rig.AgentLog().find("chunk 6 refused"), std::string::npos) << rig.AgentLog();
   // TLS saw nothing wrong: the chunk's sha256 caught it, and only that chunk came again.
   EXPECT_FALSE(rig.Stats().corrupted);
-  ExpectResentAtMost(rig, clean, rig.Stats().connections, kChunk + kInFlight);
+  // The refused chunk comes again whole. Beyond it, what the hub had already sent on the
+  // connection the agent dropped (buffered in both kernels at 1.5 MB/s, more than a cut's
+  // kInFlight: CI measured 1,081,433 B against 1,081,344 B) is re-sent too: far below a second chunk.
+  ExpectResentAtMost(rig, clean, rig.Stats().connections, kChunk + 4 * kInFlight);
 }
 
 TEST(LinkTransfer, TheAgentReachesTheHubThroughAnHttpConnectProxy) {
