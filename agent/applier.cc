@@ -4,21 +4,42 @@
 
 #include "common/error.h"
 #include "common/file.h"
+#include "image/image.h"
 #include "protocol/bundle_file.h"
 #include "sync/apply.h"
 
 namespace outpost::agent {
 namespace {
 
-// One base per image `where`'s store holds (each tag): the bundle's bases are among them, and a
-// store holding several images cannot be named as one. None when the store does not exist yet.
+// The image manifests a tag names, as the end of a reference: ":TAG" when it is an image,
+// "@DIGEST" of each platform's manifest when it is an index. None for attachments (signatures,
+// SBOMs, referrers indexes) and attestation entries: they are no bases, and an index cannot be
+// one as a whole.
+std::vector<std::string> ImagesOfTag(storage::ImageStore& store, const std::string& tag) {
+  image::ManifestBlob blob = store.ReadManifest(tag);
+  if (!blob.is_index()) {
+    if (image::Manifest::Parse(blob).is_image()) return {":" + tag};
+    return {};
+  }
+  std::vector<std::string> out;
+  for (const image::Descriptor& d : image::Index::Parse(blob).manifests) {
+    if (d.platform && d.platform->os != "unknown") out.push_back("@" + d.digest.str());
+  }
+  return out;
+}
+
+// One base per image `where`'s store holds (ImagesOfTag of each tag): the bundle's bases are
+// among them, and a store holding several images cannot be named as one. None when the store
+// does not exist yet.
 std::vector<storage::Reference> TargetImages(const storage::Reference& where, storage::StoreFactory& stores) {
   storage::Reference store = where;
   store.tag.clear();
   store.digest.reset();
+  std::unique_ptr<storage::ImageStore> opened;
   std::vector<std::string> tags;
   try {
-    tags = storage::OpenStore(store, &stores, false)->ListTags();
+    opened = storage::OpenStore(store, &stores, false);
+    tags = opened->ListTags();
   } catch (const Error& e) {
     if (e.kind() != Error::Kind::kNotFound) throw;
   }
@@ -30,7 +51,9 @@ std::vector<storage::Reference> TargetImages(const storage::Reference& where, st
     case storage::Reference::Transport::kDocker: prefix = "docker://"; break;
   }
   std::vector<storage::Reference> images;
-  for (const std::string& tag : tags) images.push_back(storage::Reference::Parse(prefix + where.location + ":" + tag));
+  for (const std::string& tag : tags) {
+    for (const std::string& at : ImagesOfTag(*opened, tag)) images.push_back(storage::Reference::Parse(prefix + where.location + at));
+  }
   return images;
 }
 
