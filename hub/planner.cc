@@ -32,7 +32,10 @@ SourceImages Digests(const std::map<std::string, image::ManifestBlob>& images) {
   return out;
 }
 
-constexpr std::string_view kCosignSuffixes[] = {".sig", ".att", ".sbom"};
+// The tags `sha256-<hex><suffix>` that attach documents to the manifest <hex> names: cosign's
+// signatures, attestations and SBOMs, and "" for the OCI referrers tag schema (an index of the
+// manifests whose `subject` it is, kept by clients of registries without the referrers API).
+constexpr std::string_view kAttachedSuffixes[] = {".sig", ".att", ".sbom", ""};
 
 std::string TagOf(const std::string& ref) { return ref.substr(ref.rfind(':') + 1); }
 
@@ -65,7 +68,7 @@ class SitePlanner {
   void Plan(std::vector<PlannedImage>& out) {
     for (const auto& [ref, manifest] : source_) {
       const Subscription* sub = site_.Subscribed(ref);
-      if (sub == nullptr || IsCosignTag(TagOf(ref))) continue;
+      if (sub == nullptr || IsAttachedTag(TagOf(ref))) continue;
       if (source_.indexes.contains(manifest)) {
         PlanIndex(ref, manifest, *sub, out);
       } else if (Wanted(ref, manifest)) {
@@ -103,7 +106,7 @@ class SitePlanner {
     }
     if (all && !site_manifests_.contains(index)) {
       with_index.push_back({index, TagOf(ref)});
-      AddCosignTags(repo, index, with_index);
+      AddAttachedTags(repo, index, with_index);
     } else {
       with_index.clear();
     }
@@ -125,9 +128,9 @@ class SitePlanner {
     image.subscription = &sub;
     std::pair<std::string, std::string> unknown_to_source;  // the last such image by name
     for (const auto& [held_ref, held] : inventory_.images) {
-      if (RepoOf(held_ref) != repo) continue;
+      if (RepoOf(held_ref) != repo || IsAttachedTag(TagOf(held_ref))) continue;  // signatures are no bases
       if (!held_by_source_.contains({repo, held})) {
-        if (!IsCosignTag(TagOf(held_ref))) unknown_to_source = {held_ref, held};
+        unknown_to_source = {held_ref, held};
         continue;
       }
       std::vector<std::string> bases{held};
@@ -142,16 +145,19 @@ class SitePlanner {
       }
     }
     if (image.bases.empty()) std::tie(image.signature_ref, image.signature_manifest) = unknown_to_source;
-    AddCosignTags(repo, manifest, image.carry);
+    AddAttachedTags(repo, manifest, image.carry);
     return image;
   }
 
-  // The source's cosign-style tags of `manifest` in `repo`.
-  void AddCosignTags(const std::string& repo, const std::string& manifest, std::vector<CarriedManifest>& carry) const {
+  // The source's attached tags of `manifest` in `repo`; a referrers index comes after the
+  // referrers it lists (untagged), so the site publishes it once it holds them all.
+  void AddAttachedTags(const std::string& repo, const std::string& manifest, std::vector<CarriedManifest>& carry) const {
     const std::string tag = "sha256-" + Digest::Parse(manifest).hex();
-    for (std::string_view suffix : kCosignSuffixes) {
+    for (std::string_view suffix : kAttachedSuffixes) {
       auto it = source_.find(repo + ":" + tag + std::string(suffix));
-      if (it != source_.end()) carry.push_back({it->second, tag + std::string(suffix)});
+      if (it == source_.end()) continue;
+      for (const image::Descriptor& referrer : Entries(it->second)) carry.push_back({referrer.digest.str(), ""});
+      carry.push_back({it->second, tag + std::string(suffix)});
     }
   }
 
@@ -170,13 +176,13 @@ std::string RepoOf(const std::string& ref) {
   return ref.substr(0, at != std::string::npos ? at : ref.rfind(':'));
 }
 
-bool IsCosignTag(std::string_view tag) {
+bool IsAttachedTag(std::string_view tag) {
   constexpr std::string_view kPrefix = "sha256-";
   if (!tag.starts_with(kPrefix) || tag.size() < kPrefix.size() + 64) return false;
   std::string_view hex = tag.substr(kPrefix.size(), 64);
   if (hex.find_first_not_of("0123456789abcdef") != std::string_view::npos) return false;
   std::string_view suffix = tag.substr(kPrefix.size() + 64);
-  return std::find(std::begin(kCosignSuffixes), std::end(kCosignSuffixes), suffix) != std::end(kCosignSuffixes);
+  return std::find(std::begin(kAttachedSuffixes), std::end(kAttachedSuffixes), suffix) != std::end(kAttachedSuffixes);
 }
 
 SourceImages ListSource(const HubConfig& config, registry::RegistryStoreFactory& stores) {

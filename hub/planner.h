@@ -49,18 +49,21 @@ struct PlannedImage {
   // against that file (sync::DiffOptions::from_signature). Empty: against `bases` only.
   std::filesystem::path signature;
   const Subscription* subscription = nullptr;  // points into the HubConfig
-  // Carried along (docs/hub-state.md, "Carried along"): the cosign-style tags
-  // `sha256-<hex>.sig/.att/.sbom` of `manifest` and, when the site takes every platform of the
-  // index `manifest` belongs to, that index with its tag and its own cosign-style tags.
+  // Carried along (docs/hub-state.md, "Carried along"): the attached tags
+  // `sha256-<hex>.sig/.att/.sbom` of `manifest`, its referrers index `sha256-<hex>` after the
+  // referrers it lists, and, when the site takes every platform of the
+  // index `manifest` belongs to, that index with its tag and its own attached tags.
   std::vector<CarriedManifest> carry;
 };
 
 // "REPO" of "REPO:TAG" (the part before the last ':') or of "REPO@DIGEST".
 std::string RepoOf(const std::string& ref);
 
-// True for a cosign-style tag, "sha256-<64 hex>.sig", ".att" or ".sbom": never planned as an
-// image of its own, carried along with the image it names instead.
-bool IsCosignTag(std::string_view tag);
+// True for a tag that attaches documents to the manifest it names: cosign-style
+// "sha256-<64 hex>.sig", ".att" or ".sbom", and the OCI referrers tag "sha256-<64 hex>" (an
+// index of the manifests whose subject it is). Never planned as an image of its own, carried
+// along with the image it names instead.
+bool IsAttachedTag(std::string_view tag);
 
 // Lists the source's images of every repository some subscription can match (a registry's
 // catalog filtered by the globs' repository parts; an OCI layout's "REPO:TAG" tags), with the
@@ -72,8 +75,8 @@ SourceImages ListSource(const HubConfig& config, registry::RegistryStoreFactory&
 // manifest its inventory lacks under any name, and which `planned(site, ref, manifest)` says is
 // not planned yet: the image with its bases and what is carried along. A tag naming an index
 // plans each platform manifest the subscription's `platforms` take as "REPO@DIGEST" (platform
-// "unknown/unknown" entries, such as build attestations, are carried, not planned). Cosign-style
-// tags are carried, not planned. By site (config order), then ref.
+// "unknown/unknown" entries, such as build attestations, are carried, not planned). Attached
+// tags (IsAttachedTag) are carried, not planned. By site (config order), then ref.
 std::vector<PlannedImage> PlanImages(const HubConfig& config, const SourceImages& source,
                                      const std::map<std::string, SiteInventory>& inventories,
                                      const std::function<bool(const std::string&, const std::string&, const std::string&)>& planned);

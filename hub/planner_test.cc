@@ -89,15 +89,29 @@ TEST(PlanImagesForCosignTags, ASignatureTagIsCarriedWithTheImageItNamesAndNeverP
   EXPECT_EQ(plan[0].carry, (std::vector<CarriedManifest>{{D('6'), "sha256-" + std::string(64, '5') + ".sig"}}));
 }
 
-TEST(IsCosignTag, KnowsSignaturesAttestationsAndSboms) {
+TEST(PlanImagesForReferrers, TheReferrersIndexIsCarriedAfterTheReferrersItListsAndNeverPlannedAlone) {
+  HubConfig config = OneSite({});
+  SourceImages source = {{"test:1", D('5')}, {"test:sha256-" + std::string(64, '5'), D('8')}};
+  image::Descriptor sbom = Entry('9', "linux/amd64");
+  sbom.platform.reset();  // a referrer names an artifact type, not a platform
+  source.indexes[D('8')] = {sbom};
+  std::vector<PlannedImage> plan = PlanImages(config, source, Holding({}), NothingPlanned);
+  ASSERT_EQ(plan.size(), 1u);
+  EXPECT_EQ(plan[0].ref, "test:1");
+  EXPECT_EQ(plan[0].carry, (std::vector<CarriedManifest>{{D('9'), ""}, {D('8'), "sha256-" + std::string(64, '5')}}));
+}
+
+TEST(IsAttachedTag, KnowsSignaturesAttestationsSbomsAndTheReferrersTag) {
   const std::string hex(64, 'f');
-  EXPECT_TRUE(IsCosignTag("sha256-" + hex + ".sig"));
-  EXPECT_TRUE(IsCosignTag("sha256-" + hex + ".att"));
-  EXPECT_TRUE(IsCosignTag("sha256-" + hex + ".sbom"));
-  EXPECT_FALSE(IsCosignTag("sha256-" + hex));
-  EXPECT_FALSE(IsCosignTag("sha256-" + hex + ".tar"));
-  EXPECT_FALSE(IsCosignTag("sha256-abc.sig"));
-  EXPECT_FALSE(IsCosignTag("2.0.0"));
+  EXPECT_TRUE(IsAttachedTag("sha256-" + hex + ".sig"));
+  EXPECT_TRUE(IsAttachedTag("sha256-" + hex + ".att"));
+  EXPECT_TRUE(IsAttachedTag("sha256-" + hex + ".sbom"));
+  EXPECT_TRUE(IsAttachedTag("sha256-" + hex));
+  EXPECT_FALSE(IsAttachedTag("sha256-" + hex + ".tar"));
+  EXPECT_FALSE(IsAttachedTag("sha256-" + hex + "0"));
+  EXPECT_FALSE(IsAttachedTag("sha256-abc.sig"));
+  EXPECT_FALSE(IsAttachedTag("sha256-abc"));
+  EXPECT_FALSE(IsAttachedTag("2.0.0"));
 }
 
 TEST(RepoOf, TakesTheRepositoryOfATagOrADigestReference) {

@@ -1,5 +1,5 @@
-// Carried along (issue 14) with real components: a two-platform index and a cosign-style
-// signature pushed at home with skopeo; the hub subscribed for one platform; the agent
+// Carried along (issue 14) with real components: a two-platform index, a cosign-style
+// signature and an SBOM under the OCI referrers tag pushed at home with skopeo; the hub subscribed for one platform; the agent
 // publishing into the site's registry. skopeo judges what the site serves.
 #include <gtest/gtest.h>
 
@@ -26,14 +26,41 @@ std::string IndexEntry(const TestImage& img, const std::string& arch) {
 }
 
 // Home and site registries, both holding test:seed; hub subscribed to `platforms` (YAML list)
-// with test:multi (an index of amd64 and arm64) and the amd64 manifest's `.sig` pushed at home
-// once the hub holds the site's inventory. Returns the link's downstream bytes since then, once
-// the `.sig` tag is at the site.
+// with test:multi (an index of amd64 and arm64), the amd64 manifest's `.sig` and its referrers
+// index (an SBOM) pushed at home once the hub holds the site's inventory, before the index.
+// Returns the link's downstream bytes since then, once the `.sig` and referrers tags are at the
+// site.
 struct Pushed {
   TestImage amd, arm, sig;
   std::string sig_tag;
+  std::string sbom;          // the digest of an SBOM artifact whose subject is amd
+  std::string referrers_tag;  // the OCI referrers tag of amd: an index listing the SBOM
   uint64_t crossed = 0;
 };
+
+// Writes an SBOM artifact whose subject is `subject` and the OCI referrers index listing it,
+// tagged `referrers_tag`, as a client of a registry without the referrers API does; returns the
+// SBOM manifest's digest.
+std::string WriteReferrer(storage::ImageStore& store, const TestImage& subject, const std::string& referrers_tag) {
+  TestImage sbom;
+  sbom.config = "{}";
+  sbom.layers = {"{\"spdxVersion\":\"SPDX-2.3\",\"name\":\"app\"}"};
+  auto descriptor = [](const std::string& media_type, const std::string& blob) {
+    return "{\"mediaType\":\"" + media_type + "\",\"digest\":\"" + Digest::Of(blob).str() +
+           "\",\"size\":" + std::to_string(blob.size()) + "}";
+  };
+  sbom.manifest = image::ManifestBlob::FromBytes(
+      "{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.manifest.v1+json\",\"artifactType\":\"application/spdx+json\","
+      "\"config\":" + descriptor("application/vnd.oci.empty.v1+json", sbom.config) +
+      ",\"layers\":[" + descriptor("application/spdx+json", sbom.layers[0]) + "],\"subject\":" +
+      descriptor(subject.manifest.media_type, subject.manifest.bytes) + "}");
+  WriteImage(store, sbom, "");
+  store.WriteManifest(image::ManifestBlob::FromBytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
+                                                     "\"manifests\":[" + descriptor(sbom.manifest.media_type, sbom.manifest.bytes) + "]}"),
+                      referrers_tag);
+  store.Commit();
+  return sbom.manifest.digest.str();
+}
 
 void RunStory(TestRegistry& home, TestRegistry& site, const std::string& platforms, Pushed& p) {
   RigOptions o;
@@ -60,6 +87,8 @@ void RunStory(TestRegistry& home, TestRegistry& site, const std::string& platfor
   std::string& sig_tag = p.sig_tag;
   sig_tag = "sha256-" + amd.manifest.digest.hex() + ".sig";
   WriteImage(*store, sig, sig_tag);
+  p.referrers_tag = "sha256-" + amd.manifest.digest.hex();
+  p.sbom = WriteReferrer(*store, amd, p.referrers_tag);
   store->WriteManifest(image::ManifestBlob::FromBytes("{\"schemaVersion\":2,\"mediaType\":\"application/vnd.oci.image.index.v1+json\","
                                                       "\"manifests\":[" + IndexEntry(amd, "amd64") + "," + IndexEntry(arm, "arm64") + "]}"),
                        "multi");
@@ -83,19 +112,21 @@ void RunStory(TestRegistry& home, TestRegistry& site, const std::string& platfor
   };
   ASSERT_TRUE(WaitUntil(has_inventory, seconds(60))) << rig.HubLog() << rig.AgentLog();
   uint64_t before = rig.Stats().bytes_down;
+  copy(sig_tag, home.host(), "");  // the attachments first: a poll between would send amd without them
+  copy(p.referrers_tag, home.host(), "--all");
   copy("multi", home.host(), "--all");
-  copy(sig_tag, home.host(), "");
 
   const std::string site_repo = "docker://" + site.host() + "/test";
   auto logs = [&] { return "hub log:\n" + rig.HubLog() + "\nagent log:\n" + rig.AgentLog(); };
   ASSERT_TRUE(WaitUntil([&] { return !SkopeoManifest(site_repo + ":" + sig_tag).empty(); }, seconds(120))) << logs();
+  ASSERT_TRUE(WaitUntil([&] { return !SkopeoManifest(site_repo + ":" + p.referrers_tag).empty(); }, seconds(60))) << logs();
   if (platforms == "[]") {
     ASSERT_TRUE(WaitUntil([&] { return !SkopeoManifest(site_repo + ":multi").empty(); }, seconds(60))) << logs();
   }
   p.crossed = rig.Stats().bytes_down - before;
 }
 
-TEST(MultiArchStory, ASiteSubscribedToOnePlatformGetsOnlyItsLayersByDigestAndItsSignature) {
+TEST(MultiArchStory, ASiteSubscribedToOnePlatformGetsOnlyItsLayersByDigestItsSignatureAndItsReferrers) {
   TestRegistry home(TestRegistry::Mode::kHttp), site(TestRegistry::Mode::kHttp);
   Pushed p;
   RunStory(home, site, "[linux/amd64]", p);
@@ -105,6 +136,9 @@ TEST(MultiArchStory, ASiteSubscribedToOnePlatformGetsOnlyItsLayersByDigestAndIts
   const std::string& sig_tag = p.sig_tag;
   EXPECT_EQ(SkopeoManifest(site_repo + "@" + amd.manifest.digest.str()), amd.manifest.bytes);
   EXPECT_EQ(Digest::Of(SkopeoManifest(site_repo + ":" + sig_tag)), sig.manifest.digest);
+  EXPECT_EQ(SkopeoManifest(site_repo + ":" + p.referrers_tag), SkopeoManifest("docker://" + home.host() + "/test:" + p.referrers_tag));
+  EXPECT_EQ(SkopeoManifest(site_repo + "@" + p.sbom), SkopeoManifest("docker://" + home.host() + "/test@" + p.sbom))
+      << "the SBOM the referrers tag lists is not at the site";
   EXPECT_EQ(SkopeoManifest(site_repo + "@" + arm.manifest.digest.str()), "") << "the unsubscribed platform crossed";
   EXPECT_EQ(SkopeoManifest(site_repo + ":multi"), "") << "the home tag names an index the site does not hold whole";
   uint64_t crossed = p.crossed;
