@@ -94,22 +94,19 @@ Database::Database(const std::filesystem::path& path, const std::vector<std::str
     sqlite3_extended_result_codes(db_, 1);
     sqlite3_busy_timeout(db_, 5000);
     Exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON");
-    {
-      // Finalized before the migrations: a pending statement makes DROP TABLE fail (SQLITE_LOCKED).
-      Statement version = Prepare("PRAGMA user_version");
-      version.Step();
-      version_ = static_cast<int>(version.Int(0));
-    }
-    if (version_ > static_cast<int>(migrations.size())) {
-      throw Unsupported(what_, " has schema version ", std::to_string(version_), " but this outpost knows only up to ",
-                        std::to_string(migrations.size()), ": it was written by a newer outpost; upgrade outpost");
-    }
-    for (size_t i = static_cast<size_t>(version_); i < migrations.size(); ++i) {
+    version_ = UserVersion();
+    CheckNotNewer(migrations.size());
+    while (version_ < static_cast<int>(migrations.size())) {
       Transaction tx(*this);
-      Exec(migrations[i]);
-      Exec("PRAGMA user_version = " + std::to_string(i + 1));
+      // Read again under the write lock: another process (a CLI beside the daemon) may have
+      // migrated since, and running a migration twice fails (a column added twice).
+      version_ = UserVersion();
+      CheckNotNewer(migrations.size());
+      if (version_ == static_cast<int>(migrations.size())) break;
+      Exec(migrations[static_cast<size_t>(version_)]);
+      Exec("PRAGMA user_version = " + std::to_string(version_ + 1));
       tx.Commit();
-      version_ = static_cast<int>(i + 1);
+      ++version_;
     }
   } catch (...) {
     sqlite3_close_v2(db_);
@@ -118,6 +115,20 @@ Database::Database(const std::filesystem::path& path, const std::vector<std::str
 }
 
 Database::~Database() { sqlite3_close_v2(db_); }
+
+int Database::UserVersion() {
+  // Finalized before it returns: a pending statement makes DROP TABLE fail (SQLITE_LOCKED).
+  Statement version = Prepare("PRAGMA user_version");
+  version.Step();
+  return static_cast<int>(version.Int(0));
+}
+
+void Database::CheckNotNewer(size_t known) const {
+  if (version_ > static_cast<int>(known)) {
+    throw Unsupported(what_, " has schema version ", std::to_string(version_), " but this outpost knows only up to ",
+                      std::to_string(known), ": it was written by a newer outpost; upgrade outpost");
+  }
+}
 
 void Database::Fail(std::string_view doing, int rc) { throw SqliteError(what_, doing, rc, db_); }
 

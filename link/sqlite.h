@@ -94,6 +94,8 @@ class Database {
  private:
   friend class Statement;
   [[noreturn]] void Fail(std::string_view doing, int rc);
+  int UserVersion();                        // PRAGMA user_version
+  void CheckNotNewer(size_t known) const;   // throws Unsupported when version_ > known
   sqlite3* db_ = nullptr;
   std::recursive_mutex mu_;
   std::string what_;
