@@ -23,7 +23,7 @@ std::vector<std::string> ImagesOfTag(storage::ImageStore& store, const std::stri
   }
   std::vector<std::string> out;
   for (const image::Descriptor& d : image::Index::Parse(blob).manifests) {
-    if (d.platform && d.platform->os != "unknown") out.push_back("@" + d.digest.str());
+    if (image::IsPlatformImage(d)) out.push_back("@" + d.digest.str());
   }
   return out;
 }

@@ -45,9 +45,6 @@ bool TakesPlatform(const Subscription& sub, const image::Platform& platform) {
                      [&](const std::string& want) { return platform.Matches(image::Platform::Parse(want)); });
 }
 
-// An index entry that is no platform's image (a build attestation: "unknown/unknown", or no
-// platform at all): carried along with the index, never planned.
-bool IsAttachment(const image::Descriptor& d) { return !d.platform || d.platform->os == "unknown"; }
 
 // Plans one site's images against its inventory.
 class SitePlanner {
@@ -96,7 +93,7 @@ class SitePlanner {
     std::vector<std::string> taken;
     bool all = true;
     for (const image::Descriptor& d : Entries(index)) {
-      if (IsAttachment(d)) {
+      if (!image::IsPlatformImage(d)) {  // an attestation: carried along with the index, never planned
         with_index.push_back({d.digest.str(), ""});
       } else if (TakesPlatform(sub, *d.platform)) {
         taken.push_back(d.digest.str());
@@ -137,7 +134,7 @@ class SitePlanner {
       if (source_.indexes.contains(held)) {
         bases.clear();
         for (const image::Descriptor& d : Entries(held)) {
-          if (!IsAttachment(d)) bases.push_back(d.digest.str());
+          if (image::IsPlatformImage(d)) bases.push_back(d.digest.str());
         }
       }
       for (const std::string& base : bases) {

@@ -74,6 +74,10 @@ struct Descriptor {
   std::string annotations_json;      // "{}"-style JSON text, empty when absent
 };
 
+// True for an index entry that is some platform's image; false for an attachment listed beside
+// them (a build attestation: platform "unknown/unknown", or no platform at all).
+inline bool IsPlatformImage(const Descriptor& entry) { return entry.platform && entry.platform->os != "unknown"; }
+
 // A manifest or index exactly as stored: its bytes, the digest of those bytes, and the media
 // type it declares (or was served with, for manifests that omit mediaType).
 struct ManifestBlob {
