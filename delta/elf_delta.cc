@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "common/error.h"
+#include "delta/code_sweep.h"
 #include "delta/elf_refs.h"
 #include "delta/varint.h"
 #include "delta/zstd_util.h"
@@ -86,6 +87,10 @@ ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint
   return (it - regions.begin()) - 1;
 }
 
+// True for the fields the predictor sees last: the .eh_frame_hdr table entries (predicted from
+// the .eh_frame FDEs, which come before them in the file).
+bool PredictedLast(const CodeRef& ref) { return ref.eh == EhRole::kHdrLocation || ref.eh == EhRole::kHdrFde; }
+
 // Predicts each target reference field from the base (see elf_delta.h); the encoder and the
 // applier run it over the same fields in the same order, so they predict the same values.
 class Predictor {
@@ -99,6 +104,10 @@ class Predictor {
         by_old_(by_new_) {
     std::stable_sort(by_old_.begin(), by_old_.end(),
                      [](const BsdiffRegion& a, const BsdiffRegion& b) { return a.old_offset < b.old_offset; });
+    for (const ElfSection& s : old_.sections) {
+      const ElfSection* n = new_.Named(s.name);
+      shifts_.push_back(n != nullptr ? n->address - s.address : 0);
+    }
     reach_.resize(by_old_.size());
     for (size_t i = 0, best = 0; i < by_old_.size(); ++i) {
       if (End(by_old_[i]) > End(by_old_[best])) best = i;
@@ -109,7 +118,7 @@ class Predictor {
   // The predicted value of `ref`'s field.
   int32_t Predict(const CodeRef& ref) {
     old_target_.reset();
-    if (ref.eh == EhRole::kHdrLocation || ref.eh == EhRole::kHdrFde) {
+    if (PredictedLast(ref)) {
       // The table lists the FDEs by function address: entry i is the i-th of them.
       if (hdr_fields_ == 0) std::stable_sort(fdes_.begin(), fdes_.end());
       size_t entry = hdr_fields_++ / 2;
@@ -184,9 +193,7 @@ class Predictor {
         if (std::optional<uint64_t> address = new_.AddressOf(r->new_offset + (*off - r->old_offset))) return *address;
       }
     }
-    if (const ElfSection* s = old_.SectionAt(old_target)) {
-      if (const ElfSection* n = new_.Named(s->name)) return old_target - s->address + n->address;
-    }
+    if (const ElfSection* s = old_.SectionAt(old_target)) return old_target + shifts_[s - old_.sections.data()];
     return old_target;
   }
 
@@ -205,6 +212,8 @@ class Predictor {
   const std::vector<CodeRef>& old_refs_;  // in file order
   std::vector<BsdiffRegion> by_new_, by_old_;
   std::vector<size_t> reach_;  // per by_old_ index i: the one reaching furthest among 0..i
+  // Per old section: how far the first new section of its name moved it (mod 2^64; 0: none).
+  std::vector<uint64_t> shifts_;
   MoveTable moves_;                     // old target -> new target, as fields showed
   std::optional<uint64_t> old_target_;  // of the field last predicted
   ptrdiff_t run_ = -1;                  // by_new_ index RunStartingBy last answered
@@ -213,16 +222,15 @@ class Predictor {
   size_t hdr_fields_ = 0;                            // .eh_frame_hdr table fields predicted
 };
 
-// The order the predictor sees `refs` (in file order) in: file order, except that the
-// .eh_frame_hdr table entries come last (they are predicted from the .eh_frame FDEs).
-std::vector<const CodeRef*> PredictionOrder(const std::vector<CodeRef>& refs) {
-  std::vector<const CodeRef*> order;
-  order.reserve(refs.size());
-  for (const CodeRef& ref : refs) order.push_back(&ref);
-  std::stable_partition(order.begin(), order.end(), [](const CodeRef* ref) {
-    return ref->eh != EhRole::kHdrLocation && ref->eh != EhRole::kHdrFde;
-  });
-  return order;
+// Calls visit(ref) for each of `refs` (in file order) in the order the predictor sees them: file
+// order, with the .eh_frame_hdr table entries last.
+template <typename Visit>
+void InPredictionOrder(const std::vector<CodeRef>& refs, Visit visit) {
+  for (bool last : {false, true}) {
+    for (const CodeRef& ref : refs) {
+      if (PredictedLast(ref) == last) visit(ref);
+    }
+  }
 }
 
 ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {
@@ -235,23 +243,26 @@ ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {
 // corrections.
 std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view corrections, uint64_t target_size) {
   ElfLayout old_layout = LayoutOrThrow(base, "base");
-  std::vector<CodeRef> old_refs = FindCodeRefs(base, old_layout);
+  CodeTrace trace;
+  std::vector<CodeRef> old_refs = FindCodeRefs(base, old_layout, &trace);
   MaskCodeRefs(&base, old_refs);
   std::vector<BsdiffRegion> regions;
   std::string target = BsdiffApply(base, bsdiff, target_size, &regions);
-  base = std::string();  // the masked base is no longer needed
   ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file");
+  // The rebuilt file's code mostly equals the masked base's: its decoding is taken from there.
+  KnownCode known{base, &old_layout, &old_refs, &trace, &regions};
+  std::vector<CodeRef> new_refs = FindCodeRefs(target, new_layout, nullptr, &known);
+  base = std::string();  // the masked base is no longer needed
+  trace = CodeTrace();
   Predictor predictor(old_layout, new_layout, old_refs, std::move(regions));
   size_t pos = 0;
-  std::vector<CodeRef> new_refs = FindCodeRefs(target, new_layout);
-  for (const CodeRef* field : PredictionOrder(new_refs)) {
-    const CodeRef& ref = *field;
+  InPredictionOrder(new_refs, [&](const CodeRef& ref) {
     int64_t correction = GetSignedVarint(corrections, &pos, kWhat);
     if (correction < INT32_MIN || correction > INT32_MAX) throw Corruption(kWhat, " has a correction out of range");
     uint32_t value = static_cast<uint32_t>(predictor.Predict(ref)) + static_cast<uint32_t>(correction);
     std::memcpy(target.data() + ref.field, &value, kFieldBytes);
     predictor.Learn(ref, static_cast<int32_t>(value));
-  }
+  });
   if (pos != corrections.size()) throw Corruption(kWhat, " has more corrections than reference fields");
   return target;
 }
@@ -275,12 +286,11 @@ std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target
   BsdiffApply(masked_base, raw, target.size(), &regions);
   masked_base = std::string();
   Predictor predictor(*old_layout, *new_layout, old_refs, std::move(regions));
-  for (const CodeRef* field : PredictionOrder(new_refs)) {
-    const CodeRef& ref = *field;
+  InPredictionOrder(new_refs, [&](const CodeRef& ref) {
     uint32_t predicted = static_cast<uint32_t>(predictor.Predict(ref));
     PutSignedVarint(&out.corrections, static_cast<int32_t>(static_cast<uint32_t>(ref.value) - predicted));
     predictor.Learn(ref, ref.value);
-  }
+  });
   try {
     if (Rebuild(std::string(base), raw, out.corrections, target.size()) != target) return std::nullopt;
   } catch (const Error&) {

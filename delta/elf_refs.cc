@@ -4,7 +4,7 @@
 #include <cstring>
 #include <iterator>
 
-#include "delta/x86_decode.h"
+#include "delta/code_sweep.h"
 
 namespace outpost::delta {
 namespace {
@@ -49,40 +49,6 @@ std::string NameAt(std::string_view names, uint32_t at) {
   return std::string(rest.substr(0, rest.find('\0')));
 }
 
-bool Overlaps(uint64_t at, uint64_t size, const std::vector<std::pair<uint64_t, uint64_t>>& ranges) {
-  return std::any_of(ranges.begin(), ranges.end(), [&](const auto& r) {
-    return at < r.first + r.second && r.first < at + size;
-  });
-}
-
-// Appends the references of file[begin, end), which belongs to `section` of `layout`: per
-// instruction its 4-byte displacement and its 4-byte first immediate, each relative (RIP-relative
-// displacement, branch displacement) or absolute (the others, references only in a fixed-address
-// file), unless the field overlaps reserved bytes or bytes a failed decode read (masking those
-// could make it succeed; the bytes a successful decode reads are never another field's).
-void Sweep(std::string_view file, const ElfLayout& layout, const ElfSection& section, uint64_t begin, uint64_t end,
-           std::vector<CodeRef>* out) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(file.data());
-  X86Insn insn;
-  uint64_t unread = begin;  // where the bytes failed decodes read end
-  for (uint64_t pos = begin; pos < end;) {
-    if (!DecodeX86(bytes + pos, end - pos, &insn)) {
-      unread = std::max(unread, pos + insn.read);
-      ++pos;  // no instruction here: the next byte may start one
-      continue;
-    }
-    uint64_t next = pos + insn.length;
-    auto add = [&](uint8_t offset, bool absolute) {
-      uint64_t at = pos + offset;
-      if ((absolute && !layout.fixed_address) || at < unread || Overlaps(at, kFieldBytes, layout.reserved)) return;
-      out->push_back(CodeRef{at, section.address + (next - section.offset), Get<int32_t>(file, at), absolute});
-    };
-    if (insn.disp_size == kFieldBytes) add(insn.disp_offset, !insn.rip_relative);
-    if (insn.imm_size == kFieldBytes) add(insn.imm_offset, !insn.imm_relative);
-    pos = next;
-  }
-}
-
 // Appends the data pointers of file[begin, end), which belongs to `section` of `layout`: each
 // 8-byte word at an 8-aligned address whose high half is zero and whose low half is an address
 // some allocated section holds or kMaskedPointer (so a masked word is still one), unless it
@@ -94,7 +60,7 @@ void ScanPointers(std::string_view file, const ElfLayout& layout, const ElfSecti
     if (Get<uint32_t>(file, pos + 4) != 0) continue;
     uint32_t low = Get<uint32_t>(file, pos);
     if (low != kMaskedPointer && layout.SectionAt(low) == nullptr) continue;
-    if (Overlaps(pos, kFieldBytes, layout.reserved)) continue;
+    if (layout.TouchesReserved(pos, kFieldBytes)) continue;
     uint64_t at = section.address + (pos - section.offset);
     out->push_back(CodeRef{pos, at, static_cast<int32_t>(low), true, true});
   }
@@ -111,7 +77,7 @@ void ScanEhFrameHdr(std::string_view file, const ElfLayout& layout, const ElfSec
   uint64_t entries = 2 * uint64_t{Get<uint32_t>(file, section.offset + 8)};
   entries = std::min(entries, (section.size - kTableAt) / kFieldBytes);
   auto add = [&](uint64_t at, uint64_t base, EhRole role) {
-    if (!Overlaps(at, kFieldBytes, layout.reserved)) {
+    if (!layout.TouchesReserved(at, kFieldBytes)) {
       out->push_back(CodeRef{at, base, Get<int32_t>(file, at), false, false, role});
     }
   };
@@ -181,7 +147,7 @@ void ScanEhFrame(std::string_view file, const ElfLayout& layout, const ElfSectio
       if (length > 4 && CieHasPcrelSdata4(file, at + 8, record_end)) pcrel_cies.push_back(at);
     } else if (id <= at + 4 - section.offset && length >= 8 &&
                std::binary_search(pcrel_cies.begin(), pcrel_cies.end(), at + 4 - id) &&
-               !Overlaps(at + 8, kFieldBytes, layout.reserved)) {
+               !layout.TouchesReserved(at + 8, kFieldBytes)) {
       uint64_t address = section.address + (at + 8 - section.offset);
       out->push_back(CodeRef{at + 8, address, Get<int32_t>(file, at + 8), false, false, EhRole::kFdeBegin});
     }
@@ -226,6 +192,15 @@ const ElfLayout::Span* SpanAt(const std::vector<ElfLayout::Span>& spans, uint64_
   return &*(it - 1);
 }
 
+// About as many fields as `sections` of a file of `file_size` bytes hold, to reserve room for:
+// compiled code has one per 13 bytes (measured on the corpus's binaries), pointer sections fewer;
+// never more than one per 12 bytes of the file (sections may overlap).
+size_t ExpectedFields(const std::vector<const ElfSection*>& sections, uint64_t file_size) {
+  uint64_t expected = 0;
+  for (const ElfSection* s : sections) expected += s->size / (s->executable ? 12 : 16);
+  return static_cast<size_t>(std::min(expected, file_size / 12));
+}
+
 }  // namespace
 
 const ElfSection* ElfLayout::SectionAt(uint64_t address) const {
@@ -251,6 +226,12 @@ std::optional<uint64_t> ElfLayout::AddressOf(uint64_t offset) const {
   if (span == nullptr) return std::nullopt;
   const ElfSection& s = sections[span->section];
   return s.address + (offset - s.offset);
+}
+
+bool ElfLayout::TouchesReserved(uint64_t at, uint64_t size) const {
+  return std::any_of(reserved.begin(), reserved.end(), [&](const auto& r) {
+    return at < r.first + r.second && r.first < at + size;
+  });
 }
 
 std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
@@ -290,7 +271,8 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
   return layout;
 }
 
-std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout) {
+std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout, CodeTrace* trace,
+                                  const KnownCode* known) {
   // Code sections, unwind tables and pointer sections with file bytes.
   std::vector<const ElfSection*> swept_sections;
   for (const ElfSection& s : layout.sections) {
@@ -302,12 +284,14 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
   std::stable_sort(swept_sections.begin(), swept_sections.end(),
                    [](auto* a, auto* b) { return a->offset < b->offset; });
   std::vector<CodeRef> refs;
+  refs.reserve(ExpectedFields(swept_sections, file.size()));
+  if (trace != nullptr) *trace = CodeTrace{{}, std::vector<uint64_t>(file.size() / 64 + 1), {}};
   uint64_t swept = 0;  // overlapping sections: each byte is swept once, by the first
   for (const ElfSection* s : swept_sections) {
     uint64_t begin = std::max(s->offset, swept), end = s->offset + s->size;
     if (begin >= end) continue;
     if (s->executable) {
-      Sweep(file, layout, *s, begin, end, &refs);
+      SweepCode(file, layout, *s, begin, end, &refs, trace, known);
     } else if (s->name == kEhFrameHdr) {
       if (begin == s->offset) ScanEhFrameHdr(file, layout, *s, &refs);
     } else if (s->name == kEhFrame) {

@@ -50,6 +50,8 @@ struct ElfLayout {
   std::optional<uint64_t> OffsetOf(uint64_t address) const;
   // The address of file offset `offset` in the first allocated section with file bytes holding it.
   std::optional<uint64_t> AddressOf(uint64_t offset) const;
+  // True when file[at, +size) overlaps `reserved`.
+  bool TouchesReserved(uint64_t at, uint64_t size) const;
 
   // A range of addresses (or file offsets) and the section the lookups above find for each of
   // them; ReadElfLayout fills both tables, sorted and disjoint, so a lookup is a binary search.
@@ -88,10 +90,15 @@ struct CodeRef {
 // The value a masked data pointer field holds.
 inline constexpr uint32_t kMaskedPointer = 0xFFFFFFFF;
 
+struct CodeTrace;
+struct KnownCode;
+
 // Every reference field of `file`'s executable, pointer and unwind table sections (rules above),
-// in file order. Fields
-// never overlap each other or `layout.reserved`.
-std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout);
+// in file order. Fields never overlap each other or `layout.reserved`. Records the decoding of
+// the executable sections in `trace` when given, and reuses that of a known file when `known` is
+// given (delta/code_sweep.h); neither changes the result.
+std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout, CodeTrace* trace = nullptr,
+                                  const KnownCode* known = nullptr);
 
 // Masks the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them): zero for
 // code fields, kMaskedPointer for data pointers (which still reads as a pointer then).

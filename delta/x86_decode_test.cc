@@ -128,6 +128,60 @@ size_t Disagreements(const std::string& file, size_t* instructions) {
   return differ;
 }
 
+// Everything DecodeX86 reports about the instruction at code[0], given `size` bytes.
+struct Report {
+  bool ok;
+  X86Insn x;
+  bool operator==(const Report& o) const {
+    return ok == o.ok && x.length == o.x.length && x.read == o.x.read && x.disp_offset == o.x.disp_offset &&
+           x.disp_size == o.x.disp_size && x.imm_offset == o.x.imm_offset && x.imm_size == o.x.imm_size &&
+           x.rip_relative == o.x.rip_relative && x.imm_relative == o.x.imm_relative;
+  }
+};
+
+Report Decode(const uint8_t* code, size_t size) {
+  Report r{};
+  r.ok = DecodeX86(code, size, &r.x);
+  return r;
+}
+
+TEST(X86Decode, GivenFifteenBytesOrFourteenEveryInstructionOfThirteenOrFewerDecodesAlike) {
+  // With 15 bytes or more DecodeX86 takes its table-driven path for the common instructions,
+  // with fewer the step-by-step one; both must say the same for every instruction short enough
+  // for both. Every decision reads prefix, opcode, ModRM and the SIB's base bits only, so all
+  // of those are tried (no prefix or one REX, the one- and two-byte maps, 66 and F3 for a few).
+  uint8_t code[16] = {};
+  size_t tried = 0, differ = 0;
+  for (int prefix = -1; prefix < 18; ++prefix) {
+    size_t at = 0;
+    if (prefix >= 0 && prefix < 16) code[at++] = static_cast<uint8_t>(0x40 + prefix);
+    if (prefix == 16) code[at++] = 0x66;
+    if (prefix == 17) code[at++] = 0xF3;
+    for (int map = 0; map < 2; ++map) {
+      size_t op_at = at;
+      if (map == 1) code[op_at++] = 0x0F;
+      for (int opcode = 0; opcode < 256; ++opcode) {
+        code[op_at] = static_cast<uint8_t>(opcode);
+        for (int modrm = 0; modrm < 256; ++modrm) {
+          code[op_at + 1] = static_cast<uint8_t>(modrm);
+          for (int base = 0; base < 8; ++base) {
+            code[op_at + 2] = static_cast<uint8_t>(base);
+            Report full = Decode(code, 15);
+            if (full.ok && full.x.length > 13) continue;  // too long for the comparison
+            ++tried;
+            if (!(full == Decode(code, 14)) && ++differ <= 5) {
+              ADD_FAILURE() << "prefix " << prefix << " map " << map << " opcode " << opcode << " modrm " << modrm
+                            << " base " << base << " decode differently with 15 bytes and with 14";
+            }
+          }
+        }
+      }
+    }
+  }
+  EXPECT_EQ(differ, 0u);
+  EXPECT_GT(tried, 19u * 2 * 256 * 256 * 7);
+}
+
 TEST(X86Decode, AgreesWithZydisOnEveryInstructionOfCompiledPrograms) {
   std::ifstream in("/proc/self/exe", std::ios::binary);
   std::ostringstream self;

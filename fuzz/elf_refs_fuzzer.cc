@@ -2,14 +2,18 @@
 // layout, every reference field, and the property the method rests on: the masked file has the
 // same fields (each at its mask value), so an applier finds what the encoder masked. Also decodes
 // the bytes as x86-64 code (delta/x86_decode.h): every field lies inside its instruction, and a
-// failed decode read no more than it was given.
+// failed decode read no more than it was given. And sweeps a changed copy of the file with the
+// file's decoding reused (delta/code_sweep.h): it must find what decoding the copy finds.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "delta/bsdiff.h"
+#include "delta/code_sweep.h"
 #include "delta/elf_refs.h"
 #include "delta/x86_decode.h"
 
@@ -27,6 +31,40 @@ void CheckDecoder(const uint8_t* data, size_t size) {
     if (insn.disp_size != 0 && insn.disp_offset + insn.disp_size > insn.length) std::abort();
     if (insn.imm_size != 0 && insn.imm_offset + insn.imm_size > insn.length) std::abort();
     pos += insn.length;
+  }
+}
+
+// The masked fields of a copy of `file` with a few bytes changed (where the input's last bytes
+// say), found with the decoding of masked `file` reused, are those a decode of the copy finds.
+void CheckReuse(const std::string& file, const outpost::delta::ElfLayout& layout,
+                const std::vector<outpost::delta::CodeRef>& refs) {
+  using namespace outpost::delta;
+  std::string copy = file;
+  for (size_t i = 1; i <= 3 && i * 4 <= file.size(); ++i) {
+    uint32_t at;
+    std::memcpy(&at, file.data() + file.size() - i * 4, 4);
+    copy[at % file.size()] = static_cast<char>(copy[at % file.size()] ^ (0x11 * i));
+  }
+  std::optional<ElfLayout> copy_layout = ReadElfLayout(copy);
+  if (!copy_layout) return;
+  CodeTrace trace;
+  FindCodeRefs(file, layout, &trace);
+  std::string masked = file, masked_copy = copy;
+  MaskCodeRefs(&masked, refs);
+  MaskCodeRefs(&masked_copy, FindCodeRefs(copy, *copy_layout));
+  std::vector<BsdiffRegion> runs;
+  BsdiffApply(masked, BsdiffPackRaw(BsdiffDiff(masked, masked_copy)), copy.size(), &runs);
+  KnownCode known{masked, &layout, &refs, &trace, &runs};
+  std::vector<CodeRef> decoded = FindCodeRefs(masked_copy, *copy_layout);
+  std::vector<CodeRef> reused = FindCodeRefs(masked_copy, *copy_layout, nullptr, &known);
+  if (decoded.size() != reused.size()) std::abort();
+  for (size_t i = 0; i < decoded.size(); ++i) {
+    const CodeRef& a = decoded[i];
+    const CodeRef& b = reused[i];
+    if (a.field != b.field || a.next_ip != b.next_ip || a.value != b.value || a.absolute != b.absolute ||
+        a.data != b.data || a.eh != b.eh) {
+      std::abort();
+    }
   }
 }
 
@@ -55,5 +93,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       std::abort();
     }
   }
+  CheckReuse(file, *layout, refs);
   return 0;
 }
