@@ -14,9 +14,12 @@ namespace outpost::delta {
 namespace {
 
 constexpr std::string_view kWhat = "ELF_REF payload";
-// The reference model of the payload (its first byte): x86-64 rel32 and RIP-relative disp32
-// fields, predicted as docs/layer-delta-format.md describes. Another model gets another number.
-constexpr uint8_t kModelX86_64 = 1;
+// The reference model of the payload (its first byte), one per instruction set: x86-64 or
+// AArch64 code fields, with data pointers and unwind table fields, predicted as
+// docs/layer-delta-format.md describes. Another model gets another number.
+constexpr uint8_t kModelX86_64 = 1, kModelAarch64 = 2;
+
+uint8_t ModelOf(ElfMachine machine) { return machine == ElfMachine::kX86_64 ? kModelX86_64 : kModelAarch64; }
 constexpr uint64_t kFieldBytes = 4;
 constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: corrections are raw too
 
@@ -128,22 +131,75 @@ class Predictor {
       }
     }
     const CodeRef* old = OldRef(ref.field);
-    if (old == nullptr || old->absolute != ref.absolute || old->data != ref.data) return 0;
+    if (old == nullptr || old->absolute != ref.absolute || old->data != ref.data || old->form != ref.form) return 0;
     if (ref.absolute && old_.SectionAt(old->Target()) == nullptr) return old->value;  // a constant
-    old_target_ = old->Target();
-    uint64_t target = MappedTarget(*old_target_);
-    return static_cast<int32_t>(static_cast<uint32_t>(target - (ref.absolute ? 0 : ref.next_ip)));
+    uint64_t old_target = OldTarget(*old);
+    if (ref.form != FieldForm::kA64Adrp) old_target_ = old_target;  // an ADRP's pair records it
+    return ValueFor(ref, MappedTarget(old_target));
   }
 
   // Records the field's actual value: its old target moved to where it now points, and for an
-  // FDE's pc_begin the FDE with its function, for the .eh_frame_hdr table.
+  // FDE's pc_begin the FDE with its function, for the .eh_frame_hdr table. An ADRP's page waits
+  // for the low 12 bits paired with it.
   void Learn(const CodeRef& ref, int32_t value) {
-    uint64_t target = CodeRef{ref.field, ref.next_ip, value, ref.absolute, ref.data}.Target();
+    CodeRef actual = ref;
+    actual.value = value;
+    if (ref.form == FieldForm::kA64Adrp) {
+      adrp_pages_[adrps_learned_++ % kAdrpPages] = {new_.AddressOf(ref.field).value_or(0), actual.Target()};
+      return;
+    }
+    uint64_t target = actual.Target();
+    if (IsLo12(ref.form)) {
+      const std::pair<uint64_t, uint64_t>* adrp = nullptr;
+      for (const auto& entry : adrp_pages_) {
+        if (entry.first == ref.next_ip) adrp = &entry;
+      }
+      if (adrp == nullptr) return;
+      target = adrp->second + (static_cast<uint64_t>(value) << ShapeOf(ref.form).shift);
+    }
     if (old_target_) moves_.Set(*old_target_, target);
     if (ref.eh == EhRole::kFdeBegin) fdes_.emplace_back(target, ref.next_ip - 8);  // its record's address
   }
 
  private:
+  // How many of the last ADRP fields filled the predictor keeps: a low-12 field pairs with one of
+  // the 4 words before it.
+  static constexpr size_t kAdrpPages = 4;
+
+  static bool IsLo12(FieldForm form) { return form == FieldForm::kA64Lo12 || form == FieldForm::kA64Lo12x8; }
+
+  // The address an old field names, an ADRP and a low-12 field paired with it together.
+  uint64_t OldTarget(const CodeRef& old) const {
+    const CodeRef* first = old_refs_.data();
+    const CodeRef* end = first + old_refs_.size();
+    if (IsLo12(old.form)) {  // its ADRP is among the 4 fields before it, at address next_ip
+      std::optional<uint64_t> adrp_field = old_.OffsetOf(old.next_ip);
+      for (const CodeRef* r = &old; r != first && &old - r < static_cast<ptrdiff_t>(kAdrpPages);) {
+        --r;
+        if (adrp_field && r->field == *adrp_field && r->form == FieldForm::kA64Adrp) {
+          return r->Target() + (static_cast<uint64_t>(old.value) << ShapeOf(old.form).shift);
+        }
+      }
+      return static_cast<uint64_t>(old.value) << ShapeOf(old.form).shift;
+    }
+    if (old.form == FieldForm::kA64Adrp) {  // the first low-12 field paired with it, if any
+      std::optional<uint64_t> address = old_.AddressOf(old.field);
+      for (const CodeRef* r = &old + 1; r != end && r - &old <= static_cast<ptrdiff_t>(kAdrpPages); ++r) {
+        if (address && IsLo12(r->form) && r->next_ip == *address) return OldTarget(*r);
+      }
+    }
+    return old.Target();
+  }
+
+  // The value `ref`'s field takes to name `target`.
+  static int32_t ValueFor(const CodeRef& ref, uint64_t target) {
+    const FieldShape& shape = ShapeOf(ref.form);
+    if (IsLo12(ref.form)) return WrapToField(ref.form, static_cast<int64_t>((target & 0xFFF) >> shape.shift));
+    if (ref.form == FieldForm::kA64Adrp) target &= ~uint64_t{0xFFF};
+    int64_t bytes = static_cast<int64_t>(target - (ref.absolute ? 0 : ref.next_ip));
+    return WrapToField(ref.form, bytes >> shape.shift);
+  }
+
   // The old reference the matcher aligned with the new field at `field` (null: none).
   const CodeRef* OldRef(uint64_t field) {
     ptrdiff_t i = RunStartingBy(field);
@@ -220,6 +276,9 @@ class Predictor {
   size_t hint_ = 0;                     // old_refs_ index FirstOldRefFrom last answered
   std::vector<std::pair<uint64_t, uint64_t>> fdes_;  // (function, FDE address) per FDE learned
   size_t hdr_fields_ = 0;                            // .eh_frame_hdr table fields predicted
+  // The last ADRP fields filled: (address of the instruction, the page it names).
+  std::pair<uint64_t, uint64_t> adrp_pages_[kAdrpPages] = {};
+  size_t adrps_learned_ = 0;
 };
 
 // Calls visit(ref) for each of `refs` (in file order) in the order the predictor sees them: file
@@ -233,22 +292,25 @@ void InPredictionOrder(const std::vector<CodeRef>& refs, Visit visit) {
   }
 }
 
-ElfLayout LayoutOrThrow(std::string_view file, std::string_view which) {
+ElfLayout LayoutOrThrow(std::string_view file, std::string_view which, uint8_t model) {
   std::optional<ElfLayout> layout = ReadElfLayout(file);
-  if (!layout) throw Corruption(kWhat, ": the ", which, " is not an x86-64 ELF file with section headers");
+  if (!layout || ModelOf(layout->machine) != model) {
+    throw Corruption(kWhat, ": the ", which, " is not an ELF file with section headers of the payload's instruction set");
+  }
   return std::move(*layout);
 }
 
 // Rebuilds the target from the unmasked base, a BSDIFF payload of the masked files and the raw
-// corrections.
-std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view corrections, uint64_t target_size) {
-  ElfLayout old_layout = LayoutOrThrow(base, "base");
+// corrections of reference model `model`.
+std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view corrections, uint64_t target_size,
+                    uint8_t model) {
+  ElfLayout old_layout = LayoutOrThrow(base, "base", model);
   CodeTrace trace;
   std::vector<CodeRef> old_refs = FindCodeRefs(base, old_layout, &trace);
   MaskCodeRefs(&base, old_refs);
   std::vector<BsdiffRegion> regions;
   std::string target = BsdiffApply(base, bsdiff, target_size, &regions);
-  ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file");
+  ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file", model);
   // The rebuilt file's code mostly equals the masked base's: its decoding is taken from there.
   KnownCode known{base, &old_layout, &old_refs, &trace, &regions};
   std::vector<CodeRef> new_refs = FindCodeRefs(target, new_layout, nullptr, &known);
@@ -258,10 +320,10 @@ std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view 
   size_t pos = 0;
   InPredictionOrder(new_refs, [&](const CodeRef& ref) {
     int64_t correction = GetSignedVarint(corrections, &pos, kWhat);
-    if (correction < INT32_MIN || correction > INT32_MAX) throw Corruption(kWhat, " has a correction out of range");
-    uint32_t value = static_cast<uint32_t>(predictor.Predict(ref)) + static_cast<uint32_t>(correction);
-    std::memcpy(target.data() + ref.field, &value, kFieldBytes);
-    predictor.Learn(ref, static_cast<int32_t>(value));
+    if (WrapToField(ref.form, correction) != correction) throw Corruption(kWhat, " has a correction out of range");
+    int32_t value = WrapToField(ref.form, int64_t{predictor.Predict(ref)} + correction);
+    WriteField(&target, ref, value);
+    predictor.Learn(ref, value);
   });
   if (pos != corrections.size()) throw Corruption(kWhat, " has more corrections than reference fields");
   return target;
@@ -271,7 +333,7 @@ std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view 
 
 std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target) {
   std::optional<ElfLayout> old_layout = ReadElfLayout(base), new_layout = ReadElfLayout(target);
-  if (!old_layout || !new_layout) return std::nullopt;
+  if (!old_layout || !new_layout || old_layout->machine != new_layout->machine) return std::nullopt;
   std::vector<CodeRef> old_refs = FindCodeRefs(base, *old_layout);
   std::vector<CodeRef> new_refs = FindCodeRefs(target, *new_layout);
   if (new_refs.empty()) return std::nullopt;
@@ -279,6 +341,7 @@ std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target
   MaskCodeRefs(&masked_base, old_refs);
   MaskCodeRefs(&masked_target, new_refs);
   ElfStreams out;
+  out.model = ModelOf(new_layout->machine);
   out.masked = BsdiffDiff(masked_base, masked_target);
   masked_target = std::string();
   std::string raw = BsdiffPackRaw(out.masked);
@@ -287,12 +350,12 @@ std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target
   masked_base = std::string();
   Predictor predictor(*old_layout, *new_layout, old_refs, std::move(regions));
   InPredictionOrder(new_refs, [&](const CodeRef& ref) {
-    uint32_t predicted = static_cast<uint32_t>(predictor.Predict(ref));
-    PutSignedVarint(&out.corrections, static_cast<int32_t>(static_cast<uint32_t>(ref.value) - predicted));
+    int32_t predicted = predictor.Predict(ref);
+    PutSignedVarint(&out.corrections, WrapToField(ref.form, int64_t{ref.value} - predicted));
     predictor.Learn(ref, ref.value);
   });
   try {
-    if (Rebuild(std::string(base), raw, out.corrections, target.size()) != target) return std::nullopt;
+    if (Rebuild(std::string(base), raw, out.corrections, target.size(), out.model) != target) return std::nullopt;
   } catch (const Error&) {
     return std::nullopt;  // the masked target decodes to other fields: not this method's file
   }
@@ -300,31 +363,32 @@ std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target
 }
 
 std::string ElfPack(const ElfStreams& streams, int zstd_level) {
-  std::string out(1, static_cast<char>(kModelX86_64));
+  std::string out(1, static_cast<char>(streams.model));
   PutBytes(&out, BsdiffPack(streams.masked, zstd_level));
   return out + CompressWithPrefix(streams.corrections, {}, zstd_level);
 }
 
 std::string ElfPackRaw(const ElfStreams& streams) {
-  std::string out(1, static_cast<char>(kModelX86_64));
+  std::string out(1, static_cast<char>(streams.model));
   PutBytes(&out, BsdiffPackRaw(streams.masked));
   return out + streams.corrections;
 }
 
 std::string ElfApply(std::string base, std::string_view payload, uint64_t target_size) {
   if (payload.empty()) throw Corruption(kWhat, " is empty");
-  if (static_cast<uint8_t>(payload[0]) != kModelX86_64) {
-    throw Corruption(kWhat, " has unknown reference model ", std::to_string(static_cast<uint8_t>(payload[0])));
+  uint8_t model = static_cast<uint8_t>(payload[0]);
+  if (model != kModelX86_64 && model != kModelAarch64) {
+    throw Corruption(kWhat, " has unknown reference model ", std::to_string(model));
   }
   size_t pos = 1;
   std::string_view bsdiff = GetBytes(payload, &pos, kWhat);
   std::string_view corrections = payload.substr(pos);
   if (bsdiff.empty() || static_cast<uint8_t>(bsdiff[0]) == kBsdiffRawMode) {
-    return Rebuild(std::move(base), bsdiff, corrections, target_size);
+    return Rebuild(std::move(base), bsdiff, corrections, target_size, model);
   }
   std::optional<uint64_t> n = compress::ZstdDeclaredSize(corrections);
   if (!n || *n > 2 * target_size) throw Corruption(kWhat, " has a bad correction stream size");
-  return Rebuild(std::move(base), bsdiff, DecompressWithPrefix(corrections, {}, *n, kWhat), target_size);
+  return Rebuild(std::move(base), bsdiff, DecompressWithPrefix(corrections, {}, *n, kWhat), target_size, model);
 }
 
 }  // namespace outpost::delta

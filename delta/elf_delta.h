@@ -1,4 +1,5 @@
-// The ELF_REF method: a changed x86-64 ELF file delta-encoded with its code references modelled.
+// The ELF_REF method: a changed x86-64 or AArch64 ELF file delta-encoded with its code references
+// modelled.
 // A rebuilt binary moves thousands of call, branch and RIP-relative operands; a bsdiff of the raw
 // bytes pays for each of them. Here the reference fields (delta/elf_refs.h) are zeroed in both
 // files, the bsdiff-style matcher runs on the masked files, and each target field is rebuilt as
@@ -21,14 +22,15 @@ namespace outpost::delta {
 // An ELF_REF delta before packing: the bsdiff streams of the masked files and one correction
 // per target reference field (zigzag varints, in file order).
 struct ElfStreams {
+  uint8_t model = 1;  // the reference model: 1 x86-64, 2 AArch64 (the payload's first byte)
   BsdiffStreams masked;
   std::string corrections;
 };
 
 // Encodes `target` against `base` with the ELF_REF method and proves the result by rebuilding
-// the target from it byte for byte. nullopt when the method does not apply: either file is not
-// an x86-64 ELF file with section headers, the target has no reference field, or the rebuilt
-// bytes differ. Memory: BsdiffDiff's, plus a masked copy of each file.
+// the target from it byte for byte. nullopt when the method does not apply: the files are not
+// both x86-64 or both AArch64 ELF files with section headers, the target has no reference field,
+// or the rebuilt bytes differ. Memory: BsdiffDiff's, plus a masked copy of each file.
 std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target);
 
 // The ELF_REF payload for `streams`: the bsdiff streams packed at `zstd_level` (BsdiffPack) and

@@ -29,7 +29,7 @@ std::string RoundTrip(const std::string& base, const std::string& target) {
 }
 
 TEST(ElfDelta, TwoBuildsOfOneProgramRoundTripSmallerThanBsdiffPieNonPieAndStripped) {
-  for (const char* kind : {"pie", "nopie", "stripped"}) {
+  for (const char* kind : {"pie", "nopie", "stripped", "a64_pie", "a64_nopie", "a64_stripped"}) {
     SCOPED_TRACE(kind);
     std::string base = ElfSample(kind, 1), target = ElfSample(kind, 2);
     std::string payload = RoundTrip(base, target);
@@ -37,9 +37,11 @@ TEST(ElfDelta, TwoBuildsOfOneProgramRoundTripSmallerThanBsdiffPieNonPieAndStripp
   }
 }
 
+// Only x86-64: the AArch64 build of the sample has 90 functions that look alike once masked, and
+// the matcher pairs many new ones with other old ones, so only about 64% of its fields are
+// predicted exactly. The corpus's arm64 pair measures the model on real code (0.559x bsdiff).
 TEST(ElfDelta, MostCorrectionsAreZero) {
-  std::string base = ElfSample("pie", 1), target = ElfSample("pie", 2);
-  std::optional<ElfStreams> streams = ElfDiff(base, target);
+  std::optional<ElfStreams> streams = ElfDiff(ElfSample("pie", 1), ElfSample("pie", 2));
   ASSERT_TRUE(streams);
   size_t zeros = std::count(streams->corrections.begin(), streams->corrections.end(), '\0');
   EXPECT_GT(zeros * 10, streams->corrections.size() * 9);
@@ -57,26 +59,30 @@ TEST(ElfDelta, AFileWithCodeThatDoesNotDecodeStillRoundTrips) {
 }
 
 TEST(ElfDelta, FilesItDoesNotModelAreDeclined) {
-  std::string elf = ElfSample("pie", 1);
-  std::string arm = elf;
-  arm[18] = static_cast<char>(183);  // EM_AARCH64
-  EXPECT_FALSE(ElfDiff(elf, arm));
+  std::string elf = ElfSample("pie", 1), arm = ElfSample("a64_pie", 1);
+  EXPECT_FALSE(ElfDiff(elf, arm));  // two instruction sets
   EXPECT_FALSE(ElfDiff(arm, elf));
+  std::string riscv = elf;
+  riscv[18] = static_cast<char>(243);  // EM_RISCV
+  EXPECT_FALSE(ElfDiff(riscv, riscv));
   EXPECT_FALSE(ElfDiff(elf, testing::RandomBytes(elf.size(), 3)));
 }
 
 TEST(ElfDelta, AMutatedCorrectionStreamNeverYieldsTheTarget) {
-  std::string base = ElfSample("pie", 1), target = ElfSample("pie", 2);
-  std::optional<ElfStreams> streams = ElfDiff(base, target);
-  ASSERT_TRUE(streams);
-  for (size_t at : {size_t{0}, streams->corrections.size() / 2, streams->corrections.size() - 1}) {
-    ElfStreams mutated = *streams;
-    mutated.corrections[at] = static_cast<char>(mutated.corrections[at] ^ 0x02);
-    std::string payload = ElfPack(mutated, kLevel);
-    try {
-      EXPECT_NE(ElfApply(base, payload, target.size()), target);
-    } catch (const Error& e) {
-      EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+  for (const char* kind : {"pie", "a64_pie"}) {
+    SCOPED_TRACE(kind);
+    std::string base = ElfSample(kind, 1), target = ElfSample(kind, 2);
+    std::optional<ElfStreams> streams = ElfDiff(base, target);
+    ASSERT_TRUE(streams);
+    for (size_t at : {size_t{0}, streams->corrections.size() / 2, streams->corrections.size() - 1}) {
+      ElfStreams mutated = *streams;
+      mutated.corrections[at] = static_cast<char>(mutated.corrections[at] ^ 0x02);
+      std::string payload = ElfPack(mutated, kLevel);
+      try {
+        EXPECT_NE(ElfApply(base, payload, target.size()), target);
+      } catch (const Error& e) {
+        EXPECT_EQ(e.kind(), Error::Kind::kCorruption);
+      }
     }
   }
 }
@@ -86,7 +92,8 @@ TEST(ElfDelta, MalformedPayloadsAreCorruption) {
   std::string payload = ElfPack(*ElfDiff(base, target), kLevel);
   auto apply = [&](std::string p) { return [&base, &target, p] { ElfApply(base, p, target.size()); }; };
   EXPECT_THAT(apply(""), ThrowsKind(Error::Kind::kCorruption));
-  EXPECT_THAT(apply("\x02" + payload.substr(1)), ThrowsKind(Error::Kind::kCorruption));  // unknown model
+  EXPECT_THAT(apply("\x02" + payload.substr(1)), ThrowsKind(Error::Kind::kCorruption));  // AArch64's, on x86-64
+  EXPECT_THAT(apply("\x03" + payload.substr(1)), ThrowsKind(Error::Kind::kCorruption));  // unknown model
   EXPECT_THAT(apply(payload.substr(0, payload.size() - 3)), ThrowsKind(Error::Kind::kCorruption));
   EXPECT_THAT([&] { ElfApply(testing::RandomBytes(base.size(), 1), payload, target.size()); },
               ThrowsKind(Error::Kind::kCorruption));

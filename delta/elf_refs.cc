@@ -4,6 +4,7 @@
 #include <cstring>
 #include <iterator>
 
+#include "delta/a64_refs.h"
 #include "delta/code_sweep.h"
 
 namespace outpost::delta {
@@ -11,7 +12,7 @@ namespace {
 
 constexpr uint64_t kElfHeaderBytes = 64;
 constexpr uint64_t kSectionHeaderBytes = 64;
-constexpr uint16_t kMachineX86_64 = 62;
+constexpr uint16_t kMachineX86_64 = 62, kMachineAarch64 = 183;
 constexpr uint32_t kTypeNull = 0, kTypeNoBits = 8;
 constexpr uint64_t kFlagAlloc = 0x2, kFlagExec = 0x4;
 constexpr uint64_t kFieldBytes = 4;
@@ -235,10 +236,11 @@ bool ElfLayout::TouchesReserved(uint64_t at, uint64_t size) const {
 }
 
 std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
-  if (file.size() < kElfHeaderBytes || file.substr(0, 4) != "\x7f" "ELF" || file[4] != 2 ||
-      file[5] != 1 || Get<uint16_t>(file, 18) != kMachineX86_64) {
-    return std::nullopt;  // not ELF64, little-endian, x86-64
+  if (file.size() < kElfHeaderBytes || file.substr(0, 4) != "\x7f" "ELF" || file[4] != 2 || file[5] != 1) {
+    return std::nullopt;  // not ELF64, little-endian
   }
+  uint16_t machine = Get<uint16_t>(file, 18);
+  if (machine != kMachineX86_64 && machine != kMachineAarch64) return std::nullopt;
   uint64_t shoff = Get<uint64_t>(file, 0x28);
   uint16_t shentsize = Get<uint16_t>(file, 0x3a), shnum = Get<uint16_t>(file, 0x3c);
   uint16_t shstrndx = Get<uint16_t>(file, 0x3e);
@@ -252,6 +254,7 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
   if (!Inside(names_at, names_size, file.size())) return std::nullopt;
   std::string_view names = file.substr(names_at, names_size);
   ElfLayout layout;
+  layout.machine = machine == kMachineX86_64 ? ElfMachine::kX86_64 : ElfMachine::kAarch64;
   constexpr uint16_t kTypeExec = 2;  // ET_EXEC: loaded at the addresses it names
   layout.fixed_address = Get<uint16_t>(file, 16) == kTypeExec;
   layout.reserved = {{0, kElfHeaderBytes}, {shoff, shnum * kSectionHeaderBytes}, {names_at, names_size}};
@@ -290,7 +293,9 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
   for (const ElfSection* s : swept_sections) {
     uint64_t begin = std::max(s->offset, swept), end = s->offset + s->size;
     if (begin >= end) continue;
-    if (s->executable) {
+    if (s->executable && layout.machine == ElfMachine::kAarch64) {
+      SweepA64(file, layout, *s, begin, end, &refs);
+    } else if (s->executable) {
       SweepCode(file, layout, *s, begin, end, &refs, trace, known);
     } else if (s->name == kEhFrameHdr) {
       if (begin == s->offset) ScanEhFrameHdr(file, layout, *s, &refs);
@@ -305,10 +310,13 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
 }
 
 void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs) {
-  for (const CodeRef& r : refs) {
-    uint32_t mask = r.data ? kMaskedPointer : 0;
-    std::memcpy(file->data() + r.field, &mask, kFieldBytes);
-  }
+  for (const CodeRef& r : refs) WriteField(file, r, r.data ? static_cast<int32_t>(kMaskedPointer) : 0);
+}
+
+void WriteField(std::string* file, const CodeRef& ref, int32_t value) {
+  uint32_t word = static_cast<uint32_t>(value);
+  if (ref.form != FieldForm::kLe32) word = A64WithImmediate(Get<uint32_t>(*file, ref.field), ref.form, value);
+  std::memcpy(file->data() + ref.field, &word, kFieldBytes);
 }
 
 }  // namespace outpost::delta

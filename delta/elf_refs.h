@@ -34,8 +34,12 @@ struct ElfSection {
   bool executable = false;  // SHF_EXECINSTR
 };
 
+// The instruction sets whose code the method models (e_machine 62 and 183).
+enum class ElfMachine : uint8_t { kX86_64, kAarch64 };
+
 // The sections of an ELF file, and the address <-> file offset mapping they give.
 struct ElfLayout {
+  ElfMachine machine = ElfMachine::kX86_64;
   std::vector<ElfSection> sections;  // in section header order
   // File ranges the reference fields must not touch (headers and the name table): the bytes
   // that choose the sections.
@@ -62,28 +66,62 @@ struct ElfLayout {
   std::vector<Span> by_address, by_offset;
 };
 
-// The layout of `file` when it is a little-endian ELF64 x86-64 file whose section headers and
-// name table lie inside it; nullopt for anything else (the method does not apply).
+// The layout of `file` when it is a little-endian ELF64 x86-64 or AArch64 file whose section
+// headers and name table lie inside it; nullopt for anything else (the method does not apply).
 std::optional<ElfLayout> ReadElfLayout(std::string_view file);
 
 // What an unwind-table field is, for the predictor: an .eh_frame_hdr table entry's function
 // address or FDE address, or an .eh_frame FDE's pc_begin (none: any other field).
 enum class EhRole : uint8_t { kNone, kHdrLocation, kHdrFde, kFdeBegin };
 
-// A reference: a 4-byte little-endian operand field, relative to the instruction's end or
-// absolute.
+// How a reference field's value sits in its 4 bytes.
+enum class FieldForm : uint8_t {
+  kLe32,         // all 4 bytes, a little-endian int32: x86-64 operands, data pointers, unwind tables
+  kA64Branch26,  // B, BL: bits 0..25, in instructions (4 bytes)
+  kA64Branch19,  // B.cond, CBZ, CBNZ, LDR (literal): bits 5..23, in instructions
+  kA64Branch14,  // TBZ, TBNZ: bits 5..18, in instructions
+  kA64Adr,       // ADR: bits 5..23 then 29..30 (high, low), in bytes
+  kA64Adrp,      // ADRP: as ADR, in 4 KiB pages from the instruction's page
+  kA64Lo12,      // ADD (immediate) after an ADRP: bits 10..21, bytes into the ADRP's page
+  kA64Lo12x8,    // LDR (64-bit, unsigned offset) after an ADRP: bits 10..21, in 8-byte units
+};
+
+// A field form's value: `bits` wide, signed or not, one unit worth 2^shift bytes.
+struct FieldShape {
+  uint8_t bits;
+  bool is_signed;
+  uint8_t shift;
+};
+
+inline constexpr FieldShape kFieldShapes[] = {{32, true, 0},  {26, true, 2},  {19, true, 2},  {14, true, 2},
+                                              {21, true, 0},  {21, true, 12}, {12, false, 0}, {12, false, 3}};
+
+inline const FieldShape& ShapeOf(FieldForm form) { return kFieldShapes[static_cast<uint8_t>(form)]; }
+
+// `v` as a value a field of `form` holds: modulo 2^bits, sign-extended when the form is signed.
+inline int32_t WrapToField(FieldForm form, int64_t v) {
+  const FieldShape& shape = ShapeOf(form);
+  uint64_t low = static_cast<uint64_t>(v) & ((uint64_t{1} << shape.bits) - 1);
+  if (shape.is_signed && (low >> (shape.bits - 1)) != 0) low -= uint64_t{1} << shape.bits;
+  return static_cast<int32_t>(static_cast<int64_t>(low));
+}
+
+// A reference: a field in 4 bytes of the file, relative to an address or absolute.
 struct CodeRef {
   uint64_t field = 0;    // file offset of the field
-  uint64_t next_ip = 0;  // address of the end of its instruction
-  int32_t value = 0;     // the field as found
+  uint64_t next_ip = 0;  // what a relative field counts from: x86-64, the end of its
+                         // instruction; AArch64, the instruction (ADRP: its page; a low-12 form
+                         // counts from its ADRP's target, which Target() does not know)
+  int32_t value = 0;     // the field as found (FieldForm's value)
   bool absolute = false;
   bool data = false;     // a pointer in a data section (absolute; next_ip is its own address)
   EhRole eh = EhRole::kNone;
+  FieldForm form = FieldForm::kLe32;
 
-  // The address (or constant) the field names: its value sign-extended, plus next_ip when
-  // relative.
+  // The address (or constant) the field names: its value in bytes, plus next_ip when relative.
   uint64_t Target() const {
-    return (absolute ? 0 : next_ip) + static_cast<uint64_t>(static_cast<int64_t>(value));
+    uint64_t bytes = static_cast<uint64_t>(static_cast<int64_t>(value)) << ShapeOf(form).shift;
+    return (absolute ? 0 : next_ip) + bytes;
   }
 };
 
@@ -103,5 +141,8 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
 // Masks the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them): zero for
 // code fields, kMaskedPointer for data pointers (which still reads as a pointer then).
 void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs);
+
+// Writes `value` (a value of ref.form) into ref's field of `file`.
+void WriteField(std::string* file, const CodeRef& ref, int32_t value);
 
 }  // namespace outpost::delta

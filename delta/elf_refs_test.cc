@@ -26,8 +26,11 @@ TEST(ElfRefs, ReadsTheSectionsOfAnX86_64ExecutableAndDeclinesOtherBytes) {
   EXPECT_FALSE(layout->OffsetOf(layout->Named(".bss")->address));  // no file bytes
   EXPECT_FALSE(ReadElfLayout(testing::RandomBytes(4096, 5)));
   std::string arm = file;
-  arm[18] = static_cast<char>(183);  // EM_AARCH64
-  EXPECT_FALSE(ReadElfLayout(arm));
+  arm[18] = static_cast<char>(183);  // EM_AARCH64: modelled too
+  EXPECT_EQ(ReadElfLayout(arm)->machine, ElfMachine::kAarch64);
+  std::string riscv = file;
+  riscv[18] = static_cast<char>(243);  // EM_RISCV: not modelled
+  EXPECT_FALSE(ReadElfLayout(riscv));
   std::string no_headers = file;
   no_headers[0x3c] = no_headers[0x3d] = 0;  // no section headers (sstrip)
   EXPECT_FALSE(ReadElfLayout(no_headers));

@@ -9,7 +9,7 @@
 namespace outpost::delta::format {
 
 inline constexpr std::string_view kMagic = "OPDL";
-inline constexpr uint8_t kVersion = 3;     // what the encoder writes
+inline constexpr uint8_t kVersion = 4;     // what the encoder writes (4: ELF_REF's AArch64 model)
 inline constexpr uint8_t kFirstSplitVersion = 2;  // op streams split by kind into segments
 inline constexpr uint8_t kFirstElfVersion = 3;    // the ELF_REF op
 inline constexpr size_t kHeaderBytes = 4 + 1 + 1 + 8 + 32;

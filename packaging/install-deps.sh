@@ -4,7 +4,8 @@
 #   install-deps.sh --demo   also what packaging/demo.sh runs: docker-registry, skopeo, python3
 #   install-deps.sh --test   also the real components the tests use: docker-registry, skopeo,
 #                            umoci, the encoder oracles (Go, pgzip, pigz, gzip, zstd) and the
-#                            generic differs the benchmark compares against, and what
+#                            generic differs the benchmark compares against, the AArch64 cross
+#                            compiler the ELF_REF tests build their arm64 samples with, and what
 #                            packaging/deb_test.sh checks the .deb with (systemd, man-db),
 #                            and the Debian packages a story test builds its images from
 #                            (tests/link/fetch_debs.sh).
@@ -18,7 +19,8 @@ build_pkgs=(build-essential cmake ninja-build pkg-config git ca-certificates
 demo_pkgs=(docker-registry skopeo python3)
 test_pkgs=(docker-registry skopeo umoci golang-go golang-github-klauspost-pgzip-dev
   golang-github-klauspost-compress-dev pigz gzip zstd python3 openssl apache2-utils
-  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl systemd man-db adduser)
+  xdelta3 bsdiff rdiff time jq clang-14 libclang-rt-14-dev curl systemd man-db adduser
+  gcc-aarch64-linux-gnu)
 
 want=("${build_pkgs[@]}")
 [[ "${1:-}" == "--demo" ]] && want+=("${demo_pkgs[@]}")
