@@ -60,7 +60,8 @@ TEST(CodeSweep, ReusingTheBasesDecodingFindsTheFieldsADecodeFindsPieNonPieAndStr
 
 TEST(CodeSweep, ReuseAgreesWhereTheTargetsCodeGotBytesThatDoNotDecode) {
   std::string base = ElfSample("pie", 1);
-  const ElfSection* text = ReadElfLayout(base)->Named(".text");
+  ElfLayout layout = *ReadElfLayout(base);
+  const ElfSection* text = layout.Named(".text");
   ASSERT_NE(text, nullptr);
   // Invalid opcodes (06 is not an instruction in 64-bit mode) and a lone prefix in the middle of
   // the code: the sweep falls out of step there, and must find its way back as a decode would.
