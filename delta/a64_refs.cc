@@ -1,6 +1,5 @@
 #include "delta/a64_refs.h"
 
-#include <cstring>
 #include <optional>
 
 namespace outpost::delta {
@@ -109,8 +108,7 @@ void SweepA64(std::string_view file, const ElfLayout& layout, const ElfSection& 
   bool near_reserved = layout.TouchesReserved(begin, end - begin);
   RecentAdrps adrps;
   for (; pos + kWordBytes <= end; pos += kWordBytes) {
-    uint32_t word;
-    std::memcpy(&word, file.data() + pos, sizeof(word));  // AArch64 ELF here is little-endian, as is the host
+    uint32_t word = LoadLe<uint32_t>(file, pos);
     uint64_t pc = pos + address_minus_offset;
     FieldForm form = Lo12Form(word);
     std::optional<uint64_t> adrp = form != FieldForm::kLe32 ? adrps.Find(pc, (word >> 5) & 31) : std::nullopt;

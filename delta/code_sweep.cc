@@ -13,12 +13,6 @@ constexpr uint64_t kFieldBytes = 4;
 // The shortest shared stretch worth comparing and copying instead of decoding.
 constexpr uint64_t kMinStretch = 64;
 
-int32_t ReadField(std::string_view file, uint64_t at) {
-  int32_t v;
-  std::memcpy(&v, file.data() + at, sizeof(v));  // x86-64 fields are little-endian, as is the host
-  return v;
-}
-
 // How many bytes a and b share from their start, of the first `n`.
 uint64_t EqualPrefix(const char* a, const char* b, uint64_t n) {
   constexpr uint64_t kBlock = 4096;
@@ -125,7 +119,7 @@ class Reuse {
     for (; it != refs.end() && it->field < end; ++it) {
       uint64_t field = it->field + shift;
       uint64_t next_ip = it->next_ip - range.address_minus_offset + shift + address_minus_offset_;
-      out->push_back(CodeRef{field, next_ip, ReadField(file_, field), it->absolute});
+      out->push_back(CodeRef{field, next_ip, LoadLe<int32_t>(file_, field), it->absolute});
     }
   }
 
@@ -170,7 +164,7 @@ void SweepCode(std::string_view file, const ElfLayout& layout, const ElfSection&
       uint64_t at = pos + offset;
       if ((absolute && !layout.fixed_address) || at < unread) return;
       if (near_reserved && layout.TouchesReserved(at, kFieldBytes)) return;
-      out->push_back(CodeRef{at, section.address + (next - section.offset), ReadField(file, at), absolute});
+      out->push_back(CodeRef{at, section.address + (next - section.offset), LoadLe<int32_t>(file, at), absolute});
     };
     if (insn.disp_size == kFieldBytes) add(insn.disp_offset, !insn.rip_relative);
     if (insn.imm_size == kFieldBytes) add(insn.imm_offset, !insn.imm_relative);

@@ -31,13 +31,6 @@ bool HoldsPointers(const ElfLayout& layout, const ElfSection& s) {
                                      std::end(kPointerSections);
 }
 
-template <typename T>
-T Get(std::string_view bytes, uint64_t at) {
-  T v;
-  std::memcpy(&v, bytes.data() + at, sizeof(v));  // ELF data here is little-endian, as is x86-64
-  return v;
-}
-
 // True when [offset, +size) lies inside a file of `file_size` bytes.
 bool Inside(uint64_t offset, uint64_t size, uint64_t file_size) {
   return offset <= file_size && size <= file_size - offset;
@@ -58,8 +51,8 @@ void ScanPointers(std::string_view file, const ElfLayout& layout, const ElfSecti
                   uint64_t end, std::vector<CodeRef>* out) {
   uint64_t address = section.address + (begin - section.offset);
   for (uint64_t pos = begin + (-address & 7); pos + 8 <= end; pos += 8) {
-    if (Get<uint32_t>(file, pos + 4) != 0) continue;
-    uint32_t low = Get<uint32_t>(file, pos);
+    if (LoadLe<uint32_t>(file, pos + 4) != 0) continue;
+    uint32_t low = LoadLe<uint32_t>(file, pos);
     if (low != kMaskedPointer && layout.SectionAt(low) == nullptr) continue;
     if (layout.TouchesReserved(pos, kFieldBytes)) continue;
     uint64_t at = section.address + (pos - section.offset);
@@ -74,12 +67,12 @@ void ScanPointers(std::string_view file, const ElfLayout& layout, const ElfSecti
 void ScanEhFrameHdr(std::string_view file, const ElfLayout& layout, const ElfSection& section,
                     std::vector<CodeRef>* out) {
   constexpr uint64_t kTableAt = 12;
-  if (section.size < kTableAt || Get<uint32_t>(file, section.offset) != 0x3B031B01) return;
-  uint64_t entries = 2 * uint64_t{Get<uint32_t>(file, section.offset + 8)};
+  if (section.size < kTableAt || LoadLe<uint32_t>(file, section.offset) != 0x3B031B01) return;
+  uint64_t entries = 2 * uint64_t{LoadLe<uint32_t>(file, section.offset + 8)};
   entries = std::min(entries, (section.size - kTableAt) / kFieldBytes);
   auto add = [&](uint64_t at, uint64_t base, EhRole role) {
     if (!layout.TouchesReserved(at, kFieldBytes)) {
-      out->push_back(CodeRef{at, base, Get<int32_t>(file, at), false, false, role});
+      out->push_back(CodeRef{at, base, LoadLe<int32_t>(file, at), false, false, role});
     }
   };
   add(section.offset + 4, section.address + 4, EhRole::kNone);
@@ -140,17 +133,17 @@ void ScanEhFrame(std::string_view file, const ElfLayout& layout, const ElfSectio
   std::vector<uint64_t> pcrel_cies;  // offsets of the CIEs with that encoding, ascending
   uint64_t end = section.offset + section.size;
   for (uint64_t at = section.offset; end - at >= 8;) {
-    uint32_t length = Get<uint32_t>(file, at);
+    uint32_t length = LoadLe<uint32_t>(file, at);
     if (length < 4 || length == 0xFFFFFFFF || length > end - at - 4) return;
     uint64_t record_end = at + 4 + length;
-    uint32_t id = Get<uint32_t>(file, at + 4);
+    uint32_t id = LoadLe<uint32_t>(file, at + 4);
     if (id == 0) {
       if (length > 4 && CieHasPcrelSdata4(file, at + 8, record_end)) pcrel_cies.push_back(at);
     } else if (id <= at + 4 - section.offset && length >= 8 &&
                std::binary_search(pcrel_cies.begin(), pcrel_cies.end(), at + 4 - id) &&
                !layout.TouchesReserved(at + 8, kFieldBytes)) {
       uint64_t address = section.address + (at + 8 - section.offset);
-      out->push_back(CodeRef{at + 8, address, Get<int32_t>(file, at + 8), false, false, EhRole::kFdeBegin});
+      out->push_back(CodeRef{at + 8, address, LoadLe<int32_t>(file, at + 8), false, false, EhRole::kFdeBegin});
     }
     at = record_end;
   }
@@ -239,31 +232,31 @@ std::optional<ElfLayout> ReadElfLayout(std::string_view file) {
   if (file.size() < kElfHeaderBytes || file.substr(0, 4) != "\x7f" "ELF" || file[4] != 2 || file[5] != 1) {
     return std::nullopt;  // not ELF64, little-endian
   }
-  uint16_t machine = Get<uint16_t>(file, 18);
+  uint16_t machine = LoadLe<uint16_t>(file, 18);
   if (machine != kMachineX86_64 && machine != kMachineAarch64) return std::nullopt;
-  uint64_t shoff = Get<uint64_t>(file, 0x28);
-  uint16_t shentsize = Get<uint16_t>(file, 0x3a), shnum = Get<uint16_t>(file, 0x3c);
-  uint16_t shstrndx = Get<uint16_t>(file, 0x3e);
+  uint64_t shoff = LoadLe<uint64_t>(file, 0x28);
+  uint16_t shentsize = LoadLe<uint16_t>(file, 0x3a), shnum = LoadLe<uint16_t>(file, 0x3c);
+  uint16_t shstrndx = LoadLe<uint16_t>(file, 0x3e);
   if (shentsize != kSectionHeaderBytes || shnum == 0 || shstrndx >= shnum ||
       !Inside(shoff, shnum * kSectionHeaderBytes, file.size())) {
     return std::nullopt;
   }
   auto header = [&](uint16_t i) { return file.substr(shoff + i * kSectionHeaderBytes, kSectionHeaderBytes); };
   std::string_view strtab = header(shstrndx);
-  uint64_t names_at = Get<uint64_t>(strtab, 24), names_size = Get<uint64_t>(strtab, 32);
+  uint64_t names_at = LoadLe<uint64_t>(strtab, 24), names_size = LoadLe<uint64_t>(strtab, 32);
   if (!Inside(names_at, names_size, file.size())) return std::nullopt;
   std::string_view names = file.substr(names_at, names_size);
   ElfLayout layout;
   layout.machine = machine == kMachineX86_64 ? ElfMachine::kX86_64 : ElfMachine::kAarch64;
   constexpr uint16_t kTypeExec = 2;  // ET_EXEC: loaded at the addresses it names
-  layout.fixed_address = Get<uint16_t>(file, 16) == kTypeExec;
+  layout.fixed_address = LoadLe<uint16_t>(file, 16) == kTypeExec;
   layout.reserved = {{0, kElfHeaderBytes}, {shoff, shnum * kSectionHeaderBytes}, {names_at, names_size}};
   for (uint16_t i = 0; i < shnum; ++i) {
     std::string_view h = header(i);
-    uint32_t type = Get<uint32_t>(h, 4);
-    uint64_t flags = Get<uint64_t>(h, 8);
-    ElfSection s{NameAt(names, Get<uint32_t>(h, 0)), Get<uint64_t>(h, 16), Get<uint64_t>(h, 24),
-                 Get<uint64_t>(h, 32), (flags & kFlagAlloc) != 0,
+    uint32_t type = LoadLe<uint32_t>(h, 4);
+    uint64_t flags = LoadLe<uint64_t>(h, 8);
+    ElfSection s{NameAt(names, LoadLe<uint32_t>(h, 0)), LoadLe<uint64_t>(h, 16), LoadLe<uint64_t>(h, 24),
+                 LoadLe<uint64_t>(h, 32), (flags & kFlagAlloc) != 0,
                  type != kTypeNull && type != kTypeNoBits, (flags & kFlagExec) != 0};
     if (s.in_file && !Inside(s.offset, s.size, file.size())) s.in_file = s.executable = false;
     layout.sections.push_back(std::move(s));
@@ -288,7 +281,9 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
                    [](auto* a, auto* b) { return a->offset < b->offset; });
   std::vector<CodeRef> refs;
   refs.reserve(ExpectedFields(swept_sections, file.size()));
-  if (trace != nullptr) *trace = CodeTrace{{}, std::vector<uint64_t>(file.size() / 64 + 1), {}};
+  if (trace != nullptr && layout.machine == ElfMachine::kX86_64) {  // only x86-64 code is decoded
+    *trace = CodeTrace{{}, std::vector<uint64_t>(file.size() / 64 + 1), {}};
+  }
   uint64_t swept = 0;  // overlapping sections: each byte is swept once, by the first
   for (const ElfSection* s : swept_sections) {
     uint64_t begin = std::max(s->offset, swept), end = s->offset + s->size;
@@ -315,7 +310,7 @@ void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs) {
 
 void WriteField(std::string* file, const CodeRef& ref, int32_t value) {
   uint32_t word = static_cast<uint32_t>(value);
-  if (ref.form != FieldForm::kLe32) word = A64WithImmediate(Get<uint32_t>(*file, ref.field), ref.form, value);
+  if (ref.form != FieldForm::kLe32) word = A64WithImmediate(LoadLe<uint32_t>(*file, ref.field), ref.form, value);
   std::memcpy(file->data() + ref.field, &word, kFieldBytes);
 }
 

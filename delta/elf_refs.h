@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -33,6 +34,15 @@ struct ElfSection {
   bool in_file = false;     // its bytes are in the file (not SHT_NOBITS)
   bool executable = false;  // SHF_EXECINSTR
 };
+
+// The little-endian T at `bytes`[at] (inside it): how ELF data and both modelled instruction sets
+// store numbers, as the host does.
+template <typename T>
+T LoadLe(std::string_view bytes, uint64_t at) {
+  T v;
+  std::memcpy(&v, bytes.data() + at, sizeof(v));
+  return v;
+}
 
 // The instruction sets whose code the method models (e_machine 62 and 183).
 enum class ElfMachine : uint8_t { kX86_64, kAarch64 };
