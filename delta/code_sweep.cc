@@ -40,8 +40,11 @@ class Reuse {
   // `*unread`, stands where the traced sweep did on equal bytes: appends the fields of the
   // stretch both step through alike, moves *pos past it and *unread along, and returns true.
   bool Skip(uint64_t* pos, uint64_t* unread, std::vector<CodeRef>* out) {
-    return *pos >= next_try_ && TrySkip(pos, unread, out);
+    return Due(*pos) && TrySkip(pos, unread, out);
   }
+
+  // False when Skip at `pos` returns false without looking.
+  bool Due(uint64_t pos) const { return pos >= next_try_; }
 
  private:
   // Skip, once `*pos` has reached next_try_.
@@ -145,11 +148,24 @@ void SweepCode(std::string_view file, const ElfLayout& layout, const ElfSection&
   }
   // Reserved bytes lie outside code in files from any linker: check each field only when not.
   bool near_reserved = layout.TouchesReserved(begin, end - begin);
-  X86Insn insn;
+  // Each instruction's two candidate fields are written here and kept by counting (no branch on
+  // what the instruction is, which mixed code mispredicts), then moved to `out` in batches.
+  constexpr size_t kBatch = 64;
+  CodeRef batch[kBatch];
+  size_t kept = 0;
+  auto flush = [&] {
+    out->insert(out->end(), batch, batch + kept);
+    kept = 0;
+  };
+  uint64_t last_load = file.size() - kFieldBytes;  // a candidate that is no field may lie past it
   uint64_t unread = begin;  // where the bytes failed decodes read end
   for (uint64_t pos = begin; pos < end;) {
-    if (reuse && reuse->Skip(&pos, &unread, out)) continue;
+    if (reuse && reuse->Due(pos)) {
+      flush();
+      if (reuse->Skip(&pos, &unread, out)) continue;
+    }
     if (trace != nullptr) trace->visited[pos / 64] |= uint64_t{1} << (pos % 64);
+    X86Insn insn;
     if (!DecodeX86(bytes + pos, end - pos, &insn)) {
       unread = std::max(unread, pos + insn.read);
       if (trace != nullptr) {
@@ -159,17 +175,20 @@ void SweepCode(std::string_view file, const ElfLayout& layout, const ElfSection&
       ++pos;  // no instruction here: the next byte may start one
       continue;
     }
-    uint64_t next = pos + insn.length;
-    auto add = [&](uint8_t offset, bool absolute) {
+    uint64_t next_ip = section.address + (pos + insn.length - section.offset);
+    auto candidate = [&](uint8_t offset, uint8_t size, bool absolute) {
       uint64_t at = pos + offset;
-      if ((absolute && !layout.fixed_address) || at < unread) return;
-      if (near_reserved && layout.TouchesReserved(at, kFieldBytes)) return;
-      out->push_back(CodeRef{at, section.address + (next - section.offset), LoadLe<int32_t>(file, at), absolute});
+      bool keep = (size == kFieldBytes) & (!absolute | layout.fixed_address) & (at >= unread);
+      if (near_reserved) keep = keep && !layout.TouchesReserved(at, kFieldBytes);
+      batch[kept] = CodeRef{at, next_ip, LoadLe<int32_t>(file, std::min(at, last_load)), absolute};
+      kept += keep ? 1 : 0;
     };
-    if (insn.disp_size == kFieldBytes) add(insn.disp_offset, !insn.rip_relative);
-    if (insn.imm_size == kFieldBytes) add(insn.imm_offset, !insn.imm_relative);
-    pos = next;
+    candidate(insn.disp_offset, insn.disp_size, !insn.rip_relative);
+    candidate(insn.imm_offset, insn.imm_size, !insn.imm_relative);
+    if (kept > kBatch - 2) flush();
+    pos += insn.length;
   }
+  flush();
 }
 
 }  // namespace outpost::delta

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <future>
 #include <vector>
 
 #include "common/error.h"
@@ -27,7 +28,13 @@ constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: correction
 // most half full (the predictor looks it up once per field; small slots stay in cache).
 class MoveTable {
  public:
-  MoveTable() : slots_(1024), mask_(1023) {}
+  // Room for `expected` keys before it grows (growing rehashes every key, at random).
+  explicit MoveTable(size_t expected) {
+    size_t slots = 1024;
+    while (slots < 2 * expected) slots *= 2;
+    slots_.resize(slots);
+    mask_ = slots - 1;
+  }
 
   // The value recorded for `key` (null: none).
   const uint64_t* Find(uint64_t key) const {
@@ -82,6 +89,53 @@ class MoveTable {
   uint64_t zero_value_ = 0;
 };
 
+// std::popcount, without the library call a baseline x86-64 build makes of it.
+constexpr unsigned CountBits(uint64_t v) {
+  v -= (v >> 1) & 0x5555555555555555;
+  v = (v & 0x3333333333333333) + ((v >> 2) & 0x3333333333333333);
+  v = (v + (v >> 4)) & 0x0F0F0F0F0F0F0F0F;
+  return static_cast<unsigned>((v * 0x0101010101010101) >> 56);
+}
+
+// Where the base's fields start, for finding the one at a given offset in constant time: a bit
+// per base offset, and per 64 offsets how many fields start before them.
+class FieldStarts {
+ public:
+  // `refs`: in file order, as FindCodeRefs returns them.
+  explicit FieldStarts(const std::vector<CodeRef>& refs) : blocks_(refs.empty() ? 0 : refs.back().field / 64 + 1) {
+    for (const CodeRef& r : refs) blocks_[r.field / 64].starts |= uint64_t{1} << (r.field % 64);
+    uint32_t before = 0;
+    for (Block& b : blocks_) {
+      b.before = before;
+      before += static_cast<uint32_t>(CountBits(b.starts));
+    }
+    total_ = before;
+  }
+
+  // The index in `refs` of the field starting at `offset`, or SIZE_MAX.
+  size_t At(uint64_t offset) const {
+    if (offset / 64 >= blocks_.size()) return SIZE_MAX;
+    uint64_t bit = uint64_t{1} << (offset % 64);
+    return (blocks_[offset / 64].starts & bit) != 0 ? FirstFrom(offset) : SIZE_MAX;
+  }
+
+  // The index in `refs` of the first field starting at or after `offset` (refs.size(): none).
+  size_t FirstFrom(uint64_t offset) const {
+    if (offset / 64 >= blocks_.size()) return total_;
+    const Block& b = blocks_[offset / 64];
+    uint64_t bit = uint64_t{1} << (offset % 64);
+    return b.before + static_cast<size_t>(CountBits(b.starts & (bit - 1)));
+  }
+
+ private:
+  struct Block {
+    uint64_t starts = 0;  // bit i: a field starts at offset 64 * block + i
+    uint32_t before = 0;  // fields starting in the blocks before
+  };
+  std::vector<Block> blocks_;
+  size_t total_ = 0;
+};
+
 // The index of the last of `regions` (sorted by `key`) starting at or before `at`, or -1.
 template <typename Key>
 ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at) {
@@ -98,13 +152,16 @@ bool PredictedLast(const CodeRef& ref) { return ref.eh == EhRole::kHdrLocation |
 // applier run it over the same fields in the same order, so they predict the same values.
 class Predictor {
  public:
+  // `old_starts`: of `old_refs`; `fields`: how many fields it will predict.
   Predictor(const ElfLayout& old_layout, const ElfLayout& new_layout, const std::vector<CodeRef>& old_refs,
-            std::vector<BsdiffRegion> regions)
+            const FieldStarts& old_starts, std::vector<BsdiffRegion> regions, size_t fields)
       : old_(old_layout),
         new_(new_layout),
         old_refs_(old_refs),
+        old_starts_(old_starts),
         by_new_(std::move(regions)),
-        by_old_(by_new_) {
+        by_old_(by_new_),
+        moves_(fields / 2) {  // a third to a half of a file's fields name a target no field before did
     std::stable_sort(by_old_.begin(), by_old_.end(),
                      [](const BsdiffRegion& a, const BsdiffRegion& b) { return a.old_offset < b.old_offset; });
     for (const ElfSection& s : old_.sections) {
@@ -115,6 +172,11 @@ class Predictor {
     for (size_t i = 0, best = 0; i < by_old_.size(); ++i) {
       if (End(by_old_[i]) > End(by_old_[best])) best = i;
       reach_[i] = best;
+    }
+    old_pages_.resize(by_old_.empty() ? 0 : (by_old_.back().old_offset >> kPageBits) + 2);
+    for (size_t page = 0, i = 0; page < old_pages_.size(); ++page) {
+      while (i < by_old_.size() && by_old_[i].old_offset < (page << kPageBits)) ++i;
+      old_pages_[page] = i;
     }
   }
 
@@ -132,7 +194,7 @@ class Predictor {
     }
     const CodeRef* old = OldRef(ref.field);
     if (old == nullptr || old->absolute != ref.absolute || old->data != ref.data || old->form != ref.form) return 0;
-    if (ref.absolute && old_.SectionAt(old->Target()) == nullptr) return old->value;  // a constant
+    if (ref.absolute && old_.SectionAt(old->Target(), &old_hint_) == nullptr) return old->value;  // a constant
     uint64_t old_target = OldTarget(*old);
     if (ref.form != FieldForm::kA64Adrp) old_target_ = old_target;  // an ADRP's pair records it
     return ValueFor(ref, MappedTarget(old_target));
@@ -205,10 +267,8 @@ class Predictor {
     ptrdiff_t i = RunStartingBy(field);
     if (i < 0 || field + kFieldBytes > by_new_[i].new_offset + by_new_[i].length) return nullptr;
     const BsdiffRegion* r = &by_new_[i];  // the only one holding the field: they do not overlap
-    uint64_t old_field = r->old_offset + (field - r->new_offset);
-    size_t at = FirstOldRefFrom(old_field);
-    if (at == old_refs_.size() || old_refs_[at].field != old_field) return nullptr;
-    return &old_refs_[at];
+    size_t at = old_starts_.At(r->old_offset + (field - r->new_offset));
+    return at != SIZE_MAX ? &old_refs_[at] : nullptr;
   }
 
   // LastStartingBy(by_new_, new_offset, field), walking on from the previous answer: the fields
@@ -222,34 +282,20 @@ class Predictor {
     return run_;
   }
 
-  // The index of the first old reference whose field is at or after `at`, searched next to the
-  // previous answer first (within a run, aligned old fields come in order too).
-  size_t FirstOldRefFrom(uint64_t at) {
-    auto before = [](const CodeRef& c, uint64_t v) { return c.field < v; };
-    auto begin = old_refs_.begin(), end = old_refs_.end(), hint = begin + static_cast<ptrdiff_t>(hint_);
-    auto it = end;
-    if (hint != begin && (hint - 1)->field >= at) {
-      it = std::lower_bound(begin, hint, at, before);
-    } else {
-      auto near = end - hint > 16 ? hint + 16 : end;
-      it = std::lower_bound(hint, near, at, before);
-      if (it == near) it = std::lower_bound(near, end, at, before);
-    }
-    hint_ = static_cast<size_t>(it - begin);
-    return hint_;
-  }
-
   // Where `old_target` is in the new file: where an earlier field showed it moved (exact), else
   // through the difference runs holding it (the first guess), else by its section's shift, else
   // unchanged.
-  uint64_t MappedTarget(uint64_t old_target) const {
+  uint64_t MappedTarget(uint64_t old_target) {
     if (const uint64_t* moved = moves_.Find(old_target)) return *moved;
-    if (std::optional<uint64_t> off = old_.OffsetOf(old_target)) {
+    if (std::optional<uint64_t> off = old_.OffsetOf(old_target, &old_hint_)) {
       if (const BsdiffRegion* r = OldRegionAt(*off)) {
-        if (std::optional<uint64_t> address = new_.AddressOf(r->new_offset + (*off - r->old_offset))) return *address;
+        uint64_t new_offset = r->new_offset + (*off - r->old_offset);
+        if (std::optional<uint64_t> address = new_.AddressOf(new_offset, &new_hint_)) return *address;
       }
     }
-    if (const ElfSection* s = old_.SectionAt(old_target)) return old_target + shifts_[s - old_.sections.data()];
+    if (const ElfSection* s = old_.SectionAt(old_target, &old_hint_)) {
+      return old_target + shifts_[s - old_.sections.data()];
+    }
     return old_target;
   }
 
@@ -257,7 +303,14 @@ class Predictor {
 
   // Of the runs holding base offset `at`, the one reaching furthest (null: none).
   const BsdiffRegion* OldRegionAt(uint64_t at) const {
-    ptrdiff_t i = LastStartingBy(by_old_, &BsdiffRegion::old_offset, at);
+    // The runs starting in `at`'s page, searched with those before it ruled out at once.
+    uint64_t page = at >> kPageBits;
+    size_t first = page < old_pages_.size() ? old_pages_[page] : by_old_.size();
+    size_t after = page + 1 < old_pages_.size() ? old_pages_[page + 1] : by_old_.size();
+    auto it = std::upper_bound(by_old_.begin() + static_cast<ptrdiff_t>(first),
+                               by_old_.begin() + static_cast<ptrdiff_t>(after), at,
+                               [](uint64_t v, const BsdiffRegion& r) { return v < r.old_offset; });
+    ptrdiff_t i = (it - by_old_.begin()) - 1;
     if (i < 0) return nullptr;
     const BsdiffRegion& r = by_old_[reach_[i]];
     return End(r) > at ? &r : nullptr;
@@ -265,15 +318,19 @@ class Predictor {
 
   const ElfLayout& old_;
   const ElfLayout& new_;
+  ElfLayout::Hint old_hint_, new_hint_;  // the predictor's targets are mostly in one section
   const std::vector<CodeRef>& old_refs_;  // in file order
+  const FieldStarts& old_starts_;         // of old_refs_
   std::vector<BsdiffRegion> by_new_, by_old_;
   std::vector<size_t> reach_;  // per by_old_ index i: the one reaching furthest among 0..i
+  // Per 2^kPageBits bytes of the base: how many of by_old_ start before them.
+  static constexpr unsigned kPageBits = 12;
+  std::vector<size_t> old_pages_;
   // Per old section: how far the first new section of its name moved it (mod 2^64; 0: none).
   std::vector<uint64_t> shifts_;
   MoveTable moves_;                     // old target -> new target, as fields showed
   std::optional<uint64_t> old_target_;  // of the field last predicted
   ptrdiff_t run_ = -1;                  // by_new_ index RunStartingBy last answered
-  size_t hint_ = 0;                     // old_refs_ index FirstOldRefFrom last answered
   std::vector<std::pair<uint64_t, uint64_t>> fdes_;  // (function, FDE address) per FDE learned
   size_t hdr_fields_ = 0;                            // .eh_frame_hdr table fields predicted
   // The last ADRP fields filled: (address of the instruction, the page it names).
@@ -300,23 +357,50 @@ ElfLayout LayoutOrThrow(std::string_view file, std::string_view which, uint8_t m
   return std::move(*layout);
 }
 
+// Turns `target`'s difference runs, applied to the unmasked `base`, into what they give against
+// the base with `refs` masked: a run byte over a field byte moves by the masked byte less the
+// unmasked one (runs add bytewise).
+void MaskRuns(std::string* target, std::string_view base, const std::vector<CodeRef>& refs,
+              const FieldStarts& starts, const std::vector<BsdiffRegion>& runs) {
+  for (const BsdiffRegion& run : runs) {
+    uint64_t end = run.old_offset + run.length;
+    size_t i = starts.FirstFrom(run.old_offset < kFieldBytes ? 0 : run.old_offset - (kFieldBytes - 1));
+    for (; i < refs.size() && refs[i].field < end; ++i) {
+      const CodeRef& ref = refs[i];
+      uint32_t masked = FieldWord(base, ref, MaskedValue(ref));
+      uint64_t from = std::max(ref.field, run.old_offset), to = std::min(ref.field + kFieldBytes, end);
+      char* out = target->data() + run.new_offset;  // out[k]: the run's k-th byte
+      for (uint64_t at = from; at < to; ++at) {
+        char& byte = out[at - run.old_offset];
+        byte = static_cast<char>(byte - base[at] + static_cast<char>(masked >> (8 * (at - ref.field))));
+      }
+    }
+  }
+}
+
 // Rebuilds the target from the unmasked base, a BSDIFF payload of the masked files and the raw
 // corrections of reference model `model`.
 std::string Rebuild(std::string base, std::string_view bsdiff, std::string_view corrections, uint64_t target_size,
                     uint8_t model) {
   ElfLayout old_layout = LayoutOrThrow(base, "base", model);
+  // The base's fields are found on a second thread while the difference runs are applied to the
+  // unmasked base; MaskRuns then makes those runs what the masked base gives.
   CodeTrace trace;
-  std::vector<CodeRef> old_refs = FindCodeRefs(base, old_layout, &trace);
-  MaskCodeRefs(&base, old_refs);
+  std::future<std::vector<CodeRef>> sweep =
+      std::async(std::launch::async | std::launch::deferred, [&] { return FindCodeRefs(base, old_layout, &trace); });
   std::vector<BsdiffRegion> regions;
   std::string target = BsdiffApply(base, bsdiff, target_size, &regions);
+  std::vector<CodeRef> old_refs = sweep.get();
+  FieldStarts old_starts(old_refs);
+  MaskRuns(&target, base, old_refs, old_starts, regions);
+  MaskCodeRefs(&base, old_refs);
   ElfLayout new_layout = LayoutOrThrow(target, "rebuilt file", model);
   // The rebuilt file's code mostly equals the masked base's: its decoding is taken from there.
   KnownCode known{base, &old_layout, &old_refs, &trace, &regions};
   std::vector<CodeRef> new_refs = FindCodeRefs(target, new_layout, nullptr, &known);
   base = std::string();  // the masked base is no longer needed
   trace = CodeTrace();
-  Predictor predictor(old_layout, new_layout, old_refs, std::move(regions));
+  Predictor predictor(old_layout, new_layout, old_refs, old_starts, std::move(regions), new_refs.size());
   size_t pos = 0;
   InPredictionOrder(new_refs, [&](const CodeRef& ref) {
     int64_t correction = GetSignedVarint(corrections, &pos, kWhat);
@@ -348,7 +432,8 @@ std::optional<ElfStreams> ElfDiff(std::string_view base, std::string_view target
   std::vector<BsdiffRegion> regions;
   BsdiffApply(masked_base, raw, target.size(), &regions);
   masked_base = std::string();
-  Predictor predictor(*old_layout, *new_layout, old_refs, std::move(regions));
+  FieldStarts old_starts(old_refs);
+  Predictor predictor(*old_layout, *new_layout, old_refs, old_starts, std::move(regions), new_refs.size());
   InPredictionOrder(new_refs, [&](const CodeRef& ref) {
     int32_t predicted = predictor.Predict(ref);
     PutSignedVarint(&out.corrections, WrapToField(ref.form, int64_t{ref.value} - predicted));

@@ -178,11 +178,16 @@ std::vector<ElfLayout::Span> Spans(const std::vector<ElfSection>& sections, bool
   return spans;
 }
 
-// The span of `spans` (sorted, disjoint) holding `at` (null: none).
-const ElfLayout::Span* SpanAt(const std::vector<ElfLayout::Span>& spans, uint64_t at) {
+// The span of `spans` (sorted, disjoint) holding `at` (null: none); tries spans[*hint] first
+// when given a hint, and sets it to the span found.
+const ElfLayout::Span* SpanAt(const std::vector<ElfLayout::Span>& spans, uint64_t at, size_t* hint) {
+  if (hint != nullptr && *hint < spans.size() && spans[*hint].begin <= at && at < spans[*hint].end) {
+    return &spans[*hint];
+  }
   auto it = std::upper_bound(spans.begin(), spans.end(), at,
                              [](uint64_t v, const ElfLayout::Span& s) { return v < s.begin; });
   if (it == spans.begin() || at >= (it - 1)->end) return nullptr;
+  if (hint != nullptr) *hint = static_cast<size_t>(it - 1 - spans.begin());
   return &*(it - 1);
 }
 
@@ -197,8 +202,8 @@ size_t ExpectedFields(const std::vector<const ElfSection*>& sections, uint64_t f
 
 }  // namespace
 
-const ElfSection* ElfLayout::SectionAt(uint64_t address) const {
-  const Span* span = SpanAt(by_address, address);
+const ElfSection* ElfLayout::SectionAt(uint64_t address, Hint* hint) const {
+  const Span* span = SpanAt(by_address, address, hint != nullptr ? &hint->by_address : nullptr);
   return span != nullptr ? &sections[span->section] : nullptr;
 }
 
@@ -209,14 +214,14 @@ const ElfSection* ElfLayout::Named(std::string_view name) const {
   return nullptr;
 }
 
-std::optional<uint64_t> ElfLayout::OffsetOf(uint64_t address) const {
-  const ElfSection* s = SectionAt(address);
+std::optional<uint64_t> ElfLayout::OffsetOf(uint64_t address, Hint* hint) const {
+  const ElfSection* s = SectionAt(address, hint);
   if (s == nullptr || !s->in_file) return std::nullopt;
   return s->offset + (address - s->address);
 }
 
-std::optional<uint64_t> ElfLayout::AddressOf(uint64_t offset) const {
-  const Span* span = SpanAt(by_offset, offset);
+std::optional<uint64_t> ElfLayout::AddressOf(uint64_t offset, Hint* hint) const {
+  const Span* span = SpanAt(by_offset, offset, hint != nullptr ? &hint->by_offset : nullptr);
   if (span == nullptr) return std::nullopt;
   const ElfSection& s = sections[span->section];
   return s.address + (offset - s.offset);
@@ -305,12 +310,15 @@ std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout
 }
 
 void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs) {
-  for (const CodeRef& r : refs) WriteField(file, r, r.data ? static_cast<int32_t>(kMaskedPointer) : 0);
+  for (const CodeRef& r : refs) WriteField(file, r, MaskedValue(r));
+}
+
+uint32_t A64FieldWord(std::string_view file, const CodeRef& ref, int32_t value) {
+  return A64WithImmediate(LoadLe<uint32_t>(file, ref.field), ref.form, value);
 }
 
 void WriteField(std::string* file, const CodeRef& ref, int32_t value) {
-  uint32_t word = static_cast<uint32_t>(value);
-  if (ref.form != FieldForm::kLe32) word = A64WithImmediate(LoadLe<uint32_t>(*file, ref.field), ref.form, value);
+  uint32_t word = FieldWord(*file, ref, value);
   std::memcpy(file->data() + ref.field, &word, kFieldBytes);
 }
 

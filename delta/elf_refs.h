@@ -56,14 +56,20 @@ struct ElfLayout {
   std::vector<std::pair<uint64_t, uint64_t>> reserved;
   bool fixed_address = false;  // ET_EXEC: absolute fields are references too
 
+  // Where the lookups below found their last span, for callers whose lookups mostly land where
+  // the one before did: given one, a lookup tries that span first and updates it.
+  struct Hint {
+    size_t by_address = 0, by_offset = 0;
+  };
+
   // The first allocated section (in header order) containing `address` (null: none).
-  const ElfSection* SectionAt(uint64_t address) const;
+  const ElfSection* SectionAt(uint64_t address, Hint* hint = nullptr) const;
   // The first section called `name` (null: none).
   const ElfSection* Named(std::string_view name) const;
   // The file offset of `address` when SectionAt(address) has its bytes in the file.
-  std::optional<uint64_t> OffsetOf(uint64_t address) const;
+  std::optional<uint64_t> OffsetOf(uint64_t address, Hint* hint = nullptr) const;
   // The address of file offset `offset` in the first allocated section with file bytes holding it.
-  std::optional<uint64_t> AddressOf(uint64_t offset) const;
+  std::optional<uint64_t> AddressOf(uint64_t offset, Hint* hint = nullptr) const;
   // True when file[at, +size) overlaps `reserved`.
   bool TouchesReserved(uint64_t at, uint64_t size) const;
 
@@ -148,9 +154,22 @@ struct KnownCode;
 std::vector<CodeRef> FindCodeRefs(std::string_view file, const ElfLayout& layout, CodeTrace* trace = nullptr,
                                   const KnownCode* known = nullptr);
 
-// Masks the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them): zero for
-// code fields, kMaskedPointer for data pointers (which still reads as a pointer then).
+// The value a masked field holds: zero for code fields, kMaskedPointer for data pointers (which
+// still reads as a pointer then).
+inline int32_t MaskedValue(const CodeRef& ref) { return ref.data ? static_cast<int32_t>(kMaskedPointer) : 0; }
+
+// Masks the fields of `refs` in `file` (each inside it, as FindCodeRefs returns them): each takes
+// its MaskedValue.
 void MaskCodeRefs(std::string* file, const std::vector<CodeRef>& refs);
+
+// FieldWord for a field of an AArch64 form.
+uint32_t A64FieldWord(std::string_view file, const CodeRef& ref, int32_t value);
+
+// The 4 bytes (little-endian) of ref's field in `file` once it holds `value` (a value of
+// ref.form): the value itself, or for an AArch64 form the instruction word with it.
+inline uint32_t FieldWord(std::string_view file, const CodeRef& ref, int32_t value) {
+  return ref.form == FieldForm::kLe32 ? static_cast<uint32_t>(value) : A64FieldWord(file, ref, value);
+}
 
 // Writes `value` (a value of ref.form) into ref's field of `file`.
 void WriteField(std::string* file, const CodeRef& ref, int32_t value);

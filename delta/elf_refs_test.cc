@@ -36,6 +36,23 @@ TEST(ElfRefs, ReadsTheSectionsOfAnX86_64ExecutableAndDeclinesOtherBytes) {
   EXPECT_FALSE(ReadElfLayout(no_headers));
 }
 
+TEST(ElfRefs, LookupsGivenAHintFindWhatLookupsWithoutOneFind) {
+  std::string file = ElfSample("pie", 1);
+  ElfLayout layout = *ReadElfLayout(file);
+  ElfLayout::Hint hint;
+  size_t hits = 0;
+  // Every 7th byte from before the first section to past the end, in an order that jumps
+  // between sections as the predictor's targets do: the hint is right for some, wrong for others.
+  for (uint64_t step = 0; step < 2 * file.size(); step += 7) {
+    uint64_t at = step % 2 == 0 ? step / 2 : file.size() - step / 2;
+    EXPECT_EQ(layout.SectionAt(at, &hint), layout.SectionAt(at)) << at;
+    EXPECT_EQ(layout.OffsetOf(at, &hint), layout.OffsetOf(at)) << at;
+    EXPECT_EQ(layout.AddressOf(at, &hint), layout.AddressOf(at)) << at;
+    hits += layout.AddressOf(at).has_value() ? 1 : 0;
+  }
+  EXPECT_GT(hits, file.size() / 20);  // the walk went through mapped bytes, not only gaps
+}
+
 TEST(ElfRefs, FindsCallsBranchesAndRipRelativeOperandsPointingIntoTheFile) {
   std::string file = ElfSample("nopie", 1);
   ElfLayout layout = *ReadElfLayout(file);

@@ -55,18 +55,13 @@ void PutSignedVarint(std::string* out, int64_t v) {
   PutVarint(out, (static_cast<uint64_t>(v) << 1) ^ static_cast<uint64_t>(v >> 63));
 }
 
-uint64_t GetVarint(std::string_view in, size_t* pos, std::string_view what) {
+uint64_t GetLongVarint(std::string_view in, size_t* pos, std::string_view what) {
   uint64_t v = 0;
   for (int i = 0; i < kMaxVarintBytes; ++i) {
     if (*pos >= in.size()) throw Corruption(what, ": truncated varint");
     if (Accumulate(static_cast<uint8_t>(in[(*pos)++]), i, &v, what)) return v;
   }
   throw Corruption(what, ": varint longer than 10 bytes");
-}
-
-int64_t GetSignedVarint(std::string_view in, size_t* pos, std::string_view what) {
-  uint64_t u = GetVarint(in, pos, what);
-  return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
 }
 
 uint64_t ReadVarint(outpost::Reader& in, std::string_view what) {

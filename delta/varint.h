@@ -16,10 +16,22 @@ void PutVarint(std::string* out, uint64_t v);
 // Appends a signed value, zigzag-mapped to unsigned first.
 void PutSignedVarint(std::string* out, int64_t v);
 
+// GetVarint for a varint of more than one byte (or none left).
+uint64_t GetLongVarint(std::string_view in, size_t* pos, std::string_view what);
+
 // Parses a varint at `*pos` of `in`, advancing `*pos`. Throws Corruption naming `what` when the
-// input ends inside it or it is longer than 10 bytes.
-uint64_t GetVarint(std::string_view in, size_t* pos, std::string_view what);
-int64_t GetSignedVarint(std::string_view in, size_t* pos, std::string_view what);
+// input ends inside it or it is longer than 10 bytes. Inline for the one-byte ones: most of a
+// correction stream's.
+inline uint64_t GetVarint(std::string_view in, size_t* pos, std::string_view what) {
+  if (*pos < in.size() && static_cast<uint8_t>(in[*pos]) < 0x80) return static_cast<uint8_t>(in[(*pos)++]);
+  return GetLongVarint(in, pos, what);
+}
+
+// Parses a signed value PutSignedVarint wrote, as GetVarint does.
+inline int64_t GetSignedVarint(std::string_view in, size_t* pos, std::string_view what) {
+  uint64_t u = GetVarint(in, pos, what);
+  return static_cast<int64_t>(u >> 1) ^ -static_cast<int64_t>(u & 1);
+}
 
 // Appends varint length + bytes.
 void PutBytes(std::string* out, std::string_view bytes);

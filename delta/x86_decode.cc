@@ -150,7 +150,90 @@ uint8_t XopForm(unsigned map) {
   }
 }
 
-// Decodes any instruction: the rules of x86_decode.h, step by step.
+// The forms kForms is made from: the one-byte map (0..255) and the two-byte map (256..511), with
+// kSlow for what it leaves to DecodeAny: prefixes other than one REX, the VEX, EVEX and XOP
+// escapes, 0F 38 and 0F 3A, invalid opcodes, MOV to or from CR/DR, and the rare immediates
+// (A0..A3's address, ENTER's two).
+constexpr uint8_t kSlow = 0xFF;
+
+constexpr std::array<uint8_t, 512> CommonMap() {
+  std::array<uint8_t, 512> t{};
+  for (int b = 0; b < 256; ++b) {
+    t[b] = kOneByte[b];
+    t[256 + b] = kTwoByte[b];
+  }
+  for (uint8_t& form : t) {
+    uint8_t imm = form & kImmMask;
+    if ((form & (kBad | kRegOnly)) != 0 || imm == kMoffs || imm == kWB) form = kSlow;
+  }
+  for (int b = 0; b < 256; ++b) {
+    if (kPrefixes[b] != kNotPrefix) t[b] = kSlow;
+  }
+  for (int b : {0x0F, 0xC4, 0xC5, 0x62, 0x8F}) t[b] = kSlow;
+  t[256 + 0x38] = t[256 + 0x3A] = kSlow;
+  return t;
+}
+
+// What a ModRM byte adds: its displacement's size (low 3 bits) and flags; 0 for a register
+// operand (mod 3).
+constexpr uint8_t kHasSib = 0x08, kRip = 0x10, kMod0 = 0x20, kMemory = 0x40;
+
+constexpr Table ModRMMap() {
+  Table t{};
+  for (int m = 0; m < 0xC0; ++m) {
+    unsigned mod = m >> 6, rm = m & 7;
+    uint8_t info = kMemory | (rm == 4 ? kHasSib : 0) | (mod == 0 ? kMod0 : 0);
+    if (mod == 1) info |= 1;
+    if (mod == 2 || (mod == 0 && rm == 5)) info |= 4;
+    if (mod == 0 && rm == 5) info |= kRip;
+    t[m] = info;
+  }
+  return t;
+}
+
+constexpr std::array<uint8_t, 512> kCommon = CommonMap();
+constexpr Table kModRMInfo = ModRMMap();
+
+// The immediate's size per kind without REX.W, when no 66 prefix shortens it (F6/F7: the size
+// TEST's takes).
+constexpr uint8_t kImmBytes[16] = {0, 1, 2, 4, 4, 4, 0, 0, 1, 4, 4};
+
+// The x86_detail::kForms entry of an opcode of the one- or two-byte map (`two`) and a ModRM byte.
+constexpr uint16_t FormEntry(unsigned two, uint8_t opcode, uint8_t modrm) {
+  namespace d = x86_detail;
+  uint8_t form = kCommon[two * 256 + opcode];
+  if (form == kSlow) return d::kFormSlow;
+  unsigned kind = form & kImmMask;
+  unsigned imm = kImmBytes[kind];
+  if ((kind == kTestB || kind == kTestZ) && ((modrm >> 3) & 7) >= 2) imm = 0;  // TEST only: reg 0, 1
+  unsigned entry = imm << d::kFormImmShift;
+  unsigned fields_at = 1 + two;
+  if (form & kModRM) {
+    uint8_t info = kModRMInfo[modrm];
+    fields_at += 1 + ((info & kHasSib) != 0 ? 1 : 0);
+    entry |= (info & 0x07) | ((info & kRip) != 0 ? d::kFormRip : 0);
+    if (info != 0) entry |= d::kFormMemory;
+    if ((info & kHasSib) != 0 && (info & kMod0) != 0) entry |= d::kFormSibBase;
+  }
+  if (imm != 0 && (kind == kJ || (two == 0 && opcode == 0xC7 && modrm == 0xF8))) entry |= d::kFormImmRelative;
+  if (kind == kV) entry |= d::kFormWide;
+  return static_cast<uint16_t>(entry | fields_at << d::kFormFieldsAtShift);
+}
+
+constexpr std::array<uint16_t, 512 * 256> FormTable() {
+  std::array<uint16_t, 512 * 256> t{};
+  for (unsigned i = 0; i < t.size(); ++i) {
+    t[i] = FormEntry(i >> 16, static_cast<uint8_t>(i >> 8), static_cast<uint8_t>(i));
+  }
+  return t;
+}
+
+}  // namespace
+
+namespace x86_detail {
+
+constinit const std::array<uint16_t, 512 * 256> kForms = FormTable();
+
 bool DecodeAny(const uint8_t* code, size_t size, X86Insn* out) {
   size_t limit = size < kMaxX86Length ? size : kMaxX86Length;
   size_t pos = 0;
@@ -254,92 +337,6 @@ bool DecodeAny(const uint8_t* code, size_t size, X86Insn* out) {
   return true;
 }
 
-// The forms DecodeCommon takes: the one-byte map (0..255) and the two-byte map (256..511), with
-// kSlow for what it leaves to DecodeAny: prefixes other than one REX, the VEX, EVEX and XOP
-// escapes, 0F 38 and 0F 3A, invalid opcodes, MOV to or from CR/DR, and the rare immediates
-// (A0..A3's address, ENTER's two).
-constexpr uint8_t kSlow = 0xFF;
-
-constexpr std::array<uint8_t, 512> CommonMap() {
-  std::array<uint8_t, 512> t{};
-  for (int b = 0; b < 256; ++b) {
-    t[b] = kOneByte[b];
-    t[256 + b] = kTwoByte[b];
-  }
-  for (uint8_t& form : t) {
-    uint8_t imm = form & kImmMask;
-    if ((form & (kBad | kRegOnly)) != 0 || imm == kMoffs || imm == kWB) form = kSlow;
-  }
-  for (int b = 0; b < 256; ++b) {
-    if (kPrefixes[b] != kNotPrefix) t[b] = kSlow;
-  }
-  for (int b : {0x0F, 0xC4, 0xC5, 0x62, 0x8F}) t[b] = kSlow;
-  t[256 + 0x38] = t[256 + 0x3A] = kSlow;
-  return t;
-}
-
-// What a ModRM byte adds: its displacement's size (low 3 bits) and flags; 0 for a register
-// operand (mod 3).
-constexpr uint8_t kHasSib = 0x08, kRip = 0x10, kMod0 = 0x20, kMemory = 0x40;
-
-constexpr Table ModRMMap() {
-  Table t{};
-  for (int m = 0; m < 0xC0; ++m) {
-    unsigned mod = m >> 6, rm = m & 7;
-    uint8_t info = kMemory | (rm == 4 ? kHasSib : 0) | (mod == 0 ? kMod0 : 0);
-    if (mod == 1) info |= 1;
-    if (mod == 2 || (mod == 0 && rm == 5)) info |= 4;
-    if (mod == 0 && rm == 5) info |= kRip;
-    t[m] = info;
-  }
-  return t;
-}
-
-// The immediate's size per kind without and with REX.W, when no 66 prefix shortens it (F6/F7:
-// the size TEST's takes).
-constexpr uint8_t kImmBytes[2][16] = {{0, 1, 2, 4, 4, 4, 0, 0, 1, 4, 4}, {0, 1, 2, 4, 8, 4, 0, 0, 1, 4, 4}};
-
-constexpr std::array<uint8_t, 512> kCommon = CommonMap();
-constexpr Table kModRMInfo = ModRMMap();
-
-// Decodes the instructions compiled code is made of (no prefix but one REX; the one- and
-// two-byte maps) exactly as DecodeAny does, given at least kMaxX86Length bytes (they are at
-// most 13 bytes long); false: left to DecodeAny. Table lookups and selects in place of
-// DecodeAny's branches, which the processor mispredicts on mixed code: the sweep runs at this
-// function's speed.
-bool DecodeCommon(const uint8_t* code, X86Insn* out) {
-  unsigned rex = (code[0] & 0xF0) == 0x40 ? 1 : 0;
-  unsigned rex_w = rex & (code[0] >> 3);
-  uint8_t opcode = code[rex];
-  unsigned two = opcode == 0x0F ? 1 : 0;
-  uint8_t form = kCommon[two ? 256 + code[rex + 1] : opcode];
-  if (form == kSlow) return false;
-  unsigned pos = rex + 1 + two;
-  unsigned has_modrm = (form & kModRM) != 0 ? 1 : 0;
-  uint8_t modrm = has_modrm ? code[pos] : 0;
-  uint8_t info = has_modrm ? kModRMInfo[modrm] : 0;
-  unsigned sib = (info & kHasSib) != 0 ? 1 : 0;
-  unsigned disp = (sib && (info & kMod0) && (code[pos + 1] & 7) == 5) ? 4 : info & 0x07;
-  unsigned disp_at = pos + has_modrm + sib;
-  unsigned kind = form & kImmMask;
-  unsigned imm = kImmBytes[rex_w][kind];
-  if ((kind == kTestB || kind == kTestZ) && ((modrm >> 3) & 7) >= 2) imm = 0;  // TEST only: reg 0, 1
-  X86Insn insn;
-  insn.disp_offset = static_cast<uint8_t>(info != 0 ? disp_at : 0);
-  insn.disp_size = static_cast<uint8_t>(disp);
-  insn.rip_relative = (info & kRip) != 0;
-  insn.imm_offset = static_cast<uint8_t>(imm != 0 ? disp_at + disp : 0);
-  insn.imm_size = static_cast<uint8_t>(imm);
-  insn.imm_relative = imm != 0 && (kind == kJ || (opcode == 0xC7 && modrm == 0xF8));  // XBEGIN
-  insn.length = insn.read = static_cast<uint8_t>(disp_at + disp + imm);
-  *out = insn;
-  return true;
-}
-
-}  // namespace
-
-bool DecodeX86(const uint8_t* code, size_t size, X86Insn* out) {
-  return (size >= kMaxX86Length && DecodeCommon(code, out)) || DecodeAny(code, size, out);
-}
+}  // namespace x86_detail
 
 }  // namespace outpost::delta
