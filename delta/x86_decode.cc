@@ -232,7 +232,9 @@ constexpr std::array<uint16_t, 512 * 256> FormTable() {
 
 namespace x86_detail {
 
-constinit const std::array<uint16_t, 512 * 256> kForms = FormTable();
+// Constant-initialized where the compiler evaluates FormTable whole (GCC); clang's constexpr step
+// limit is lower, and there it is filled before main.
+const std::array<uint16_t, 512 * 256> kForms = FormTable();
 
 bool DecodeAny(const uint8_t* code, size_t size, X86Insn* out) {
   size_t limit = size < kMaxX86Length ? size : kMaxX86Length;
