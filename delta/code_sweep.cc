@@ -9,7 +9,6 @@
 namespace outpost::delta {
 namespace {
 
-constexpr uint64_t kFieldBytes = 4;
 // The shortest shared stretch worth comparing and copying instead of decoding.
 constexpr uint64_t kMinStretch = 64;
 
@@ -36,19 +35,13 @@ class Reuse {
       : file_(file), layout_(layout), known_(known), trace_(*known.trace), end_(end),
         address_minus_offset_(section.address - section.offset) {}
 
-  // When the sweep standing at instruction boundary `*pos`, with failed decodes' bytes read up to
-  // `*unread`, stands where the traced sweep did on equal bytes: appends the fields of the
-  // stretch both step through alike, moves *pos past it and *unread along, and returns true.
-  bool Skip(uint64_t* pos, uint64_t* unread, std::vector<CodeRef>* out) {
-    return Due(*pos) && TrySkip(pos, unread, out);
-  }
-
-  // False when Skip at `pos` returns false without looking.
+  // False when Skip at `pos` would return false without looking: only then is Skip worth a call.
   bool Due(uint64_t pos) const { return pos >= next_try_; }
 
- private:
-  // Skip, once `*pos` has reached next_try_.
-  bool TrySkip(uint64_t* pos, uint64_t* unread, std::vector<CodeRef>* out) {
+  // When the sweep standing at instruction boundary `*pos` (Due), with failed decodes' bytes read
+  // up to `*unread`, stands where the traced sweep did on equal bytes: appends the fields of the
+  // stretch both step through alike, moves *pos past it and *unread along, and returns true.
+  bool Skip(uint64_t* pos, uint64_t* unread, std::vector<CodeRef>* out) {
     const BsdiffRegion* run = RunAt(*pos);
     if (run == nullptr) return false;
     uint64_t q = run->old_offset + (*pos - run->new_offset);
@@ -73,6 +66,7 @@ class Reuse {
     return true;
   }
 
+ private:
   // The run holding target offset `at` (null: none), walking on from the previous answer.
   const BsdiffRegion* RunAt(uint64_t at) {
     const std::vector<BsdiffRegion>& runs = *known_.runs;
@@ -161,7 +155,7 @@ void SweepCode(std::string_view file, const ElfLayout& layout, const ElfSection&
   uint64_t unread = begin;  // where the bytes failed decodes read end
   for (uint64_t pos = begin; pos < end;) {
     if (reuse && reuse->Due(pos)) {
-      flush();
+      flush();  // Skip appends to `out` itself
       if (reuse->Skip(&pos, &unread, out)) continue;
     }
     if (trace != nullptr) trace->visited[pos / 64] |= uint64_t{1} << (pos % 64);

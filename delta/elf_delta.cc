@@ -21,7 +21,6 @@ constexpr std::string_view kWhat = "ELF_REF payload";
 constexpr uint8_t kModelX86_64 = 1, kModelAarch64 = 2;
 
 uint8_t ModelOf(ElfMachine machine) { return machine == ElfMachine::kX86_64 ? kModelX86_64 : kModelAarch64; }
-constexpr uint64_t kFieldBytes = 4;
 constexpr uint8_t kBsdiffRawMode = 1;  // BsdiffPackRaw's first byte: corrections are raw too
 
 // Old target -> new target, as the fields showed: open addressing with linear probing, kept at
@@ -136,11 +135,15 @@ class FieldStarts {
   size_t total_ = 0;
 };
 
-// The index of the last of `regions` (sorted by `key`) starting at or before `at`, or -1.
+// The index of the last of `regions` (sorted by `key`) starting at or before `at`, or -1; only
+// regions[first, after) are searched, those before `first` being known to start before `at`
+// and those from `after` on after it (then first - 1 when none in between does).
 template <typename Key>
-ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at) {
-  auto it = std::upper_bound(regions.begin(), regions.end(), at,
-                             [&](uint64_t v, const BsdiffRegion& r) { return v < r.*key; });
+ptrdiff_t LastStartingBy(const std::vector<BsdiffRegion>& regions, Key key, uint64_t at, size_t first = 0,
+                         size_t after = SIZE_MAX) {
+  auto begin = regions.begin() + static_cast<ptrdiff_t>(first);
+  auto end = regions.begin() + static_cast<ptrdiff_t>(std::min(after, regions.size()));
+  auto it = std::upper_bound(begin, end, at, [&](uint64_t v, const BsdiffRegion& r) { return v < r.*key; });
   return (it - regions.begin()) - 1;
 }
 
@@ -303,14 +306,11 @@ class Predictor {
 
   // Of the runs holding base offset `at`, the one reaching furthest (null: none).
   const BsdiffRegion* OldRegionAt(uint64_t at) const {
-    // The runs starting in `at`'s page, searched with those before it ruled out at once.
+    // Only the runs starting in `at`'s page need a search.
     uint64_t page = at >> kPageBits;
     size_t first = page < old_pages_.size() ? old_pages_[page] : by_old_.size();
     size_t after = page + 1 < old_pages_.size() ? old_pages_[page + 1] : by_old_.size();
-    auto it = std::upper_bound(by_old_.begin() + static_cast<ptrdiff_t>(first),
-                               by_old_.begin() + static_cast<ptrdiff_t>(after), at,
-                               [](uint64_t v, const BsdiffRegion& r) { return v < r.old_offset; });
-    ptrdiff_t i = (it - by_old_.begin()) - 1;
+    ptrdiff_t i = LastStartingBy(by_old_, &BsdiffRegion::old_offset, at, first, after);
     if (i < 0) return nullptr;
     const BsdiffRegion& r = by_old_[reach_[i]];
     return End(r) > at ? &r : nullptr;
@@ -365,11 +365,11 @@ void MaskRuns(std::string* target, std::string_view base, const std::vector<Code
   for (const BsdiffRegion& run : runs) {
     uint64_t end = run.old_offset + run.length;
     size_t i = starts.FirstFrom(run.old_offset < kFieldBytes ? 0 : run.old_offset - (kFieldBytes - 1));
+    char* out = target->data() + run.new_offset;  // out[k]: the run's k-th byte
     for (; i < refs.size() && refs[i].field < end; ++i) {
       const CodeRef& ref = refs[i];
       uint32_t masked = FieldWord(base, ref, MaskedValue(ref));
       uint64_t from = std::max(ref.field, run.old_offset), to = std::min(ref.field + kFieldBytes, end);
-      char* out = target->data() + run.new_offset;  // out[k]: the run's k-th byte
       for (uint64_t at = from; at < to; ++at) {
         char& byte = out[at - run.old_offset];
         byte = static_cast<char>(byte - base[at] + static_cast<char>(masked >> (8 * (at - ref.field))));

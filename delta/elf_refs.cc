@@ -15,7 +15,6 @@ constexpr uint64_t kSectionHeaderBytes = 64;
 constexpr uint16_t kMachineX86_64 = 62, kMachineAarch64 = 183;
 constexpr uint32_t kTypeNull = 0, kTypeNoBits = 8;
 constexpr uint64_t kFlagAlloc = 0x2, kFlagExec = 0x4;
-constexpr uint64_t kFieldBytes = 4;
 constexpr std::string_view kEhFrameHdr = ".eh_frame_hdr", kEhFrame = ".eh_frame";
 
 // The sections whose data pointers are references in a file loaded at any address too (PIE

@@ -141,6 +141,9 @@ struct CodeRef {
   }
 };
 
+// How many bytes of the file every reference field takes.
+inline constexpr uint64_t kFieldBytes = 4;
+
 // The value a masked data pointer field holds.
 inline constexpr uint32_t kMaskedPointer = 0xFFFFFFFF;
 
